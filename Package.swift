@@ -1,0 +1,110 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Upcoming features as in Hummingbird 2: explicit `any`, imports that are internal unless made public,
+// and member lookups that need the module imported where they are used.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "cco",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "cco", targets: ["cco"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // No FullFoundation trait: it loads ICU and costs ~8 MB of idle RSS.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+    ],
+    targets: [
+        // C libraries, each imported by exactly one Swift target.
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+
+        // Swift bindings over libsystemd; knows nothing about cco.
+        .target(
+            name: "CCOSystemd",
+            dependencies: [
+                .target(name: "CSystemd", condition: .when(platforms: [.linux])),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The daemon's domain: paths, config, PID file and lock, logs, the standalone lifecycle.
+        .target(
+            name: "CCOCore",
+            dependencies: [
+                "CCOSystemd",
+                "TOMLKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The HTTP daemon, built as a ServiceGroup.
+        .target(
+            name: "CCOServer",
+            dependencies: [
+                "CCOCore",
+                "CCOSystemd",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The command line; ArgumentParser lives only here.
+        .target(
+            name: "CCOCLI",
+            dependencies: [
+                "CCOCore",
+                "CCOServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "cco", dependencies: ["CCOCLI"], swiftSettings: swiftSettings),
+
+        .testTarget(
+            name: "CCOSystemdTests",
+            dependencies: ["CCOSystemd", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CCOCoreTests",
+            dependencies: ["CCOCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CCOServerTests",
+            dependencies: [
+                "CCOServer", "CCOCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CCOCLITests",
+            dependencies: ["CCOCLI", "CCOCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+        // Drives the built `cco` binary; depending on the executable makes `swift test` build it first.
+        .testTarget(
+            name: "CCOIntegrationTests",
+            dependencies: ["cco", "CCOCore"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

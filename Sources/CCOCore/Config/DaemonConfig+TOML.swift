@@ -1,0 +1,127 @@
+internal import TOMLKit
+
+extension DaemonConfig {
+    /// Loads `path`; a missing file gives every default.
+    ///
+    /// - Throws: ``ConfigError`` for unreadable files, invalid TOML, unknown keys and bad values.
+    public static func load(from path: String) throws(ConfigError) -> DaemonConfig {
+        let text: String?
+        do { text = try FileSystem.readTextIfExists(path) } catch {
+            throw ConfigError(file: path, line: nil, key: nil, message: "cannot read: \(error.errno.map { "\($0)" } ?? "unknown error"); check the file's permissions")
+        }
+        guard let text else { return DaemonConfig() }
+        return try parse(text, file: path)
+    }
+
+    /// Parses config text; `file` is only used in error messages.
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> DaemonConfig {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigError(file: file, line: error.source.begin.line, key: nil, message: "invalid TOML: \(error.description)")
+        } catch {
+            throw ConfigError(file: file, line: nil, key: nil, message: "invalid TOML: \(error)")
+        }
+        let locator = TOMLKeyLocator(text: text)
+        var config = DaemonConfig()
+        var problems: [ConfigError] = []
+        for name in table.keys {
+            let line = locator.line(of: name)
+            guard let key = ConfigKey(rawValue: name) else {
+                let hint = ConfigKey.suggestion(for: name).map { " (did you mean `\($0.name)`?)" } ?? "; `cco config show` lists the known keys"
+                problems.append(ConfigError(file: file, line: line, key: name, message: "`\(name)` is not a known key\(hint)"))
+                continue
+            }
+            guard let node = table[name] else { continue }
+            let value: ConfigValue
+            switch node.type {
+            case .int: value = .integer(node.int ?? 0)
+            case .string: value = .string(node.string ?? "")
+            case .bool: value = .boolean(node.bool ?? false)
+            default:
+                let found = node.type == .double ? "\(node.double ?? 0)" : "a TOML \(node.type)"
+                problems.append(ConfigError(file: file, line: line, key: name, message: "`\(name)` must be \(key.allowed), found \(found)"))
+                continue
+            }
+            if let rejection = key.assign(value, to: &config) {
+                problems.append(ConfigError(file: file, line: line, key: name, message: rejection))
+            }
+        }
+        if let first = problems.min(by: { ($0.line ?? .max) < ($1.line ?? .max) }) { throw first }
+        if let problem = config.remoteAccessProblem() {
+            throw ConfigError(file: file, line: locator.line(of: ConfigKey.host.name), key: ConfigKey.host.name, message: problem)
+        }
+        return config
+    }
+
+    /// Why `host` may not be used as it is, or `nil`: a non-loopback address needs `allow_remote = true`.
+    public func remoteAccessProblem() -> String? {
+        guard !HostAddress.isLoopback(host), !allowRemote else { return nil }
+        return "`host` = \(ConfigValue.string(host)) is not a loopback address and would accept connections from other machines; set `allow_remote = true` to allow that"
+    }
+
+    /// The effective config as TOML, every key present; keys not set in `explicitKeys` are marked.
+    public func renderTOML(explicitKeys: Set<ConfigKey>? = nil) -> String {
+        ConfigKey.allCases.map { key in
+            let line = "\(key.name) = \(key.value(in: self).toml)"
+            guard let explicitKeys, !explicitKeys.contains(key) else { return line }
+            return line + "    # default"
+        }.joined(separator: "\n") + "\n"
+    }
+
+    /// The keys that `text` sets (for marking defaults in `config show`).
+    public static func explicitKeys(in text: String) -> Set<ConfigKey> {
+        guard let table = try? TOMLTable(string: text) else { return [] }
+        return Set(table.keys.compactMap(ConfigKey.init(rawValue:)))
+    }
+}
+
+/// Finds the line that defines a top-level key, so that errors can point at it.
+/// TOMLKit reports positions for syntax errors only.
+struct TOMLKeyLocator {
+    let lines: [Substring]
+
+    init(text: String) {
+        lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    }
+
+    /// The 1-based line where `key` is assigned or opened as a table, or `nil`.
+    func line(of key: String) -> Int? {
+        for (index, raw) in lines.enumerated() {
+            let line = raw.drop { $0 == " " || $0 == "\t" }
+            if line.hasPrefix("[") {
+                let name = line.drop { $0 == "[" }.prefix { $0 != "]" && $0 != "." }
+                if unquote(name) == key { return index + 1 }
+                continue
+            }
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            let name = line[..<eq].prefix { $0 != "." }
+            if unquote(name) == key { return index + 1 }
+        }
+        return nil
+    }
+
+    /// The 1-based line of the first table header (`[name]`), where top-level keys must stop.
+    func firstTableHeader() -> Int? {
+        lines.firstIndex { $0.drop { $0 == " " || $0 == "\t" }.hasPrefix("[") }.map { $0 + 1 }
+    }
+
+    private func unquote(_ s: Substring) -> String {
+        let trimmed = s.trimmingCharacters(in: " \t")
+        if trimmed.count >= 2, let f = trimmed.first, f == "\"" || f == "'", trimmed.last == f {
+            return String(trimmed.dropFirst().dropLast())
+        }
+        return trimmed
+    }
+}
+
+extension StringProtocol {
+    func trimmingCharacters(in set: String) -> String {
+        let chars = Set(set)
+        var s = Substring(self)
+        while let f = s.first, chars.contains(f) { s = s.dropFirst() }
+        while let l = s.last, chars.contains(l) { s = s.dropLast() }
+        return String(s)
+    }
+}

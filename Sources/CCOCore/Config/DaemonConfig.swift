@@ -1,0 +1,22 @@
+/// The daemon's configuration, as read from `config.toml` with a default for every key.
+public struct DaemonConfig: Sendable, Hashable {
+    public var port: Int = 3000
+    public var host: String = "127.0.0.1"
+    public var logLevel: LogLevelName = .info
+    public var logRotationSize: Int = 10_485_760
+    public var logMaxFiles: Int = 5
+    public var databaseURL: String = "sqlite://analytics.db"
+    public var cacheSize: Int = 1_073_741_824
+    public var cacheTTL: Int = 3600
+    public var autoStart: Bool = true
+    public var healthChecks: Bool = true
+    public var healthCheckInterval: Int = 30
+    public var allowRemote: Bool = false
+
+    public init() {}
+
+    /// The URL clients use, e.g. `http://127.0.0.1:3000` or `http://[::1]:3000`.
+    public static func baseURL(host: String, port: Int) -> String {
+        host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)"
+    }
+}

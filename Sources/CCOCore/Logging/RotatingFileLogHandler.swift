@@ -1,0 +1,74 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+public import Logging
+
+/// A swift-log handler that writes one line per message to a ``RotatingLogFile``:
+/// `2026-11-25T09:14:03.123Z info cco: listening on http://127.0.0.1:3000 port=3000`.
+public struct RotatingFileLogHandler: LogHandler {
+    public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
+    public let label: String
+    private let file: RotatingLogFile
+
+    public init(label: String, file: RotatingLogFile, level: Logger.Level) {
+        self.label = label
+        self.file = file
+        self.logLevel = level
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(
+        level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?,
+        source: String, file: String, function: String, line: UInt
+    ) {
+        var text = Self.timestamp() + " " + level.rawValue + " " + label + ": " + message.description.replacingNewlines()
+        let merged = explicit.map { metadata.merging($0) { _, new in new } } ?? metadata
+        for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
+            text += " \(key)=\(value)"
+        }
+        text += "\n"
+        self.file.write(Array(text.utf8))
+    }
+
+    /// UTC, millisecond precision, ISO 8601.
+    static func timestamp() -> String {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        var t = ts.tv_sec
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        func pad(_ v: Int32, _ width: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(ts.tv_nsec / 1_000_000), 3))Z"
+    }
+}
+
+extension LogLevelName {
+    /// The swift-log level for this config value.
+    public var loggerLevel: Logger.Level {
+        switch self {
+        case .trace: .trace
+        case .debug: .debug
+        case .info: .info
+        case .warn: .warning
+        case .error: .error
+        }
+    }
+}
+
+extension String {
+    /// One log record is one line.
+    fileprivate func replacingNewlines() -> String {
+        contains("\n") ? split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\\n") : self
+    }
+}

@@ -1,0 +1,104 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+public import SystemPackage
+
+/// An append-only log file rotated by size: when the next line would take `daemon.log` past
+/// `rotationSize`, it becomes `daemon.log.1`, older files shift up by one, and at most `maxFiles`
+/// files (the live one included) are kept.
+///
+/// Each line is written whole by one `write(2)` under a lock, and rotation happens between lines, so
+/// no line is split, lost or written twice across a rotation.
+public final class RotatingLogFile: Sendable {
+    public let path: String
+    public let rotationSize: Int
+    public let maxFiles: Int
+
+    private struct State {
+        var fd: CInt
+        var size: Int
+        var failedWrites: Int = 0
+    }
+    private let state: Mutex<State>
+
+    /// Opens (creating with mode 0600) the log for appending.
+    ///
+    /// - Throws: ``FileError`` when the file cannot be opened.
+    public init(path: String, rotationSize: Int, maxFiles: Int) throws(FileError) {
+        precondition(rotationSize > 0 && maxFiles > 0, "validated by the config")
+        self.path = path
+        self.rotationSize = rotationSize
+        self.maxFiles = maxFiles
+        let (fd, size) = try Self.openForAppend(path)
+        state = Mutex(State(fd: fd, size: size))
+    }
+
+    deinit {
+        state.withLock { if $0.fd >= 0 { Glibc.close($0.fd) } }
+    }
+
+    /// Appends one complete line (the caller includes the newline).
+    public func write(_ line: [UInt8]) {
+        state.withLock { state in
+            if state.size > 0 && state.size + line.count > rotationSize {
+                rotate(&state)
+            }
+            guard state.fd >= 0 else { state.failedWrites += 1; return }
+            let written = line.withUnsafeBytes { Glibc.write(state.fd, $0.baseAddress, $0.count) }
+            if written == line.count {
+                state.size += written
+            } else {
+                state.failedWrites += 1
+                if written > 0 { state.size += written }
+            }
+        }
+    }
+
+    /// Lines that could not be written (disk full, file gone), since the file was opened.
+    public var failedWrites: Int { state.withLock { $0.failedWrites } }
+
+    /// Flushes the file to disk.
+    public func sync() {
+        state.withLock { if $0.fd >= 0 { fsync($0.fd) } }
+    }
+
+    /// The renames one rotation performs, oldest first: with `maxFiles` = 3,
+    /// `daemon.log.1 → daemon.log.2`, then `daemon.log → daemon.log.1`; `daemon.log.2` is removed first.
+    public static func rotationPlan(path: String, maxFiles: Int) -> (remove: String, renames: [(from: String, to: String)]) {
+        guard maxFiles > 1 else { return (path, []) }
+        let oldest = "\(path).\(maxFiles - 1)"
+        var renames: [(String, String)] = []
+        if maxFiles > 2 {
+            for index in stride(from: maxFiles - 2, through: 1, by: -1) {
+                renames.append(("\(path).\(index)", "\(path).\(index + 1)"))
+            }
+        }
+        renames.append((path, "\(path).1"))
+        return (oldest, renames)
+    }
+
+    private func rotate(_ state: inout State) {
+        let plan = Self.rotationPlan(path: path, maxFiles: maxFiles)
+        unlink(plan.remove)
+        for step in plan.renames { rename(step.from, step.to) }
+        if state.fd >= 0 { Glibc.close(state.fd) }
+        if let (fd, size) = try? Self.openForAppend(path) {
+            state.fd = fd
+            state.size = size
+        } else {
+            state.fd = -1
+            state.size = 0
+        }
+    }
+
+    private static func openForAppend(_ path: String) throws(FileError) -> (CInt, Int) {
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw FileError(path: path, operation: "open log file", errno: Errno(rawValue: errno)) }
+        var st = stat()
+        fstat(fd, &st)
+        return (fd, Int(st.st_size))
+    }
+}

@@ -1,0 +1,55 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where cco keeps its state: `$CCO_HOME`, else `~/.cco`.
+public struct CCOPaths: Sendable, Hashable {
+    /// The state directory (mode 0700).
+    public let stateDirectory: String
+
+    public init(stateDirectory: String) {
+        self.stateDirectory = stateDirectory.count > 1 && stateDirectory.hasSuffix("/")
+            ? String(stateDirectory.dropLast()) : stateDirectory
+    }
+
+    /// Resolves the state directory from `CCO_HOME`, else `HOME/.cco`.
+    ///
+    /// - Throws: ``DaemonError`` with ``DaemonError/Code/environment`` when neither is set.
+    public static func resolve(environment: [String: String]) throws(DaemonError) -> CCOPaths {
+        if let home = environment["CCO_HOME"], !home.isEmpty {
+            return CCOPaths(stateDirectory: absolute(home, environment: environment))
+        }
+        if let home = environment["HOME"], !home.isEmpty {
+            return CCOPaths(stateDirectory: home + "/.cco")
+        }
+        throw DaemonError(.environment, "neither CCO_HOME nor HOME is set; set CCO_HOME to the directory cco should keep its state in")
+    }
+
+    private static func absolute(_ path: String, environment: [String: String]) -> String {
+        if path.hasPrefix("/") { return path }
+        if path == "~" || path.hasPrefix("~/"), let home = environment["HOME"] { return home + path.dropFirst() }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return path }
+        let cwd = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return cwd + "/" + path
+    }
+
+    public var configFile: String { stateDirectory + "/config.toml" }
+    /// JSON record of the running daemon; the daemon writes and removes it.
+    public var pidFile: String { stateDirectory + "/daemon.pid" }
+    /// Held with an exclusive `flock` for the daemon's whole life; never unlinked.
+    public var lockFile: String { stateDirectory + "/daemon.lock" }
+    /// Serialises `cco daemon start|stop|restart` among themselves.
+    public var controlLockFile: String { stateDirectory + "/control.lock" }
+    public var logsDirectory: String { stateDirectory + "/logs" }
+    public var logFile: String { logsDirectory + "/daemon.log" }
+    /// The standalone daemon's stdout and stderr (crash reports, anything not logged).
+    public var daemonOutputFile: String { logsDirectory + "/daemon.out" }
+
+    /// Resolves a path from the config: absolute paths stay, relative ones live in the state directory.
+    public func resolve(_ path: String) -> String {
+        path.hasPrefix("/") ? path : stateDirectory + "/" + path
+    }
+}

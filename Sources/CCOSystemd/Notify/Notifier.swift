@@ -1,0 +1,35 @@
+public import SystemPackage
+
+/// Sends service state changes to the service manager (systemd, or `cco daemon start`, which speaks
+/// the same protocol).
+public enum Notifier {
+    /// Tells the service manager about one or more state changes, in a single datagram.
+    ///
+    /// - Parameter states: the assignments to send, e.g. `.ready, .status("listening on …")`.
+    /// - Returns: ``NotifyOutcome/sent``, or ``NotifyOutcome/notSupported`` when `$NOTIFY_SOCKET` is unset.
+    /// - Throws: `Errno` if the socket is set but the message could not be delivered.
+    ///
+    /// The corresponding C function is `sd_notify(3)`.
+    /// Related documentation: <https://www.freedesktop.org/software/systemd/man/sd_notify.html>
+    @discardableResult
+    public static func notify(_ states: NotifyState...) throws(Errno) -> NotifyOutcome {
+        try notify(states)
+    }
+
+    /// Array form of ``notify(_:)-(NotifyState...)``.
+    @discardableResult
+    public static func notify(_ states: [NotifyState]) throws(Errno) -> NotifyOutcome {
+        let message = states.map(\.assignment).joined(separator: "\n")
+        #if os(Linux)
+        // sd_notify returns 0 when $NOTIFY_SOCKET is unset, > 0 when sent, and -errno on failure.
+        let r = message.withCString { systemd_notify(false, $0) }
+        switch valueOrNegativeErrno(r) {
+        case .failure(let errno): throw errno
+        case .success(0): return .notSupported
+        case .success: return .sent
+        }
+        #else
+        return .notSupported
+        #endif
+    }
+}

@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+public import SystemPackage
+
+/// The receiving end of the notification protocol: what systemd listens on as `$NOTIFY_SOCKET`.
+///
+/// `cco daemon start` creates one so that a standalone daemon reports readiness exactly as it does
+/// under systemd, and tests use one to see what the daemon sends.
+public final class NotifySocket {
+    /// The value to pass as `$NOTIFY_SOCKET`: a path, or `@name` for an abstract socket.
+    public let address: String
+    private let fd: CInt
+
+    private init(fd: CInt, address: String) {
+        self.fd = fd
+        self.address = address
+    }
+
+    deinit { close(fd) }
+
+    /// Binds a datagram socket in the abstract namespace (nothing on disk to clean up, and no
+    /// 108-byte path limit on the state directory).
+    ///
+    /// - Throws: `Errno` from `socket(2)` or `bind(2)`.
+    public static func bindAbstract(name: String) throws(Errno) -> NotifySocket {
+        try bind(address: "@" + name)
+    }
+
+    /// Binds a datagram socket at `path`, or in the abstract namespace when `address` starts with `@`.
+    public static func bind(address: String) throws(Errno) -> NotifySocket {
+        #if os(Linux)
+        let fd = socket(AF_UNIX, CInt(SOCK_DGRAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
+        #else
+        let fd = socket(AF_UNIX, SOCK_DGRAM, 0)
+        #endif
+        guard fd >= 0 else { throw Errno(rawValue: errno) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        var bytes = Array(address.utf8)
+        if bytes.first == UInt8(ascii: "@") { bytes[0] = 0 }
+        let capacity = MemoryLayout.size(ofValue: addr.sun_path)
+        guard bytes.count < capacity else { close(fd); throw Errno.fileNameTooLong }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + (bytes.first == 0 ? 0 : 1))
+        let r = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, length) }
+        }
+        guard r == 0 else { let e = errno; close(fd); throw Errno(rawValue: e) }
+        return NotifySocket(fd: fd, address: address)
+    }
+
+    /// Waits up to `timeout` for one datagram and returns its assignments, or `nil` on timeout.
+    ///
+    /// - Throws: `Errno` from `poll(2)` or `recv(2)` (EINTR is retried).
+    public func receive(timeout: Duration) throws(Errno) -> [NotifyState]? {
+        guard let text = try receiveString(timeout: timeout) else { return nil }
+        return NotifyState.parse(message: text)
+    }
+
+    /// Waits up to `timeout` for one datagram and returns it as text, or `nil` on timeout.
+    public func receiveString(timeout: Duration) throws(Errno) -> String? {
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let ms = CInt(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        while true {
+            let r = poll(&pfd, 1, ms)
+            if r < 0 { if errno == EINTR { continue }; throw Errno(rawValue: errno) }
+            if r == 0 { return nil }
+            break
+        }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n < 0 { if errno == EINTR { continue }; throw Errno(rawValue: errno) }
+            return String(decoding: buffer[..<n], as: UTF8.self)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension NotifySocket: Sendable {}
