@@ -1,0 +1,14 @@
+public import ArgumentParser
+import CCOCore
+
+/// `cco`: the root command.
+public struct CCO: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "cco",
+        abstract: "Run and manage the local CCO daemon.",
+        version: CCOVersion.current,
+        subcommands: [Daemon.self, Config.self]
+    )
+
+    public init() {}
+}

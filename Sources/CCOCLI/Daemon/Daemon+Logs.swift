@@ -1,0 +1,44 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ArgumentParser
+import CCOCore
+
+extension Daemon {
+    struct Logs: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the daemon's last log lines, or follow the log across rotation.")
+
+        @Option(name: [.customShort("n"), .customLong("lines")], help: "How many of the last lines to print.")
+        var lines: Int = 50
+
+        @Flag(name: [.short, .long], help: "Keep printing new lines (like tail -F); Ctrl-C ends.")
+        var follow = false
+
+        func validate() throws {
+            guard lines >= 1 else { throw ValidationError("--lines must be at least 1") }
+        }
+
+        func run() async throws {
+            let paths = try CommandEnvironment.current().paths
+            let tail: (lines: [String], size: Int)
+            do { tail = try LogTail.lastLines(lines, of: paths.logFile) } catch {
+                throw failure("\(error)")
+            }
+            if tail.lines.isEmpty && !follow && !FileSystem.exists(paths.logFile) {
+                Terminal.error("no log yet at \(paths.logFile) (the daemon has not run with this state directory)")
+                return
+            }
+            for line in tail.lines { Terminal.out(line) }
+            guard follow else { return }
+            // Ctrl-C ends following cleanly, with status 0 like a finished listing.
+            signal(SIGINT) { _ in _exit(0) }
+            signal(SIGPIPE) { _ in _exit(0) }
+            LogTail.follow(path: paths.logFile, from: tail.size) { bytes in
+                Terminal.writeBytes(STDOUT_FILENO, bytes)
+            }
+        }
+    }
+}

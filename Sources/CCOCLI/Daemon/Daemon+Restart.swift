@@ -1,0 +1,24 @@
+import ArgumentParser
+import CCOCore
+
+extension Daemon {
+    struct Restart: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Stop the daemon if it runs, then start it; --host and --port apply to the new run.")
+
+        @OptionGroup var address: AddressOptions
+
+        @Option(help: "Seconds to wait for each of the stop and the start.")
+        var timeout: Double = 30
+
+        func validate() throws {
+            guard timeout > 0 else { throw ValidationError("--timeout must be greater than 0") }
+        }
+
+        func run() async throws {
+            let environment = try CommandEnvironment.current()
+            try Stop.stop(environment, timeout: min(timeout, 10))
+            try Start.start(environment, address.overrides, timeout: timeout)
+        }
+    }
+}

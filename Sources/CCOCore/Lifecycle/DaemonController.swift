@@ -1,0 +1,284 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CCOSystemd
+import SystemPackage
+
+/// The standalone lifecycle (no service manager): start spawns `cco daemon run` and waits for it to
+/// report ready on a notification socket, as systemd would; stop signals it, never anything else.
+public struct DaemonController: Sendable {
+    public let paths: CCOPaths
+    /// The `cco` executable to run as the daemon.
+    public let executable: String
+    /// The environment the daemon inherits (`NOTIFY_SOCKET` and `CCO_HOME` are set on top).
+    public let environment: [String: String]
+
+    public init(paths: CCOPaths, executable: String, environment: [String: String]) {
+        self.paths = paths
+        self.executable = executable
+        self.environment = environment
+    }
+
+    /// Overrides given on the command line for one run; they reach the daemon as its own flags.
+    public struct Overrides: Sendable, Hashable {
+        public var host: String?
+        public var port: Int?
+        public init(host: String? = nil, port: Int? = nil) {
+            self.host = host
+            self.port = port
+        }
+
+        public var arguments: [String] {
+            (port.map { ["--port", String($0)] } ?? []) + (host.map { ["--host", $0] } ?? [])
+        }
+
+        /// The config with these overrides applied and checked as the config file's values are.
+        public func applied(to config: DaemonConfig, configFile: String) throws(ConfigError) -> DaemonConfig {
+            var result = config
+            if let port, let rejection = ConfigKey.port.assign(.integer(port), to: &result) {
+                throw ConfigError(file: "--port", line: nil, key: "port", message: rejection)
+            }
+            if let host, let rejection = ConfigKey.host.assign(.string(host), to: &result) {
+                throw ConfigError(file: "--host", line: nil, key: "host", message: rejection)
+            }
+            if let problem = result.remoteAccessProblem() {
+                throw ConfigError(file: host != nil ? "--host" : configFile, line: nil, key: "host", message: problem)
+            }
+            return result
+        }
+    }
+
+    public enum StartOutcome: Sendable {
+        case started(PIDRecord, elapsed: Duration, notes: [String])
+        case alreadyRunning(PIDRecord)
+    }
+
+    /// Starts the daemon and returns once it is ready and `/health` answers.
+    ///
+    /// - Throws: ``DaemonError``: `.config` before anything is spawned, `.startFailed` with the
+    ///   daemon's own error and last log lines, `.readinessTimedOut` (the daemon is then stopped).
+    public func start(_ overrides: Overrides, timeout: Duration) throws(DaemonError) -> StartOutcome {
+        let clock = ContinuousClock()
+        let began = clock.now
+        try prepareStateDirectory()
+        let control = try controlLock(timeout: timeout)
+        defer { control.unlock() }
+
+        var notes: [String] = []
+        switch DaemonStatus.read(paths) {
+        case .running(let record):
+            return .alreadyRunning(record)
+        case .starting(let pid):
+            return .alreadyRunning(try waitForRecord(of: pid, until: began + timeout))
+        case .stale(let record):
+            try removeStalePIDFile()
+            notes.append("removed a stale PID file\(record.map { " (pid \($0.pid) is not running)" } ?? "")")
+        case .notRunning:
+            break
+        }
+
+        // Refuse a bad config here, with the same message the daemon would give, before spawning.
+        do {
+            _ = try overrides.applied(to: try ConfigFile(path: paths.configFile).load(), configFile: paths.configFile)
+        } catch {
+            throw DaemonError(.config, error.description)
+        }
+
+        let socket: NotifySocket
+        do {
+            socket = try NotifySocket.bindAbstract(name: "cco-notify-\(getpid())-\(UInt32.random(in: 0 ... .max))")
+        } catch {
+            throw DaemonError(.startFailed, "cannot create the readiness socket: \(error)")
+        }
+        var childEnvironment = environment
+        for key in ["LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "WATCHDOG_USEC", "WATCHDOG_PID", "INVOCATION_ID"] {
+            childEnvironment[key] = nil
+        }
+        childEnvironment["NOTIFY_SOCKET"] = socket.address
+        childEnvironment["CCO_HOME"] = paths.stateDirectory
+        let pid: Int32
+        do {
+            pid = try ProcessSpawner.spawnDetached(
+                executable: executable, arguments: ["daemon", "run"] + overrides.arguments,
+                environment: childEnvironment, outputFile: paths.daemonOutputFile)
+        } catch {
+            throw DaemonError(.startFailed, "cannot run \(executable): \(error); reinstall cco or check that the file exists and is executable")
+        }
+
+        var reportedStatus: String?
+        var reportedErrno: CInt?
+        while true {
+            let states: [NotifyState]?
+            do { states = try socket.receive(timeout: .milliseconds(20)) } catch {
+                throw DaemonError(.startFailed, "cannot read the readiness socket: \(error)")
+            }
+            var ready = false
+            for state in states ?? [] {
+                switch state {
+                case .ready: ready = true
+                case .status(let text): reportedStatus = text
+                case .errno(let code): reportedErrno = code
+                default: break
+                }
+            }
+            if ready { break }
+            if let exit = ProcessSpawner.exitStatus(of: pid) {
+                if exit == .exited(DaemonExitStatus.alreadyRunning), let holder = FileLock.holder(of: paths.lockFile) {
+                    return .alreadyRunning(try waitForRecord(of: holder, until: began + timeout))
+                }
+                throw startFailure(exit: exit, status: reportedStatus, errno: reportedErrno)
+            }
+            if clock.now - began > timeout {
+                kill(pid, SIGKILL)
+                _ = waitForExit(pid: pid, timeout: .seconds(2))
+                throw DaemonError(.readinessTimedOut, "the daemon (pid \(pid)) did not report ready within \(timeout) and was stopped\(lastLogLines())")
+            }
+        }
+
+        let record: PIDRecord
+        do {
+            guard let written = try PIDFile(path: paths.pidFile).read(), written.pid == pid else {
+                throw DaemonError(.startFailed, "the daemon (pid \(pid)) reported ready but wrote no PID file to \(paths.pidFile)")
+            }
+            record = written
+        } catch let error as DaemonError { throw error } catch {
+            throw DaemonError(.startFailed, "\(error)")
+        }
+        switch HealthProbe.get(host: record.host, port: record.port, path: "/health", timeout: .seconds(2)) {
+        case .success(let reply) where reply.status == 200:
+            return .started(record, elapsed: clock.now - began, notes: notes)
+        case .success(let reply):
+            throw DaemonError(.startFailed, "the daemon (pid \(pid)) is ready but /health answered \(reply.status)\(lastLogLines())")
+        case .failure(let failure):
+            throw DaemonError(.startFailed, "the daemon (pid \(pid)) is ready but \(record.baseURL)/health does not answer: \(failure)\(lastLogLines())")
+        }
+    }
+
+    public enum StopOutcome: Sendable, Hashable {
+        case stopped(pid: Int32, elapsed: Duration, killed: Bool)
+        case notRunning
+        case removedStalePIDFile(PIDRecord?)
+    }
+
+    /// Stops the daemon: SIGTERM, then SIGKILL after `timeout`. Only the process that holds the
+    /// daemon lock is ever signalled, so a PID file naming another process is harmless.
+    public func stop(timeout: Duration) throws(DaemonError) -> StopOutcome {
+        let clock = ContinuousClock()
+        let began = clock.now
+        guard FileSystem.exists(paths.stateDirectory) else { return .notRunning }
+        let control = try controlLock(timeout: timeout + .seconds(5))
+        defer { control.unlock() }
+
+        let status = DaemonStatus.read(paths)
+        switch status {
+        case .notRunning:
+            return .notRunning
+        case .stale(let record):
+            try removeStalePIDFile()
+            return .removedStalePIDFile(record)
+        case .running, .starting:
+            break
+        }
+        guard let pid = status.livePID, let identity = ProcessIdentity.of(pid: pid) else { return .notRunning }
+        guard kill(pid, SIGTERM) == 0 || errno == ESRCH else {
+            throw DaemonError(.stopFailed, "cannot signal the daemon (pid \(pid)): \(Errno(rawValue: errno)); it runs as another user")
+        }
+        if waitForExit(identity, timeout: timeout) {
+            return .stopped(pid: pid, elapsed: clock.now - began, killed: false)
+        }
+        kill(pid, SIGKILL)
+        guard waitForExit(identity, timeout: .seconds(5)) else {
+            throw DaemonError(.stopFailed, "the daemon (pid \(pid)) did not exit after SIGKILL")
+        }
+        // A killed daemon cannot remove its own PID file.
+        if let record = try? PIDFile(path: paths.pidFile).read(), record.pid == pid {
+            try? PIDFile(path: paths.pidFile).remove()
+        }
+        return .stopped(pid: pid, elapsed: clock.now - began, killed: true)
+    }
+
+    // MARK: - Helpers
+
+    private func prepareStateDirectory() throws(DaemonError) {
+        do {
+            try FileSystem.makeDirectory(paths.stateDirectory, mode: 0o700)
+            try FileSystem.makeDirectory(paths.logsDirectory, mode: 0o700)
+        } catch {
+            throw DaemonError(.stateDirectory, "\(error); choose a writable state directory with CCO_HOME")
+        }
+    }
+
+    private func controlLock(timeout: Duration) throws(DaemonError) -> FileLock {
+        do {
+            guard let lock = try FileLock.lock(paths.controlLockFile, timeout: timeout) else {
+                throw DaemonError(.lockFailed, "another cco command has held \(paths.controlLockFile) for \(timeout); try again")
+            }
+            return lock
+        } catch let error as DaemonError { throw error } catch {
+            throw DaemonError(.lockFailed, "\(error)")
+        }
+    }
+
+    private func removeStalePIDFile() throws(DaemonError) {
+        do { try PIDFile(path: paths.pidFile).remove() } catch {
+            throw DaemonError(.stateDirectory, "\(error)")
+        }
+    }
+
+    /// Waits for the daemon that holds the lock to write its PID file (it is binding its listener).
+    private func waitForRecord(of pid: Int32, until deadline: ContinuousClock.Instant) throws(DaemonError) -> PIDRecord {
+        while ContinuousClock().now < deadline {
+            if case .running(let record) = DaemonStatus.read(paths), record.pid == pid { return record }
+            if FileLock.holder(of: paths.lockFile) == nil { break }
+            sleepFor(.milliseconds(5))
+        }
+        throw DaemonError(.startFailed, "another daemon (pid \(pid)) holds \(paths.lockFile) but did not become ready\(lastLogLines())")
+    }
+
+    /// True once the process is gone: no such pid, a zombie (exited, not yet reaped: PID 1 may take
+    /// seconds to reap an orphan), or a later process reusing the pid.
+    private func waitForExit(_ identity: ProcessIdentity, timeout: Duration) -> Bool {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        var pause = Duration.microseconds(500)
+        while true {
+            if let now = ProcessIdentity.of(pid: identity.pid) {
+                if !now.isAlive || now.startTime != identity.startTime { return true }
+            } else {
+                return true
+            }
+            if clock.now >= deadline { return false }
+            sleepFor(pause)
+            pause = min(pause * 2, .milliseconds(20))
+        }
+    }
+
+    private func waitForExit(pid: Int32, timeout: Duration) -> ProcessSpawner.ChildExit? {
+        let deadline = ContinuousClock().now + timeout
+        while ContinuousClock().now < deadline {
+            if let exit = ProcessSpawner.exitStatus(of: pid) { return exit }
+            sleepFor(.milliseconds(5))
+        }
+        return nil
+    }
+
+    private func startFailure(exit: ProcessSpawner.ChildExit, status: String?, errno: CInt?) -> DaemonError {
+        var reason = status
+        if reason == nil, let output = try? FileSystem.readTextIfExists(paths.daemonOutputFile) {
+            reason = output.split(separator: "\n").last(where: { !$0.isEmpty }).map(String.init)
+        }
+        let code: DaemonError.Code
+        if exit == .exited(DaemonExitStatus.configError) { code = .config }
+        else if errno == EADDRINUSE { code = .addressInUse }
+        else { code = .startFailed }
+        return DaemonError(code, (reason ?? "the daemon exited during start-up (\(exit))") + lastLogLines())
+    }
+
+    /// The last lines of the daemon's log, for start-up failures, indented under the error.
+    private func lastLogLines(_ count: Int = 5) -> String {
+        guard let tail = try? LogTail.lastLines(count, of: paths.logFile), !tail.lines.isEmpty else { return "" }
+        return "\n  last log lines (\(paths.logFile)):\n" + tail.lines.map { "    " + $0 }.joined(separator: "\n")
+    }
+}

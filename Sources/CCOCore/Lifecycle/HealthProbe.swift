@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A minimal blocking HTTP/1.1 GET over loopback, for `cco daemon start|status` to ask the daemon's
+/// `/health` without pulling an HTTP client library into the CLI's start-up.
+public enum HealthProbe {
+    public struct Reply: Sendable, Hashable {
+        public let status: Int
+        public let body: String
+        public let latency: Duration
+    }
+
+    /// GETs `path` from `host:port` with `Connection: close`.
+    ///
+    /// - Returns: the reply, or a one-line reason when there is none within `timeout`.
+    public static func get(host: String, port: Int, path: String, timeout: Duration = .seconds(2)) -> Result<Reply, ProbeFailure> {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let target = HostAddress.connectable(host)
+        let fd: CInt
+        switch connect(to: target, port: port, timeout: timeout) {
+        case .success(let socket): fd = socket
+        case .failure(let failure): return .failure(failure)
+        }
+        defer { close(fd) }
+        let hostHeader = target.contains(":") ? "[\(target)]:\(port)" : "\(target):\(port)"
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: cco/\(CCOVersion.current)\r\nConnection: close\r\n\r\n".utf8)
+        var sent = 0
+        while sent < request.count {
+            let n = request[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, CInt(MSG_NOSIGNAL)) }
+            if n < 0 { if errno == EINTR { continue }; return .failure(ProbeFailure("send failed: \(String(cString: strerror(errno)))")) }
+            sent += n
+        }
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK { return .failure(ProbeFailure("no answer within \(timeout)")) }
+                return .failure(ProbeFailure("receive failed: \(String(cString: strerror(errno)))"))
+            }
+            if n == 0 { break }
+            response.append(contentsOf: buffer[..<n])
+        }
+        guard let reply = parse(response, latency: clock.now - started) else {
+            return .failure(ProbeFailure("not an HTTP response"))
+        }
+        return .success(reply)
+    }
+
+    static func parse(_ bytes: [UInt8], latency: Duration) -> Reply? {
+        let separator: [UInt8] = [13, 10, 13, 10]
+        guard bytes.starts(with: Array("HTTP/1.".utf8)),
+              let headerEnd = bytes.indices.first(where: { bytes[$0...].starts(with: separator) }) else { return nil }
+        let statusLine = String(decoding: bytes[..<(bytes.firstIndex(of: 13) ?? headerEnd)], as: UTF8.self).split(separator: " ")
+        guard statusLine.count >= 2, let status = Int(statusLine[1]) else { return nil }
+        return Reply(status: status, body: String(decoding: bytes[(headerEnd + 4)...], as: UTF8.self), latency: latency)
+    }
+
+    private static func connect(to host: String, port: Int, timeout: Duration) -> Result<CInt, ProbeFailure> {
+        let v6 = host.contains(":")
+        #if os(Linux)
+        let fd = socket(v6 ? AF_INET6 : AF_INET, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue) | CInt(SOCK_NONBLOCK.rawValue), 0)
+        #else
+        let fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { return .failure(ProbeFailure("socket failed: \(String(cString: strerror(errno)))")) }
+        var r: CInt
+        if v6 {
+            var addr = sockaddr_in6()
+            addr.sin6_family = sa_family_t(AF_INET6)
+            addr.sin6_port = in_port_t(UInt16(port).bigEndian)
+            inet_pton(AF_INET6, host, &addr.sin6_addr)
+            r = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
+        } else {
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = in_port_t(UInt16(port).bigEndian)
+            inet_pton(AF_INET, host, &addr.sin_addr)
+            r = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        }
+        let ms = CInt(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        if r != 0 {
+            guard errno == EINPROGRESS else {
+                let e = errno; close(fd)
+                return .failure(ProbeFailure(e == ECONNREFUSED ? "connection refused" : String(cString: strerror(e))))
+            }
+            var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            while true {
+                r = poll(&pfd, 1, ms)
+                if r < 0 && errno == EINTR { continue }
+                break
+            }
+            if r == 0 { close(fd); return .failure(ProbeFailure("no connection within \(timeout)")) }
+            var soError: CInt = 0
+            var length = socklen_t(MemoryLayout<CInt>.size)
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &length)
+            if soError != 0 {
+                close(fd)
+                return .failure(ProbeFailure(soError == ECONNREFUSED ? "connection refused" : String(cString: strerror(soError))))
+            }
+        }
+        // Back to blocking, with a receive timeout for the rest of the exchange.
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        var tv = timeval(tv_sec: Int(ms / 1000), tv_usec: Int((ms % 1000) * 1000))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        return .success(fd)
+    }
+}
+
+/// Why a probe got no HTTP reply.
+public struct ProbeFailure: Error, Sendable, Hashable, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,164 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+public import CCOCore
+import CCOSystemd
+import Hummingbird
+public import Logging
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+
+/// `cco daemon run`: the daemon in the foreground, as the service manager (systemd, launchd, or
+/// `cco daemon start`) runs it. A `ServiceGroup` of the HTTP server and the shutdown reporter that
+/// stops gracefully on SIGTERM and SIGINT.
+public struct DaemonRunner: Sendable {
+    public let paths: CCOPaths
+    public let config: DaemonConfig
+    /// Longest time in-flight requests get to finish after SIGTERM before they are cancelled.
+    public var drainTimeout: Duration = .seconds(8)
+
+    public init(paths: CCOPaths, config: DaemonConfig) {
+        self.paths = paths
+        self.config = config
+    }
+
+    /// Runs until SIGTERM or SIGINT.
+    ///
+    /// - Throws: ``DaemonError`` for start-up failures: state directory, lock held by another daemon,
+    ///   address in use. Each says what failed and what to do.
+    public func run() async throws(DaemonError) {
+        try prepareStateDirectory()
+        guard let lock = try takeLock() else {
+            let holder = FileLock.holder(of: paths.lockFile)
+            throw DaemonError(.alreadyRunning, "another cco daemon\(holder.map { " (pid \($0))" } ?? "") already runs for \(paths.stateDirectory)")
+        }
+        defer { lock.unlock() }
+
+        let logFile: RotatingLogFile
+        do {
+            logFile = try RotatingLogFile(path: paths.logFile, rotationSize: config.logRotationSize, maxFiles: config.logMaxFiles)
+        } catch {
+            throw DaemonError(.stateDirectory, "\(error); fix the permissions of \(paths.logsDirectory) or set CCO_HOME")
+        }
+        defer { logFile.sync() }
+        let logger = makeLogger(logFile)
+
+        let identity = DaemonIdentity(pid: getpid(), version: CCOVersion.current)
+        let state = ServingState()
+        let pidFile = PIDFile(path: paths.pidFile)
+        defer { removePIDFileIfOurs(pidFile, pid: identity.pid, logger: logger) }
+
+        let router = Router()
+        router.add(middleware: LogRequestsMiddleware(.debug))
+        HealthRoutes(identity: identity, state: state).register(on: router)
+
+        let host = config.host
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: config.port), serverName: "cco/\(CCOVersion.current)"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                Self.reportReady(identity: identity, host: host, port: port, pidFile: pidFile, state: state, logger: logger)
+            },
+            logger: logger
+        )
+        var configuration = ServiceGroupConfiguration(
+            services: [app, ShutdownReporter(state: state, logger: logger)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        configuration.maximumGracefulShutdownDuration = drainTimeout
+        configuration.maximumCancellationDuration = .seconds(1)
+        let group = ServiceGroup(configuration: configuration)
+
+        logger.info("starting cco \(CCOVersion.current) (pid \(identity.pid)) for \(paths.stateDirectory)")
+        do {
+            try await group.run()
+        } catch {
+            let failure = listenFailure(error)
+            logger.error("\(failure.detail)")
+            throw failure
+        }
+        logger.info("stopped")
+    }
+
+    private func prepareStateDirectory() throws(DaemonError) {
+        do {
+            try FileSystem.makeDirectory(paths.stateDirectory, mode: 0o700)
+            try FileSystem.makeDirectory(paths.logsDirectory, mode: 0o700)
+        } catch {
+            throw DaemonError(.stateDirectory, "\(error); choose a writable state directory with CCO_HOME")
+        }
+    }
+
+    private func takeLock() throws(DaemonError) -> FileLock? {
+        do {
+            return try FileLock.tryLock(paths.lockFile)
+        } catch {
+            throw DaemonError(.stateDirectory, "\(error); choose a writable state directory with CCO_HOME")
+        }
+    }
+
+    private func makeLogger(_ file: RotatingLogFile) -> Logger {
+        let level = config.logLevel.loggerLevel
+        let interactive = isatty(STDERR_FILENO) == 1
+        return Logger(label: "cco") { label in
+            let fileHandler = RotatingFileLogHandler(label: label, file: file, level: level)
+            guard interactive else { return fileHandler }
+            var console = StreamLogHandler.standardError(label: label)
+            console.logLevel = level
+            return MultiplexLogHandler([fileHandler, console])
+        }
+    }
+
+    /// After the listener is bound, and not before: PID file with the real port, `/ready` → 200,
+    /// then `READY=1` to the service manager.
+    private static func reportReady(identity: DaemonIdentity, host: String, port: Int, pidFile: PIDFile, state: ServingState, logger: Logger) {
+        let url = DaemonConfig.baseURL(host: host, port: port)
+        let record = PIDRecord(
+            pid: identity.pid, host: host, port: port, version: identity.version, startedAt: identity.startedAt,
+            processStartTime: ProcessIdentity.current()?.startTime ?? 0)
+        do {
+            try pidFile.write(record)
+        } catch {
+            logger.error("cannot write the PID file: \(error)")
+        }
+        state.set(.serving)
+        logger.info("listening on \(url)")
+        do {
+            try Notifier.notify(.ready, .status("listening on \(url)"), .mainPID(identity.pid))
+        } catch {
+            logger.warning("cannot notify the service manager: \(error)")
+        }
+    }
+
+    private func removePIDFileIfOurs(_ pidFile: PIDFile, pid: Int32, logger: Logger) {
+        guard let record = try? pidFile.read(), record.pid == pid else { return }
+        do { try pidFile.remove() } catch { logger.warning("cannot remove the PID file: \(error)") }
+    }
+
+    /// Says why the listener could not be bound, naming the process holding the port when visible.
+    private func listenFailure(_ error: any Error) -> DaemonError {
+        let address = "\(config.host):\(config.port)"
+        let code = (error as? IOError)?.errnoCode
+        switch code {
+        case EADDRINUSE:
+            let owner = PortOwner.find(port: config.port).map { " by pid \($0.pid) (\($0.command))" } ?? ""
+            return DaemonError(.addressInUse, "cannot listen on \(address): address in use\(owner); choose another port with --port, or set `port` in \(paths.configFile)")
+        case EADDRNOTAVAIL:
+            return DaemonError(.listenFailed, "cannot listen on \(address): \(config.host) is not an address of this machine; set `host` in \(paths.configFile)")
+        case EACCES:
+            return DaemonError(.listenFailed, "cannot listen on \(address): permission denied (ports below 1024 need privileges); choose a port from 1024 up")
+        default:
+            return DaemonError(.listenFailed, "cannot listen on \(address): \(error)")
+        }
+    }
+}

@@ -1,0 +1,64 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Hummingbird
+import NIOCore
+
+/// `GET /health` and `GET /ready`.
+struct HealthRoutes: Sendable {
+    struct Health: ResponseEncodable {
+        let status: String
+        let version: String
+        let pid: Int32
+        let uptime_s: Double
+        let started_at: String
+    }
+
+    struct Readiness: ResponseEncodable {
+        let status: String
+    }
+
+    let identity: DaemonIdentity
+    let state: ServingState
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/health") { _, _ -> Health in
+            Health(
+                status: "ok", version: identity.version, pid: identity.pid,
+                uptime_s: ((identity.clock.now - identity.startInstant).seconds * 1000).rounded() / 1000,
+                started_at: identity.startedAtText)
+        }
+        router.get("/ready") { _, _ -> EditedResponse<Readiness> in
+            let phase = state.current
+            return EditedResponse(
+                status: phase == .serving ? .ok : .serviceUnavailable,
+                response: Readiness(status: phase == .serving ? "ready" : phase.name))
+        }
+    }
+}
+
+/// Facts about this daemon process that do not change while it runs.
+struct DaemonIdentity: Sendable {
+    let pid: Int32
+    let version: String
+    let startedAt: Date
+    let startInstant: ContinuousClock.Instant
+    let clock = ContinuousClock()
+    let startedAtText: String
+
+    init(pid: Int32, version: String, startedAt: Date = Date()) {
+        self.pid = pid
+        self.version = version
+        self.startedAt = startedAt
+        self.startInstant = ContinuousClock().now
+        self.startedAtText = startedAt.formatted(.iso8601)
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

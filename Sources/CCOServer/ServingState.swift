@@ -1,0 +1,29 @@
+import Synchronization
+
+/// Where the daemon is in its life, as `/ready` reports it.
+public enum ServingPhase: UInt8, Sendable {
+    case starting, serving, stopping
+
+    public var name: String {
+        switch self {
+        case .starting: "starting"
+        case .serving: "serving"
+        case .stopping: "stopping"
+        }
+    }
+}
+
+/// The daemon's phase, shared between the services that change it and the routes that read it.
+public final class ServingState: Sendable {
+    private let phase = Atomic<UInt8>(ServingPhase.starting.rawValue)
+
+    public init() {}
+
+    public var current: ServingPhase {
+        ServingPhase(rawValue: phase.load(ordering: .acquiring)) ?? .starting
+    }
+
+    public func set(_ newPhase: ServingPhase) {
+        phase.store(newPhase.rawValue, ordering: .releasing)
+    }
+}
