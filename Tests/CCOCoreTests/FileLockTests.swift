@@ -1,0 +1,72 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+@testable import CCOCore
+
+@Suite struct FileLockTests {
+    @Test func secondLockFailsWhileFirstIsHeldAndSucceedsAfterUnlock() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/daemon.lock"
+            let first = try #require(try FileLock.tryLock(path))
+            #expect(try FileLock.tryLock(path) == nil)
+            #expect(FileLock.holder(of: path) == getpid())
+            first.unlock()
+            #expect(FileLock.holder(of: path) == nil)
+            #expect(try FileLock.tryLock(path) != nil)
+        }
+    }
+
+    @Test func lockHeldByAnotherProcessIsReportedWithItsPID() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/daemon.lock"
+            // flock(1) takes the lock in a child and keeps it while `sleep` runs.
+            let pid = try ProcessSpawner.spawnDetached(
+                executable: "/usr/bin/flock", arguments: ["-n", path, "sleep", "30"],
+                environment: ["PATH": "/usr/bin:/bin"], outputFile: dir + "/out")
+            defer { kill(-pid, SIGKILL); kill(pid, SIGKILL); _ = ProcessSpawner.exitStatus(of: pid) }
+            var holder: Int32?
+            for _ in 0 ..< 500 where holder == nil {
+                holder = FileLock.holder(of: path)
+                usleep(2000)
+            }
+            #expect(holder == pid)
+            #expect(try FileLock.tryLock(path) == nil)
+            #expect(try FileLock.lock(path, timeout: .milliseconds(50)) == nil)
+        }
+    }
+
+    @Test func waitingLockIsTakenOnceTheHolderReleasesIt() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/control.lock"
+            let first = try #require(try FileLock.tryLock(path))
+            let thread = Thread { usleep(50_000); first.unlock() }
+            let clock = ContinuousClock()
+            let start = clock.now
+            thread.start()
+            let second = try FileLock.lock(path, timeout: .seconds(5))
+            #expect(second != nil)
+            #expect(clock.now - start >= .milliseconds(40))
+            thread.join()
+        }
+    }
+}
+
+/// A minimal joinable thread for tests that need a second thread of control.
+final class Thread: @unchecked Sendable {
+    private let body: () -> Void
+    private var handle = pthread_t()
+
+    init(_ body: @escaping () -> Void) { self.body = body }
+
+    func start() {
+        let box = Unmanaged.passRetained(self).toOpaque()
+        pthread_create(&handle, nil, { raw in
+            let thread = Unmanaged<Thread>.fromOpaque(raw!).takeRetainedValue()
+            thread.body()
+            return nil
+        }, box)
+    }
+
+    func join() { pthread_join(handle, nil) }
+}
