@@ -27,7 +27,7 @@ extension Daemon {
                 case .notRunning:
                     Terminal.out("not running")
                 case .removedStalePIDFile(let record):
-                    Terminal.out("not running; removed a stale PID file\(record.map { " (pid \($0.pid) had exited)" } ?? "")")
+                    Terminal.out("not running; removed a stale PID file\(record.map { " naming pid \($0.pid), which is not a cco daemon any more" } ?? "")")
                 }
             } catch {
                 throw failure(error)

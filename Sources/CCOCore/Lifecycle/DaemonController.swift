@@ -74,7 +74,7 @@ public struct DaemonController: Sendable {
             return .alreadyRunning(try waitForRecord(of: pid, until: began + timeout))
         case .stale(let record):
             try removeStalePIDFile()
-            notes.append("removed a stale PID file\(record.map { " (pid \($0.pid) is not running)" } ?? "")")
+            notes.append("removed a stale PID file\(record.map { " naming pid \($0.pid), which is not a cco daemon any more" } ?? "")")
         case .notRunning:
             break
         }

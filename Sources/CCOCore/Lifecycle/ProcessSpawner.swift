@@ -7,7 +7,7 @@ public import SystemPackage
 
 /// Starts a detached process: a new session (no controlling terminal, not in the caller's process
 /// group, so Ctrl-C in the shell does not reach it), stdin from /dev/null, stdout and stderr appended
-/// to a file, default signal dispositions and an empty signal mask.
+/// to a file, no other inherited descriptor, default signal dispositions and an empty signal mask.
 public enum ProcessSpawner {
     /// - Returns: the child's pid; the caller may `waitpid` it until the caller itself exits.
     /// - Throws: `Errno` from `posix_spawn(3)` (e.g. ENOENT for a missing executable).
@@ -20,6 +20,9 @@ public enum ProcessSpawner {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputFile, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing the caller holds open (pipes from a script's $(…), sockets, lock files without
+        // O_CLOEXEC) may live on in the daemon: a captured pipe would never see EOF.
+        closeDescriptors(from: 3, in: &actions)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -45,6 +48,16 @@ public enum ProcessSpawner {
         let r = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard r == 0 else { throw Errno(rawValue: r) }
         return pid
+    }
+
+    /// `posix_spawn_file_actions_addclosefrom_np` (glibc ≥ 2.34) is a GNU extension that Swift does
+    /// not import; it is looked up at run time and called through its C signature.
+    private static func closeDescriptors(from lowest: CInt, in actions: inout posix_spawn_file_actions_t) {
+        #if os(Linux)
+        typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, CInt) -> CInt
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return }
+        _ = unsafeBitCast(symbol, to: AddCloseFrom.self)(&actions, lowest)
+        #endif
     }
 
     /// The exit of a child, if it has exited (non-blocking `waitpid`).

@@ -1,0 +1,155 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import CCOCore
+
+/// The built `cco` binary against real processes, sockets, files and signals; each test has its own
+/// state directory and a port the kernel picks, so they run in parallel.
+@Suite struct StandaloneLifecycleTests {
+    @Test func startStatusHealthLogsStopStatus() throws {
+        try withStateDirectory { cco throws in
+            let notRunning = try cco.run("daemon", "status")
+            #expect(notRunning.status == 3)
+            #expect(notRunning.stdout.contains("not running"))
+
+            let (pid, port) = try cco.startOnFreePort()
+            #expect(port > 0)
+
+            let status = try cco.run("daemon", "status")
+            #expect(status.status == 0)
+            #expect(status.stdout.contains("running (standalone)"))
+            #expect(status.stdout.contains("pid: \(pid)"))
+            #expect(status.stdout.contains("http://127.0.0.1:\(port)"))
+            #expect(status.stdout.contains("health: ok"))
+
+            let json = try cco.run("daemon", "status", "--json")
+            let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+            #expect(object?["state"] as? String == "running")
+            #expect(object?["port"] as? Int == port)
+            #expect(json.stderr.isEmpty)
+
+            guard case .success(let health) = HealthProbe.get(host: "127.0.0.1", port: port, path: "/health") else {
+                Issue.record("/health does not answer"); return
+            }
+            #expect(health.status == 200)
+            let body = try JSONSerialization.jsonObject(with: Data(health.body.utf8)) as? [String: Any]
+            #expect(body?["status"] as? String == "ok")
+            #expect(body?["pid"] as? Int == Int(pid))
+            #expect(body?["version"] as? String == CCOVersion.current)
+            #expect(body?["uptime_s"] is Double || body?["uptime_s"] is Int)
+            #expect(body?["started_at"] is String)
+            guard case .success(let ready) = HealthProbe.get(host: "127.0.0.1", port: port, path: "/ready") else {
+                Issue.record("/ready does not answer"); return
+            }
+            #expect(ready.status == 200)
+
+            let record = try #require(try PIDFile(path: cco.paths.pidFile).read())
+            #expect(record.pid == pid && record.port == port)
+            #expect(fileMode(cco.paths.pidFile) == 0o600)
+            #expect(fileMode(cco.stateDirectory) == 0o700)
+            #expect(fileMode(cco.paths.logFile) == 0o600)
+
+            let logs = try cco.run("daemon", "logs", "-n", "20")
+            #expect(logs.status == 0)
+            #expect(logs.stdout.contains("listening on http://127.0.0.1:\(port)"))
+
+            let stop = try cco.run("daemon", "stop")
+            #expect(stop.status == 0)
+            #expect(stop.stdout.hasPrefix("stopped (pid \(pid)) in "))
+            #expect(!FileManager.default.fileExists(atPath: cco.paths.pidFile))
+            #expect(FileLock.holder(of: cco.paths.lockFile) == nil)
+            #expect(ProcessIdentity.of(pid: pid)?.isAlive != true)
+
+            let after = try cco.run("daemon", "status")
+            #expect(after.status == 3)
+            let stopAgain = try cco.run("daemon", "stop")
+            #expect(stopAgain.status == 0)
+            #expect(stopAgain.stdout.contains("not running"))
+            let logsAfter = try cco.run("daemon", "logs")
+            #expect(logsAfter.stdout.contains("stopped"))
+        }
+    }
+
+    @Test func startWhenRunningSaysAlreadyRunningAndExitsZero() throws {
+        try withStateDirectory { cco throws in
+            let (pid, port) = try cco.startOnFreePort()
+            let again = try cco.run("daemon", "start")
+            #expect(again.status == 0)
+            #expect(again.stdout == "already running (pid \(pid)) on http://127.0.0.1:\(port)\n")
+            try cco.run("daemon", "stop")
+        }
+    }
+
+    @Test func startOnPortInUseFailsClearlyAndLeavesNoPIDFileOrLock() throws {
+        try withStateDirectory { cco throws in
+            let listener = try Listener()
+            let result = try cco.run("daemon", "start", "--port", String(listener.port))
+            #expect(result.status != 0)
+            let firstLine = result.stderr.split(separator: "\n").first.map(String.init) ?? ""
+            #expect(firstLine.hasPrefix("error: cannot listen on 127.0.0.1:\(listener.port): address in use by pid \(getpid())"))
+            #expect(firstLine.contains("choose another port with --port"))
+            #expect(!FileManager.default.fileExists(atPath: cco.paths.pidFile))
+            #expect(FileLock.holder(of: cco.paths.lockFile) == nil)
+            #expect(try cco.run("daemon", "status").status == 3)
+        }
+    }
+
+    @Test func daemonRunOnPortInUsePrintsOneLineAndExitsNonZero() throws {
+        try withStateDirectory { cco throws in
+            let listener = try Listener()
+            let result = try cco.run("daemon", "run", "--port", String(listener.port))
+            #expect(result.status == 1)
+            #expect(result.stderr.split(separator: "\n").count == 1)
+            #expect(result.stderr.hasPrefix("error: cannot listen on 127.0.0.1:\(listener.port): address in use"))
+        }
+    }
+
+    @Test func startWithInvalidConfigNamesFileLineAndKeyAndSpawnsNothing() throws {
+        try withStateDirectory { cco throws in
+            try FileManager.default.createDirectory(atPath: cco.stateDirectory, withIntermediateDirectories: true)
+            try "port = 3000\nlog_levl = \"debug\"\n".write(toFile: cco.paths.configFile, atomically: true, encoding: .utf8)
+            let result = try cco.run("daemon", "start")
+            #expect(result.status == 78)
+            #expect(result.stderr == "error: \(cco.paths.configFile):2: `log_levl` is not a known key (did you mean `log_level`?)\n")
+            #expect(FileLock.holder(of: cco.paths.lockFile) == nil)
+            #expect(!FileManager.default.fileExists(atPath: cco.paths.logFile))
+        }
+    }
+
+    @Test func hostAndPortFlagsReachTheDaemon() throws {
+        try withStateDirectory { cco throws in
+            var listener: Listener? = try Listener()
+            let port = try #require(listener?.port)
+            listener = nil  // frees the port for the daemon
+            let result = try cco.run("daemon", "start", "--host", "::1", "--port", String(port))
+            guard result.status == 0 else {
+                // A machine without IPv6 loopback cannot run this; say so rather than pass silently.
+                #expect(result.stderr.contains("not an address of this machine"), "\(result.stderr)")
+                return
+            }
+            #expect(result.stdout.contains("on http://[::1]:\(port)"))
+            let record = try #require(try PIDFile(path: cco.paths.pidFile).read())
+            #expect(record.host == "::1" && record.port == port)
+            guard case .success(let reply) = HealthProbe.get(host: "::1", port: port, path: "/health") else {
+                Issue.record("no answer on [::1]:\(port)"); return
+            }
+            #expect(reply.status == 200)
+            try cco.run("daemon", "stop")
+        }
+    }
+
+    @Test func restartGivesANewProcessWithTheNewFlags() throws {
+        try withStateDirectory { cco throws in
+            let (first, _) = try cco.startOnFreePort()
+            let restart = try cco.run("daemon", "restart", "--port", "0")
+            #expect(restart.status == 0)
+            #expect(restart.stdout.contains("stopped (pid \(first))"))
+            let started = try #require(CCOProcess.parseStarted(String(restart.stdout.split(separator: "\n").last ?? "")))
+            #expect(started.pid != first)
+            #expect(try cco.run("daemon", "status").status == 0)
+            try cco.run("daemon", "stop")
+        }
+    }
+}
