@@ -24,6 +24,9 @@ public struct DaemonRunner: Sendable {
     public let config: DaemonConfig
     /// Longest time in-flight requests get to finish after SIGTERM before they are cancelled.
     public var drainTimeout: Duration = .seconds(8)
+    /// The notification socket only waits for readiness (`cco daemon start`), so it is dropped after
+    /// `READY=1`; a service manager's socket (systemd) is kept for STOPPING, RELOADING and WATCHDOG.
+    public var notifySocketIsReadinessOnly = false
 
     public init(paths: CCOPaths, config: DaemonConfig) {
         self.paths = paths
@@ -61,12 +64,13 @@ public struct DaemonRunner: Sendable {
         HealthRoutes(identity: identity, state: state).register(on: router)
 
         let host = config.host
+        let readinessOnly = notifySocketIsReadinessOnly
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(host, port: config.port), serverName: "cco/\(CCOVersion.current)"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
-                Self.reportReady(identity: identity, host: host, port: port, pidFile: pidFile, state: state, logger: logger)
+                Self.reportReady(identity: identity, host: host, port: port, pidFile: pidFile, state: state, readinessOnly: readinessOnly, logger: logger)
             },
             logger: logger
         )
@@ -121,7 +125,7 @@ public struct DaemonRunner: Sendable {
 
     /// After the listener is bound, and not before: PID file with the real port, `/ready` → 200,
     /// then `READY=1` to the service manager.
-    private static func reportReady(identity: DaemonIdentity, host: String, port: Int, pidFile: PIDFile, state: ServingState, logger: Logger) {
+    private static func reportReady(identity: DaemonIdentity, host: String, port: Int, pidFile: PIDFile, state: ServingState, readinessOnly: Bool, logger: Logger) {
         let url = DaemonConfig.baseURL(host: host, port: port)
         let record = PIDRecord(
             pid: identity.pid, host: host, port: port, version: identity.version, startedAt: identity.startedAt,
@@ -134,7 +138,7 @@ public struct DaemonRunner: Sendable {
         state.set(.serving)
         logger.info("listening on \(url)")
         do {
-            try Notifier.notify(.ready, .status("listening on \(url)"), .mainPID(identity.pid))
+            try Notifier.notify([.ready, .status("listening on \(url)"), .mainPID(identity.pid)], unsetEnvironment: readinessOnly)
         } catch {
             logger.warning("cannot notify the service manager: \(error)")
         }

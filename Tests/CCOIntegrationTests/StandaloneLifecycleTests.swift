@@ -69,6 +69,9 @@ import CCOCore
             #expect(stopAgain.stdout.contains("not running"))
             let logsAfter = try cco.run("daemon", "logs")
             #expect(logsAfter.stdout.contains("stopped"))
+            // start's readiness socket is gone after start returns; the daemon must not keep using it.
+            #expect(!logsAfter.stdout.contains(" warning "), "\(logsAfter.stdout)")
+            #expect(!logsAfter.stdout.contains(" error "), "\(logsAfter.stdout)")
         }
     }
 

@@ -30,7 +30,9 @@ extension Daemon {
             }
             if FileSystem.exists(paths.stateDirectory) { _ = chdir(paths.stateDirectory) }
             do {
-                try await DaemonRunner(paths: paths, config: config).run()
+                var runner = DaemonRunner(paths: paths, config: config)
+                runner.notifySocketIsReadinessOnly = environment.variables[DaemonController.readinessOnlyVariable] == "1"
+                try await runner.run()
             } catch {
                 report(error.detail, errno: Self.errno(for: error.code))
                 throw ExitCode(error.code)

@@ -50,6 +50,9 @@ public struct DaemonController: Sendable {
         }
     }
 
+    /// Set for the daemon by ``start(_:timeout:)``: its `NOTIFY_SOCKET` goes away once start returns.
+    public static let readinessOnlyVariable = "CCO_NOTIFY_READINESS_ONLY"
+
     public enum StartOutcome: Sendable {
         case started(PIDRecord, elapsed: Duration, notes: [String])
         case alreadyRunning(PIDRecord)
@@ -93,10 +96,11 @@ public struct DaemonController: Sendable {
             throw DaemonError(.startFailed, "cannot create the readiness socket: \(error)")
         }
         var childEnvironment = environment
-        for key in ["LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "WATCHDOG_USEC", "WATCHDOG_PID", "INVOCATION_ID"] {
+        for key in [Self.readinessOnlyVariable, "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "WATCHDOG_USEC", "WATCHDOG_PID", "INVOCATION_ID"] {
             childEnvironment[key] = nil
         }
         childEnvironment["NOTIFY_SOCKET"] = socket.address
+        childEnvironment[Self.readinessOnlyVariable] = "1"
         childEnvironment["CCO_HOME"] = paths.stateDirectory
         let pid: Int32
         do {

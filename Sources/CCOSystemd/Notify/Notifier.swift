@@ -17,12 +17,16 @@ public enum Notifier {
     }
 
     /// Array form of ``notify(_:)-(NotifyState...)``.
+    ///
+    /// - Parameter unsetEnvironment: remove `$NOTIFY_SOCKET` from the environment after sending, so
+    ///   later notifications are ``NotifyOutcome/notSupported`` (for a listener that only waits for
+    ///   readiness and then goes away).
     @discardableResult
-    public static func notify(_ states: [NotifyState]) throws(Errno) -> NotifyOutcome {
+    public static func notify(_ states: [NotifyState], unsetEnvironment: Bool = false) throws(Errno) -> NotifyOutcome {
         let message = states.map(\.assignment).joined(separator: "\n")
         #if os(Linux)
         // sd_notify returns 0 when $NOTIFY_SOCKET is unset, > 0 when sent, and -errno on failure.
-        let r = message.withCString { systemd_notify(false, $0) }
+        let r = message.withCString { systemd_notify(unsetEnvironment, $0) }
         switch valueOrNegativeErrno(r) {
         case .failure(let errno): throw errno
         case .success(0): return .notSupported

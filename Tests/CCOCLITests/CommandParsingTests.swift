@@ -1,0 +1,75 @@
+import ArgumentParser
+import Testing
+@testable import CCOCLI
+@testable import CCOCore
+
+@Suite struct CommandParsingTests {
+    @Test func logsTakesLinesAndFollow() throws {
+        let logs = try #require(try CCO.parseAsRoot(["daemon", "logs", "-f", "-n", "100"]) as? Daemon.Logs)
+        #expect(logs.lines == 100 && logs.follow)
+        let defaults = try #require(try CCO.parseAsRoot(["daemon", "logs"]) as? Daemon.Logs)
+        #expect(defaults.lines == 50 && !defaults.follow)
+    }
+
+    @Test func logsRejectsZeroLines() {
+        #expect(throws: (any Error).self) { try CCO.parseAsRoot(["daemon", "logs", "-n", "0"]) }
+    }
+
+    @Test func startCarriesHostPortAndTimeout() throws {
+        let start = try #require(try CCO.parseAsRoot(["daemon", "start", "--port", "8080", "--host", "::1", "--timeout", "5"]) as? Daemon.Start)
+        #expect(start.address.overrides == DaemonController.Overrides(host: "::1", port: 8080))
+        #expect(start.address.overrides.arguments == ["--port", "8080", "--host", "::1"])
+        #expect(start.timeout == 5)
+        let plain = try #require(try CCO.parseAsRoot(["daemon", "start"]) as? Daemon.Start)
+        #expect(plain.address.overrides.arguments.isEmpty)
+        #expect(plain.timeout == 30)
+    }
+
+    @Test func restartAndRunTakeTheSameAddressFlags() throws {
+        let restart = try #require(try CCO.parseAsRoot(["daemon", "restart", "--port", "0"]) as? Daemon.Restart)
+        #expect(restart.address.port == 0)
+        let run = try #require(try CCO.parseAsRoot(["daemon", "run", "--host", "127.0.0.2"]) as? Daemon.Run)
+        #expect(run.address.host == "127.0.0.2")
+    }
+
+    @Test func stopTimeoutDefaultsToTenSecondsAndMustBePositive() throws {
+        let stop = try #require(try CCO.parseAsRoot(["daemon", "stop"]) as? Daemon.Stop)
+        #expect(stop.timeout == 10)
+        #expect(throws: (any Error).self) { try CCO.parseAsRoot(["daemon", "stop", "--timeout", "0"]) }
+    }
+
+    @Test func statusJSONFlag() throws {
+        let status = try #require(try CCO.parseAsRoot(["daemon", "status", "--json"]) as? Daemon.Status)
+        #expect(status.json)
+    }
+
+    @Test func configSubcommands() throws {
+        let set = try #require(try CCO.parseAsRoot(["config", "set", "port", "8080"]) as? Config.Set)
+        #expect(set.key == "port" && set.value == "8080")
+        let validate = try #require(try CCO.parseAsRoot(["config", "validate", "/tmp/x.toml"]) as? Config.Validate)
+        #expect(validate.file == "/tmp/x.toml")
+        #expect(try CCO.parseAsRoot(["config", "path"]) is Config.Path)
+        #expect(try CCO.parseAsRoot(["config", "show"]) is Config.Show)
+        #expect(try CCO.parseAsRoot(["config", "get", "host"]) is Config.Get)
+    }
+
+    @Test func runIsHiddenFromHelp() {
+        let help = Daemon.helpMessage(columns: 100)
+        #expect(help.contains("start"))
+        #expect(help.contains("status"))
+        #expect(!help.contains("  run "))
+    }
+
+    @Test func exitCodesFollowLSBAndSysexits() {
+        #expect(ExitCode(DaemonError.Code.config) == ExitCode(78))
+        #expect(ExitCode(DaemonError.Code.alreadyRunning) == ExitCode(75))
+        #expect(ExitCode(DaemonError.Code.addressInUse) == .failure)
+        #expect(ExitCode.notRunning.rawValue == 3)
+        #expect(ExitCode.deadWithPIDFile.rawValue == 1)
+    }
+
+    @Test(arguments: [(Duration.microseconds(400), "0.4 ms"), (.milliseconds(21), "21 ms"), (.milliseconds(1234), "1.2 s")])
+    func durationsReadShort(duration: Duration, text: String) {
+        #expect(duration.shortText == text)
+    }
+}
