@@ -1,0 +1,271 @@
+public import SystemPackage
+
+/// How a job is queued (the `mode` argument of `StartUnit` and friends).
+public enum JobMode: String, Sendable {
+    case replace, fail, isolate, ignoreDependencies = "ignore-dependencies", ignoreRequirements = "ignore-requirements"
+}
+
+/// How a job ended, as the manager's `JobRemoved` signal reports it.
+public enum JobResult: String, Sendable, Hashable {
+    case done, canceled, timeout, failed, dependency, skipped
+    /// The manager sent a result this binding does not know.
+    case unknown
+}
+
+/// One change `EnableUnitFiles` / `DisableUnitFiles` made: `symlink` or `unlink`, the link, its target.
+public struct UnitFileChange: Sendable, Hashable {
+    public let type: String
+    public let file: String
+    public let destination: String
+}
+
+/// What `cco daemon status` shows of a service unit.
+public struct UnitStatus: Sendable, Hashable {
+    /// `loaded`, `not-found`, `bad-setting`, `error`, `masked`.
+    public var loadState: String
+    /// `active`, `reloading`, `inactive`, `failed`, `activating`, `deactivating`.
+    public var activeState: String
+    /// e.g. `running`, `dead`, `auto-restart`, `start`.
+    public var subState: String
+    /// `enabled`, `disabled`, `static`, … (empty when there is no unit file).
+    public var unitFileState: String
+    /// `success`, `exit-code`, `signal`, `core-dump`, `timeout`, `watchdog`, `start-limit-hit`, …
+    public var result: String
+    public var mainPID: UInt32
+    public var restarts: UInt32
+    public var statusText: String
+    public var execMainStatus: Int32
+    /// `CLOCK_REALTIME` microseconds when the unit last entered `active`.
+    public var activeEnterTimestamp: UInt64
+
+    public init(loadState: String = "", activeState: String = "", subState: String = "", unitFileState: String = "",
+                result: String = "", mainPID: UInt32 = 0, restarts: UInt32 = 0, statusText: String = "",
+                execMainStatus: Int32 = 0, activeEnterTimestamp: UInt64 = 0) {
+        self.loadState = loadState
+        self.activeState = activeState
+        self.subState = subState
+        self.unitFileState = unitFileState
+        self.result = result
+        self.mainPID = mainPID
+        self.restarts = restarts
+        self.statusText = statusText
+        self.execMainStatus = execMainStatus
+        self.activeEnterTimestamp = activeEnterTimestamp
+    }
+}
+
+/// The service manager (`org.freedesktop.systemd1`) on a bus: jobs, unit files, properties.
+///
+/// Each job method subscribes to `JobRemoved` before it enqueues the job and returns the job's
+/// result; results of jobs nobody waits for are dropped with the subscription, so they never block
+/// a later call. Corresponds to `org.freedesktop.systemd1(5)`.
+public final class UnitManager {
+    static let destination = "org.freedesktop.systemd1"
+    static let managerPath = "/org/freedesktop/systemd1"
+    static let managerInterface = "org.freedesktop.systemd1.Manager"
+
+    public let bus: SystemdBus
+    private var subscribed = false
+
+    public init(bus: SystemdBus) {
+        self.bus = bus
+    }
+
+    /// The manager's version, e.g. `252.39-1~deb12u2`.
+    public func version() throws(BusError) -> String {
+        try property(Self.managerPath, Self.managerInterface, "Version")
+    }
+
+    /// The numeric major version (252 for `252.39-1~deb12u2`), or nil when it cannot be read.
+    public func majorVersion() throws(BusError) -> Int? {
+        Int(try version().prefix { $0.isNumber })
+    }
+
+    /// Loads the unit if needed and returns its object path. Corresponds to `LoadUnit`.
+    public func loadUnit(_ unit: String) throws(BusError) -> String {
+        let reply = try managerCall("LoadUnit", [.string(unit)], "LoadUnit \(unit)")
+        return try reply.readString("o") ?? ""
+    }
+
+    /// `StartUnit`, waiting for the job's result.
+    public func start(unit: String, mode: JobMode = .replace, timeout: Duration = .seconds(90)) throws(BusError) -> JobResult {
+        try runJob("StartUnit", unit: unit, mode: mode, timeout: timeout)
+    }
+
+    /// `StopUnit`, waiting for the job's result.
+    public func stop(unit: String, mode: JobMode = .replace, timeout: Duration = .seconds(90)) throws(BusError) -> JobResult {
+        try runJob("StopUnit", unit: unit, mode: mode, timeout: timeout)
+    }
+
+    /// `RestartUnit`, waiting for the job's result.
+    public func restart(unit: String, mode: JobMode = .replace, timeout: Duration = .seconds(90)) throws(BusError) -> JobResult {
+        try runJob("RestartUnit", unit: unit, mode: mode, timeout: timeout)
+    }
+
+    /// `ReloadUnit`, waiting for the job's result.
+    public func reload(unit: String, mode: JobMode = .replace, timeout: Duration = .seconds(90)) throws(BusError) -> JobResult {
+        try runJob("ReloadUnit", unit: unit, mode: mode, timeout: timeout)
+    }
+
+    /// `EnableUnitFiles(files, runtime, force)`: creates the `[Install]` links.
+    public func enableUnitFiles(_ files: [String], runtime: Bool = false, force: Bool = true) throws(BusError) -> [UnitFileChange] {
+        let reply = try managerCall("EnableUnitFiles", [.strings(files), .bool(runtime), .bool(force)], "EnableUnitFiles \(files.joined(separator: " "))")
+        _ = try reply.readBool()  // carries_install_info
+        return try readChanges(reply)
+    }
+
+    /// `DisableUnitFiles(files, runtime)`: removes the `[Install]` links.
+    public func disableUnitFiles(_ files: [String], runtime: Bool = false) throws(BusError) -> [UnitFileChange] {
+        let reply = try managerCall("DisableUnitFiles", [.strings(files), .bool(runtime)], "DisableUnitFiles \(files.joined(separator: " "))")
+        return try readChanges(reply)
+    }
+
+    /// `Reload`: re-reads all unit files (`systemctl daemon-reload`).
+    public func reloadManager() throws(BusError) {
+        _ = try managerCall("Reload", [], "Reload")
+    }
+
+    /// `ResetFailedUnit`: forgets a unit's failed state and its start-rate counter.
+    public func resetFailed(unit: String) throws(BusError) {
+        _ = try managerCall("ResetFailedUnit", [.string(unit)], "ResetFailedUnit \(unit)")
+    }
+
+    /// The unit's state and, for a service, its main process and results.
+    public func status(of unit: String) throws(BusError) -> UnitStatus {
+        let path = try loadUnit(unit)
+        let u = "org.freedesktop.systemd1.Unit", s = "org.freedesktop.systemd1.Service"
+        var status = UnitStatus()
+        status.loadState = try property(path, u, "LoadState")
+        status.activeState = try property(path, u, "ActiveState")
+        status.subState = try property(path, u, "SubState")
+        status.unitFileState = try property(path, u, "UnitFileState")
+        guard status.loadState == "loaded" else { return status }
+        status.result = try property(path, s, "Result")
+        status.statusText = try property(path, s, "StatusText")
+        status.mainPID = UInt32(try integer(path, s, "MainPID", "u"))
+        status.restarts = UInt32(try integer(path, s, "NRestarts", "u"))
+        status.execMainStatus = Int32(try integer(path, s, "ExecMainStatus", "i"))
+        status.activeEnterTimestamp = try uint64(path, u, "ActiveEnterTimestamp")
+        return status
+    }
+
+    // MARK: - Internals
+
+    private func managerCall(_ member: String, _ arguments: [SystemdBus.Argument], _ description: String) throws(BusError) -> BusReply {
+        try bus.call(destination: Self.destination, path: Self.managerPath, interface: Self.managerInterface,
+                     member: member, arguments, description: description)
+    }
+
+    private func readChanges(_ reply: BusReply) throws(BusError) -> [UnitFileChange] {
+        var changes: [UnitFileChange] = []
+        guard try reply.enter("a", "(sss)") else { return changes }
+        while try reply.enter("r", "sss") {
+            changes.append(UnitFileChange(type: try reply.readString() ?? "", file: try reply.readString() ?? "",
+                                          destination: try reply.readString() ?? ""))
+            reply.exit()
+        }
+        reply.exit()
+        return changes
+    }
+
+    /// Enqueues a job and waits for its `JobRemoved`. The match is added before the call, so a job
+    /// that finishes at once is not missed.
+    private func runJob(_ member: String, unit: String, mode: JobMode, timeout: Duration) throws(BusError) -> JobResult {
+        let operation = "\(member) \(unit)"
+        if !subscribed {
+            // Without a subscriber the manager may not broadcast job signals.
+            _ = try managerCall("Subscribe", [], "Subscribe")
+            subscribed = true
+        }
+        let watch = JobWatch()
+        let slot = try watch.subscribe(on: bus)
+        defer { watch.unsubscribe(slot) }
+        let reply = try managerCall(member, [.string(unit), .string(mode.rawValue)], operation)
+        guard let job = try reply.readString("o") else {
+            throw BusError(name: nil, message: "no job in the reply", errno: .ioError, operation: operation)
+        }
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while true {
+            if let result = watch.results[job] { return result }
+            let left = deadline - clock.now
+            if left <= .zero {
+                throw BusError(name: nil, message: "job \(job) did not finish within \(timeout)", errno: .timedOut, operation: operation)
+            }
+            try bus.processOrWait(timeout: min(left, .milliseconds(250)))
+        }
+    }
+
+    private func property(_ path: String, _ interface: String, _ name: String) throws(BusError) -> String {
+        #if os(Linux)
+        let (r, value): (CInt, String?) = withBusError { error in
+            systemd_bus_get_property_string(bus.handle, Self.destination, path, interface, name, error)
+        }
+        if r < 0 { throw BusError(name: nil, message: nil, errno: Errno(rawValue: -r), operation: "read \(name)") }
+        return value ?? ""
+        #else
+        return ""
+        #endif
+    }
+
+    private func integer(_ path: String, _ interface: String, _ name: String, _ type: Character) throws(BusError) -> Int64 {
+        #if os(Linux)
+        let (r, value): (CInt, Int64) = withBusError { error in
+            systemd_bus_get_property_int32(bus.handle, Self.destination, path, interface, name, type, error)
+        }
+        if r < 0 { throw BusError(name: nil, message: nil, errno: Errno(rawValue: -r), operation: "read \(name)") }
+        return value
+        #else
+        return 0
+        #endif
+    }
+
+    private func uint64(_ path: String, _ interface: String, _ name: String) throws(BusError) -> UInt64 {
+        #if os(Linux)
+        let (r, value): (CInt, UInt64) = withBusError { error in
+            systemd_bus_get_property_uint64(bus.handle, Self.destination, path, interface, name, error)
+        }
+        if r < 0 { throw BusError(name: nil, message: nil, errno: Errno(rawValue: -r), operation: "read \(name)") }
+        return value
+        #else
+        return 0
+        #endif
+    }
+}
+
+@available(*, unavailable)
+extension UnitManager: Sendable {}
+
+/// Collects `JobRemoved(u id, o job, s unit, s result)` while a job method waits.
+final class JobWatch {
+    var results: [String: JobResult] = [:]
+
+    func subscribe(on bus: SystemdBus) throws(BusError) -> OpaquePointer? {
+        #if os(Linux)
+        var slot: OpaquePointer?
+        let r = systemd_bus_match_signal(
+            bus.handle, &slot, UnitManager.destination, UnitManager.managerPath, UnitManager.managerInterface, "JobRemoved",
+            { message, userdata, _ in
+                guard let message, let userdata else { return 0 }
+                let watch = Unmanaged<JobWatch>.fromOpaque(userdata).takeUnretainedValue()
+                _ = systemd_bus_message_read_uint32(message)
+                let (_, job) = systemd_bus_message_read_string(message, "o")
+                let (_, _) = systemd_bus_message_read_string(message, "s")
+                let (_, result) = systemd_bus_message_read_string(message, "s")
+                if let job { watch.results[job] = result.flatMap(JobResult.init(rawValue:)) ?? .unknown }
+                return 0
+            },
+            Unmanaged.passUnretained(self).toOpaque())
+        try bus.check(r, "subscribe to JobRemoved")
+        return slot
+        #else
+        return nil
+        #endif
+    }
+
+    func unsubscribe(_ slot: OpaquePointer?) {
+        #if os(Linux)
+        if let slot { systemd_bus_slot_unref(slot) }
+        #endif
+    }
+}
