@@ -22,15 +22,20 @@ import UnixSignals
 public struct DaemonRunner: Sendable {
     public let paths: CCOPaths
     public let config: DaemonConfig
+    /// The command line's `--host`/`--port`, applied again on every reload.
+    public let overrides: DaemonController.Overrides
+    /// `$JOURNAL_STREAM`: when it names our stderr, logs go to the journal natively.
+    public var journalStream: String?
     /// Longest time in-flight requests get to finish after SIGTERM before they are cancelled.
     public var drainTimeout: Duration = .seconds(8)
     /// The notification socket only waits for readiness (`cco daemon start`), so it is dropped after
     /// `READY=1`; a service manager's socket (systemd) is kept for STOPPING, RELOADING and WATCHDOG.
     public var notifySocketIsReadinessOnly = false
 
-    public init(paths: CCOPaths, config: DaemonConfig) {
+    public init(paths: CCOPaths, config: DaemonConfig, overrides: DaemonController.Overrides = .init()) {
         self.paths = paths
         self.config = config
+        self.overrides = overrides
     }
 
     /// Runs until SIGTERM or SIGINT.
@@ -45,14 +50,18 @@ public struct DaemonRunner: Sendable {
         }
         defer { lock.unlock() }
 
-        let logFile: RotatingLogFile
-        do {
-            logFile = try RotatingLogFile(path: paths.logFile, rotationSize: config.logRotationSize, maxFiles: config.logMaxFiles)
-        } catch {
-            throw DaemonError(.stateDirectory, "\(error); fix the permissions of \(paths.logsDirectory) or set CCO_HOME")
+        let level = LogLevelSetting(config.logLevel.loggerLevel)
+        let toJournal = Journal.stderrIsJournalStream(environment: journalStream)
+        var logFile: RotatingLogFile?
+        if !toJournal {
+            do {
+                logFile = try RotatingLogFile(path: paths.logFile, rotationSize: config.logRotationSize, maxFiles: config.logMaxFiles)
+            } catch {
+                throw DaemonError(.stateDirectory, "\(error); fix the permissions of \(paths.logsDirectory) or set CCO_HOME")
+            }
         }
-        defer { logFile.sync() }
-        let logger = makeLogger(logFile)
+        defer { logFile?.sync() }
+        let logger = makeLogger(file: logFile, level: level)
 
         let identity = DaemonIdentity(pid: getpid(), version: CCOVersion.current)
         let state = ServingState()
@@ -70,12 +79,26 @@ public struct DaemonRunner: Sendable {
             configuration: .init(address: .hostname(host, port: config.port), serverName: "cco/\(CCOVersion.current)"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
+                state.setPort(port)
                 Self.reportReady(identity: identity, host: host, port: port, pidFile: pidFile, state: state, readinessOnly: readinessOnly, logger: logger)
             },
             logger: logger
         )
+        let paths = self.paths, overrides = self.overrides
+        let reloader = ConfigReloader(
+            load: { () throws(ConfigError) -> DaemonConfig in
+                try overrides.applied(to: try ConfigFile(path: paths.configFile).load(), configFile: paths.configFile)
+            },
+            running: config, logLevel: level, logFile: logFile, state: state, logger: logger)
+        var services: [any Service] = [app, ReloadService(reloader: reloader)]
+        if let interval = watchdogInterval(logger) {
+            services.append(WatchdogService(interval: interval, host: host, state: state, logger: logger))
+            logger.info("watchdog: pinging every \(interval / 2) after a /health check")
+        }
+        // Last in the group, so the first to hear of a graceful shutdown.
+        services.append(ShutdownReporter(state: state, logger: logger))
         var configuration = ServiceGroupConfiguration(
-            services: [app, ShutdownReporter(state: state, logger: logger)],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
@@ -111,15 +134,26 @@ public struct DaemonRunner: Sendable {
         }
     }
 
-    private func makeLogger(_ file: RotatingLogFile) -> Logger {
-        let level = config.logLevel.loggerLevel
+    /// To the journal under systemd, else to the rotating file (and also to a terminal on stderr).
+    private func makeLogger(file: RotatingLogFile?, level: LogLevelSetting) -> Logger {
         let interactive = isatty(STDERR_FILENO) == 1
         return Logger(label: "cco") { label in
+            guard let file else { return JournalLogHandler(label: label, level: level) }
             let fileHandler = RotatingFileLogHandler(label: label, file: file, level: level)
             guard interactive else { return fileHandler }
             var console = StreamLogHandler.standardError(label: label)
-            console.logLevel = level
+            console.logLevel = level.level
             return MultiplexLogHandler([fileHandler, console])
+        }
+    }
+
+    /// systemd's `WatchdogSec=` as passed in `$WATCHDOG_USEC`, or nil when not watched.
+    private func watchdogInterval(_ logger: Logger) -> Duration? {
+        do {
+            return try Watchdog.interval()
+        } catch {
+            logger.warning("ignoring a malformed WATCHDOG_USEC: \(error)")
+            return nil
         }
     }
 

@@ -30,7 +30,8 @@ extension Daemon {
             }
             if FileSystem.exists(paths.stateDirectory) { _ = chdir(paths.stateDirectory) }
             do {
-                var runner = DaemonRunner(paths: paths, config: config)
+                var runner = DaemonRunner(paths: paths, config: config, overrides: address.overrides)
+                runner.journalStream = environment.variables["JOURNAL_STREAM"]
                 runner.notifySocketIsReadinessOnly = environment.variables[DaemonController.readinessOnlyVariable] == "1"
                 try await runner.run()
             } catch {

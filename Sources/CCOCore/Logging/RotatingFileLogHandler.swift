@@ -8,15 +8,25 @@ public import Logging
 /// A swift-log handler that writes one line per message to a ``RotatingLogFile``:
 /// `2026-11-25T09:14:03.123Z info cco: listening on http://127.0.0.1:3000 port=3000`.
 public struct RotatingFileLogHandler: LogHandler {
-    public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
     public let label: String
     private let file: RotatingLogFile
+    private let setting: LogLevelSetting
 
-    public init(label: String, file: RotatingLogFile, level: Logger.Level) {
+    public init(label: String, file: RotatingLogFile, level: LogLevelSetting) {
         self.label = label
         self.file = file
-        self.logLevel = level
+        self.setting = level
+    }
+
+    public init(label: String, file: RotatingLogFile, level: Logger.Level) {
+        self.init(label: label, file: file, level: LogLevelSetting(level))
+    }
+
+    /// Shared with the daemon's other handlers: a reload changes it for all of them.
+    public var logLevel: Logger.Level {
+        get { setting.level }
+        set { setting.set(newValue) }
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {

@@ -14,12 +14,14 @@ public import SystemPackage
 /// no line is split, lost or written twice across a rotation.
 public final class RotatingLogFile: Sendable {
     public let path: String
-    public let rotationSize: Int
-    public let maxFiles: Int
+    public var rotationSize: Int { state.withLock { $0.rotationSize } }
+    public var maxFiles: Int { state.withLock { $0.maxFiles } }
 
     private struct State {
         var fd: CInt
         var size: Int
+        var rotationSize: Int
+        var maxFiles: Int
         var failedWrites: Int = 0
     }
     private let state: Mutex<State>
@@ -30,10 +32,8 @@ public final class RotatingLogFile: Sendable {
     public init(path: String, rotationSize: Int, maxFiles: Int) throws(FileError) {
         precondition(rotationSize > 0 && maxFiles > 0, "validated by the config")
         self.path = path
-        self.rotationSize = rotationSize
-        self.maxFiles = maxFiles
         let (fd, size) = try Self.openForAppend(path)
-        state = Mutex(State(fd: fd, size: size))
+        state = Mutex(State(fd: fd, size: size, rotationSize: rotationSize, maxFiles: maxFiles))
     }
 
     deinit {
@@ -43,7 +43,7 @@ public final class RotatingLogFile: Sendable {
     /// Appends one complete line (the caller includes the newline).
     public func write(_ line: [UInt8]) {
         state.withLock { state in
-            if state.size > 0 && state.size + line.count > rotationSize {
+            if state.size > 0 && state.size + line.count > state.rotationSize {
                 rotate(&state)
             }
             guard state.fd >= 0 else { state.failedWrites += 1; return }
@@ -80,8 +80,17 @@ public final class RotatingLogFile: Sendable {
         return (oldest, renames)
     }
 
+    /// Changes the limits (on reload); the next write rotates if the file is already past the size.
+    public func setLimits(rotationSize: Int, maxFiles: Int) {
+        precondition(rotationSize > 0 && maxFiles > 0, "validated by the config")
+        state.withLock {
+            $0.rotationSize = rotationSize
+            $0.maxFiles = maxFiles
+        }
+    }
+
     private func rotate(_ state: inout State) {
-        let plan = Self.rotationPlan(path: path, maxFiles: maxFiles)
+        let plan = Self.rotationPlan(path: path, maxFiles: state.maxFiles)
         unlink(plan.remove)
         for step in plan.renames { rename(step.from, step.to) }
         if state.fd >= 0 { Glibc.close(state.fd) }

@@ -1,0 +1,108 @@
+public import CCOSystemd
+
+/// The systemd user unit, rendered from the template that ships as `systemd/cco-daemon.service`
+/// (the text below; a test keeps the two identical).
+public struct SystemdUnitTemplate: Sendable, Hashable {
+    /// The unit's name.
+    public static let unitName = "cco-daemon.service"
+
+    /// The template: `{{FIELD}}` placeholders; a line whose field renders empty is dropped.
+    public static let template = #"""
+# cco daemon: the local CCO server as a systemd user service.
+# `cco daemon install` renders this template into ~/.config/systemd/user/cco-daemon.service,
+# filling in the {{…}} fields; a line whose field is empty is left out.
+[Unit]
+Description=cco daemon (local CCO server)
+After=network.target
+# At most 5 starts in 60 s, then the unit stays failed (start-limit-hit) instead of looping.
+StartLimitIntervalSec=60
+StartLimitBurst=5
+
+[Service]
+Type={{TYPE}}
+ExecStart={{EXEC}} daemon run
+{{EXEC_RELOAD}}
+{{ENVIRONMENT}}
+{{WATCHDOG}}
+TimeoutStartSec=30
+TimeoutStopSec=15
+# Swift's crash backtracer catches the watchdog's SIGABRT and holds the process; kill it soon.
+TimeoutAbortSec=5
+Restart=on-failure
+RestartSec=1
+# 78 (EX_CONFIG) is a configuration error: restarting cannot help.
+RestartPreventExitStatus=78
+NoNewPrivileges=yes
+ProtectSystem=strict
+ReadWritePaths=-{{STATE_DIR}}
+PrivateTmp=yes
+RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6
+LockPersonality=yes
+{{MEMORY_DENY_WRITE_EXECUTE}}
+
+[Install]
+WantedBy=default.target
+"""#
+
+    /// Absolute path of the `cco` executable the unit runs.
+    public var executable: String
+    /// The state directory, made writable under `ProtectSystem=strict`.
+    public var stateDirectory: String
+    /// Set as `Environment=CCO_HOME=…` when the user chose a state directory other than `~/.cco`.
+    public var ccoHome: String?
+    /// The manager's major version: 253 and later know `Type=notify-reload`.
+    public var managerVersion: Int
+    /// `WatchdogSec=` from `health_check_interval` when `health_checks` is true.
+    public var watchdogSeconds: Int?
+    /// Whether `MemoryDenyWriteExecute=yes` is set (the Swift runtime does not generate code).
+    public var memoryDenyWriteExecute: Bool = true
+
+    public init(executable: String, stateDirectory: String, ccoHome: String?, managerVersion: Int, config: DaemonConfig) {
+        self.executable = executable
+        self.stateDirectory = stateDirectory
+        self.ccoHome = ccoHome
+        self.managerVersion = managerVersion
+        self.watchdogSeconds = config.healthChecks ? config.healthCheckInterval : nil
+    }
+
+    /// `Type=notify-reload` makes systemd itself send SIGHUP and wait for `READY=1` on reload.
+    public var usesNotifyReload: Bool { managerVersion >= 253 }
+
+    public func render() -> String {
+        let fields: [String: String] = [
+            "TYPE": usesNotifyReload ? "notify-reload" : "notify",
+            "EXEC": UnitFileEscaping.execWord(executable),
+            "EXEC_RELOAD": usesNotifyReload ? "" : "ExecReload=/bin/kill -HUP $MAINPID",
+            "ENVIRONMENT": ccoHome.map { "Environment=" + UnitFileEscaping.quoted("CCO_HOME=" + $0) } ?? "",
+            "WATCHDOG": watchdogSeconds.map { "WatchdogSec=\($0)" } ?? "",
+            "STATE_DIR": UnitFileEscaping.quoted(stateDirectory),
+            "MEMORY_DENY_WRITE_EXECUTE": memoryDenyWriteExecute ? "MemoryDenyWriteExecute=yes" : "",
+        ]
+        var lines: [String] = []
+        for line in Self.template.split(separator: "\n", omittingEmptySubsequences: false) {
+            var rendered = String(line)
+            var hadField = false
+            for (name, value) in fields where rendered.contains("{{" + name + "}}") {
+                hadField = true
+                rendered = rendered.replacingOccurrences(of: "{{" + name + "}}", with: value)
+            }
+            if hadField && rendered.trimmingCharacters(in: " ").isEmpty { continue }
+            lines.append(rendered)
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension String {
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        guard !target.isEmpty else { return self }
+        var result = ""
+        var rest = Substring(self)
+        while let range = rest.firstRange(of: target) {
+            result += rest[..<range.lowerBound]
+            result += replacement
+            rest = rest[range.upperBound...]
+        }
+        return result + rest
+    }
+}

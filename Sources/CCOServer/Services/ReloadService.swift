@@ -1,0 +1,69 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CCOCore
+import CCOSystemd
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// SIGHUP (`cco daemon reload`, `systemctl --user reload cco-daemon`): re-reads and validates the
+/// config and applies what can change live. An invalid config is refused and the old one stays.
+struct ReloadService: Service {
+    let reloader: ConfigReloader
+
+    func run() async throws {
+        // The sequence ends when graceful shutdown begins, so this service never holds a stop.
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            reloader.reload()
+        }
+    }
+}
+
+/// What a reload changes, kept apart from the signal plumbing so tests can call it directly.
+final class ConfigReloader: Sendable {
+    let load: @Sendable () throws(ConfigError) -> DaemonConfig
+    let running: DaemonConfig
+    let logLevel: LogLevelSetting
+    let logFile: RotatingLogFile?
+    let state: ServingState
+    let logger: Logger
+
+    init(load: @escaping @Sendable () throws(ConfigError) -> DaemonConfig, running: DaemonConfig,
+         logLevel: LogLevelSetting, logFile: RotatingLogFile?, state: ServingState, logger: Logger) {
+        self.load = load
+        self.running = running
+        self.logLevel = logLevel
+        self.logFile = logFile
+        self.state = state
+        self.logger = logger
+    }
+
+    /// `RELOADING=1` with `MONOTONIC_USEC`, apply, then `READY=1` with a status that says the outcome.
+    func reload() {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let usec = UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec / 1000)
+        _ = try? Notifier.notify(.reloading, .monotonicUsec(usec))
+        let url = DaemonConfig.baseURL(host: running.host, port: state.port)
+        let status: String
+        do {
+            let next = try load()
+            logLevel.set(next.logLevel.loggerLevel)
+            logFile?.setLimits(rotationSize: next.logRotationSize, maxFiles: next.logMaxFiles)
+            var applied = "reloaded: log_level = \(next.logLevel.rawValue)"
+            if next.host != running.host || (next.port != running.port && running.port != 0) {
+                logger.warning("config reloaded, but host/port changes need a restart: cco daemon restart")
+                applied += "; host/port change needs a restart"
+            }
+            logger.info("\(applied)")
+            status = "listening on \(url)"
+        } catch {
+            logger.error("reload refused, the previous config stays in force: \(error)")
+            status = "listening on \(url) (reload refused: \(error))"
+        }
+        _ = try? Notifier.notify(.ready, .status(status))
+    }
+}
