@@ -71,6 +71,7 @@ let package = Package(
             dependencies: [
                 "CCOCore",
                 "CCOServer",
+                "CCOSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],

@@ -5,6 +5,7 @@ import Darwin
 #endif
 import ArgumentParser
 import CCOCore
+import CCOSystemd
 
 /// What every command needs from the process: the environment, the state paths, this executable.
 struct CommandEnvironment {
@@ -38,6 +39,17 @@ struct CommandEnvironment {
 
     var controller: DaemonController {
         DaemonController(paths: paths, executable: executable, environment: variables)
+    }
+
+    var systemdService: SystemdUserService {
+        SystemdUserService(paths: paths, executable: executable, environment: variables)
+    }
+
+    /// The unit and a connection to its manager when the unit is installed; nil when cco runs standalone.
+    func managedService() throws -> (service: SystemdUserService, manager: UnitManager)? {
+        let service = systemdService
+        guard service.isInstalled else { return nil }
+        do { return (service, try service.connect()) } catch { throw failure(error) }
     }
 
     func loadConfig() throws -> DaemonConfig {

@@ -3,7 +3,7 @@
 /// Codes compare equal regardless of detail, so tests and the CLI's exit-code mapping match on codes.
 public struct DaemonError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
-        fileprivate enum Value: String { case environment, stateDirectory, alreadyRunning, notRunning, startFailed, readinessTimedOut, stopFailed, lockFailed, addressInUse, listenFailed, config }
+        fileprivate enum Value: String { case environment, stateDirectory, alreadyRunning, notRunning, startFailed, readinessTimedOut, stopFailed, lockFailed, addressInUse, listenFailed, config, serviceManager, notInstalled }
         fileprivate let value: Value
         /// HOME/CCO_HOME missing or unusable.
         public static let environment = Code(value: .environment)
@@ -27,6 +27,10 @@ public struct DaemonError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let listenFailed = Code(value: .listenFailed)
         /// The configuration is invalid.
         public static let config = Code(value: .config)
+        /// The service manager (systemd over D-Bus) failed or cannot be reached.
+        public static let serviceManager = Code(value: .serviceManager)
+        /// The unit is not installed.
+        public static let notInstalled = Code(value: .notInstalled)
         public var description: String { value.rawValue }
     }
 

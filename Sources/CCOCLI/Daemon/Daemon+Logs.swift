@@ -5,6 +5,7 @@ import Darwin
 #endif
 import ArgumentParser
 import CCOCore
+import CCOSystemd
 
 extension Daemon {
     struct Logs: AsyncParsableCommand {
@@ -22,7 +23,12 @@ extension Daemon {
         }
 
         func run() async throws {
-            let paths = try CommandEnvironment.current().paths
+            let environment = try CommandEnvironment.current()
+            let paths = environment.paths
+            if environment.systemdService.isInstalled {
+                try followJournal(unit: environment.systemdService.unitName)
+                return
+            }
             let tail: (lines: [String], size: Int)
             do { tail = try LogTail.lastLines(lines, of: paths.logFile) } catch {
                 throw failure("\(error)")
@@ -38,6 +44,24 @@ extension Daemon {
             signal(SIGPIPE) { _ in _exit(0) }
             LogTail.follow(path: paths.logFile, from: tail.size) { bytes in
                 Terminal.writeBytes(STDOUT_FILENO, bytes)
+            }
+        }
+
+        /// The unit's journal through sd-journal: what `journalctl --user -u UNIT -n N [-f]` shows.
+        private func followJournal(unit: String) throws {
+            do {
+                let reader = try JournalReader()
+                try reader.matchUserUnit(unit)
+                for entry in try reader.last(lines) { Terminal.out(JournalLine.format(entry)) }
+                guard follow else { return }
+                signal(SIGINT) { _ in _exit(0) }
+                signal(SIGPIPE) { _ in _exit(0) }
+                while true {
+                    try reader.wait(timeout: .seconds(1))
+                    while let entry = try reader.next() { Terminal.out(JournalLine.format(entry)) }
+                }
+            } catch {
+                throw failure("cannot read the journal: \(error); `journalctl --user -u \(unit)` may say more")
             }
         }
     }

@@ -17,6 +17,18 @@ extension Daemon {
 
         func run() async throws {
             let environment = try CommandEnvironment.current()
+            if let (service, manager) = try environment.managedService() {
+                try address.rejectUnderSystemd()
+                let clock = ContinuousClock()
+                let began = clock.now
+                do {
+                    let status = try service.restart(manager: manager)
+                    Terminal.out(describeUnit("restarted", service.unitName, status, environment.paths, elapsed: clock.now - began))
+                } catch {
+                    throw failure(error)
+                }
+                return
+            }
             try Stop.stop(environment, timeout: min(timeout, 10))
             try Start.start(environment, address.overrides, timeout: timeout)
         }

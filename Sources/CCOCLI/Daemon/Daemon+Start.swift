@@ -1,5 +1,6 @@
 import ArgumentParser
 import CCOCore
+import CCOSystemd
 
 extension Daemon {
     struct Start: AsyncParsableCommand {
@@ -17,7 +18,29 @@ extension Daemon {
 
         func run() async throws {
             let environment = try CommandEnvironment.current()
+            if let (service, manager) = try environment.managedService() {
+                try address.rejectUnderSystemd()
+                try Self.startUnit(service, manager, environment.paths)
+                return
+            }
             try Self.start(environment, address.overrides, timeout: timeout)
+        }
+
+        static func startUnit(_ service: SystemdUserService, _ manager: UnitManager, _ paths: CCOPaths) throws {
+            let clock = ContinuousClock()
+            let began = clock.now
+            do {
+                let before = try service.status(manager: manager)
+                if before.activeState == "active" || before.activeState == "reloading" {
+                    let record = try? PIDFile(path: paths.pidFile).read()
+                    Terminal.out("already running: \(service.unitName) (pid \(before.mainPID))\(record.map { " on \($0.baseURL)" } ?? "")")
+                    return
+                }
+                let status = try service.start(manager: manager)
+                Terminal.out(describeUnit("started", service.unitName, status, paths, elapsed: clock.now - began))
+            } catch {
+                throw failure(error)
+            }
         }
 
         static func start(_ environment: CommandEnvironment, _ overrides: DaemonController.Overrides, timeout: Double) throws {

@@ -5,6 +5,7 @@ import Foundation
 #endif
 import ArgumentParser
 import CCOCore
+import CCOSystemd
 
 extension Daemon {
     struct Status: AsyncParsableCommand {
@@ -17,6 +18,14 @@ extension Daemon {
 
         func run() async throws {
             let environment = try CommandEnvironment.current()
+            if let (service, manager) = try environment.managedService() {
+                let status: UnitStatus
+                do { status = try service.status(manager: manager) } catch { throw failure(error) }
+                let report = ManagedStatusReport(service: service, unit: status, paths: environment.paths)
+                Terminal.out(json ? report.json() : report.text())
+                if report.exitCode != .success { throw report.exitCode }
+                return
+            }
             let report = StatusReport.gather(environment.paths)
             if json {
                 Terminal.out(report.json())
@@ -133,4 +142,111 @@ struct StatusReport {
 
 extension Duration {
     var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
+}
+
+/// `cco daemon status` with the systemd unit installed: the unit's state from the manager, the
+/// address and health from the daemon, and after a failure the reason in words and the last log lines.
+struct ManagedStatusReport {
+    let service: SystemdUserService
+    let unit: UnitStatus
+    let paths: CCOPaths
+    let record: PIDRecord?
+    let health: Result<HealthProbe.Reply, ProbeFailure>?
+    let watchdog: Int?
+
+    init(service: SystemdUserService, unit: UnitStatus, paths: CCOPaths) {
+        self.service = service
+        self.unit = unit
+        self.paths = paths
+        let record = (try? PIDFile(path: paths.pidFile).read()).flatMap { $0 }.flatMap { $0.pid == Int32(unit.mainPID) ? $0 : nil }
+        self.record = record
+        health = record.map { HealthProbe.get(host: $0.host, port: $0.port, path: "/health", timeout: .seconds(2)) }
+        let text = (try? FileSystem.readTextIfExists(service.unitPath)) ?? nil
+        watchdog = text?.split(separator: "\n").first { $0.hasPrefix("WatchdogSec=") }.flatMap { Int($0.dropFirst("WatchdogSec=".count)) }
+    }
+
+    var isActive: Bool { unit.activeState == "active" || unit.activeState == "reloading" }
+
+    var exitCode: ExitCode {
+        if isActive { return .success }
+        return unit.activeState == "failed" ? .deadWithPIDFile : .notRunning
+    }
+
+    func text() -> String {
+        let bullet = Terminal.colored("●", isActive ? "32" : (unit.activeState == "failed" ? "31" : "0"))
+        var lines = ["\(bullet) \(service.unitName) (systemd user unit, \(unit.unitFileState.isEmpty ? "not enabled" : unit.unitFileState))"]
+        if isActive {
+            let since = unit.activeEnterTimestamp > 0 ? " since \(TimeText.local(Date(timeIntervalSince1970: Double(unit.activeEnterTimestamp) / 1e6)))" : ""
+            lines.append("  \(unit.activeState) (\(unit.subState))\(since), pid \(unit.mainPID), restarts: \(unit.restarts)")
+            if !unit.statusText.isEmpty { lines.append("  status: \"\(unit.statusText)\"") }
+            let healthText: String = switch health {
+            case .success(let reply) where reply.status == 200: "ok (\(reply.latency.shortText))"
+            case .success(let reply): "failing (HTTP \(reply.status))"
+            case .failure(let failure): "failing (\(failure))"
+            case nil: "unknown (no PID record for pid \(unit.mainPID))"
+            }
+            lines.append("  address: \(record?.baseURL ?? "unknown")   health: \(healthText)   watchdog: \(watchdog.map { "\($0) s" } ?? "off")")
+        } else {
+            lines.append("  \(unit.activeState) (\(unit.subState)): \(SystemdUserService.explain(unit)), restarts: \(unit.restarts)")
+            if let entries = try? lastJournalLines(5), !entries.isEmpty {
+                lines.append("  last log lines:")
+                lines += entries.map { "    " + $0 }
+            }
+            if unit.activeState == "failed" {
+                lines.append(unit.execMainStatus == DaemonExitStatus.configError
+                    ? "  hint: fix the config (cco config validate), then `cco daemon restart`"
+                    : "  hint: `cco daemon logs` shows more; `cco daemon restart` starts it again")
+            }
+        }
+        lines.append("  config: \(paths.configFile)")
+        lines.append("    logs: journalctl --user -u \(service.unitName) (cco daemon logs -f)")
+        return lines.joined(separator: "\n")
+    }
+
+    func lastJournalLines(_ count: Int) throws -> [String] {
+        let reader = try JournalReader()
+        try reader.matchUserUnit(service.unitName)
+        return try reader.last(count).map(JournalLine.format)
+    }
+
+    func json() -> String {
+        var object: [String: JSONValue] = [
+            "state": .string(isActive ? "running" : (unit.activeState == "failed" ? "dead" : "stopped")),
+            "mode": .string("systemd"), "unit": .string(service.unitName),
+            "active_state": .string(unit.activeState), "sub_state": .string(unit.subState),
+            "unit_file_state": .string(unit.unitFileState), "result": .string(unit.result),
+            "pid": .number(Double(unit.mainPID)), "restarts": .number(Double(unit.restarts)),
+            "status_text": .string(unit.statusText), "exec_main_status": .number(Double(unit.execMainStatus)),
+            "config": .string(paths.configFile),
+        ]
+        if let record {
+            object["url"] = .string(record.baseURL)
+            object["host"] = .string(record.host)
+            object["port"] = .number(Double(record.port))
+            object["version"] = .string(record.version)
+        }
+        if case .success(let reply) = health {
+            object["health"] = .object(["ok": .bool(reply.status == 200), "http_status": .number(Double(reply.status))])
+        } else if case .failure(let failure) = health {
+            object["health"] = .object(["ok": .bool(false), "error": .string(failure.description)])
+        }
+        return JSONValue.object(object).encoded
+    }
+}
+
+/// One journal entry in the same shape as a line of `daemon.log`.
+enum JournalLine {
+    static func format(_ entry: JournalEntry) -> String {
+        let seconds = Double(entry.realtimeMicroseconds) / 1e6
+        let level = switch entry.priority {
+        case .debug?: "debug"
+        case .info?: "info"
+        case .notice?: "notice"
+        case .warning?: "warning"
+        case .error?: "error"
+        case .critical?, .alert?, .emergency?: "critical"
+        case nil: "info"
+        }
+        return "\(Date(timeIntervalSince1970: seconds).formatted(.iso8601)) \(level) \(entry.identifier ?? "?"): \(entry.message)"
+    }
 }

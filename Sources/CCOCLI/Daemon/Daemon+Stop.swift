@@ -1,5 +1,6 @@
 import ArgumentParser
 import CCOCore
+import CCOSystemd
 
 extension Daemon {
     struct Stop: AsyncParsableCommand {
@@ -14,7 +15,28 @@ extension Daemon {
         }
 
         func run() async throws {
-            try Self.stop(try CommandEnvironment.current(), timeout: timeout)
+            let environment = try CommandEnvironment.current()
+            if let (service, manager) = try environment.managedService() {
+                try Self.stopUnit(service, manager, environment.paths)
+                return
+            }
+            try Self.stop(environment, timeout: timeout)
+        }
+
+        static func stopUnit(_ service: SystemdUserService, _ manager: UnitManager, _ paths: CCOPaths) throws {
+            let clock = ContinuousClock()
+            let began = clock.now
+            do {
+                let before = try service.status(manager: manager)
+                guard before.activeState != "inactive" && before.activeState != "failed" else {
+                    Terminal.out("not running: \(service.unitName) is \(before.activeState)")
+                    return
+                }
+                _ = try service.stop(manager: manager)
+                Terminal.out("stopped \(service.unitName) (pid \(before.mainPID)) in \((clock.now - began).shortText)")
+            } catch {
+                throw failure(error)
+            }
         }
 
         static func stop(_ environment: CommandEnvironment, timeout: Double) throws {

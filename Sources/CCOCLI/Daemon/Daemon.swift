@@ -1,11 +1,13 @@
 import ArgumentParser
 import CCOCore
+import CCOSystemd
 
 /// `cco daemon …`: the daemon's lifecycle.
 struct Daemon: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Start, stop and inspect the cco daemon.",
-        subcommands: [Start.self, Stop.self, Restart.self, Status.self, Logs.self, Run.self]
+        subcommands: [Start.self, Stop.self, Restart.self, Reload.self, Status.self, Logs.self,
+                      Install.self, Uninstall.self, Enable.self, Disable.self, Run.self]
     )
 }
 
@@ -18,6 +20,18 @@ struct AddressOptions: ParsableArguments {
     var host: String?
 
     var overrides: DaemonController.Overrides { .init(host: host, port: port) }
+
+    /// The unit runs `cco daemon run` without flags: under systemd the config file is the one source.
+    func rejectUnderSystemd() throws {
+        guard port != nil || host != nil else { return }
+        throw failure("--port and --host apply to a standalone daemon; with the systemd unit installed, set them in the config (cco config set port N) and run `cco daemon restart`", .failure)
+    }
+}
+
+/// `started cco-daemon.service (pid 51002) on http://127.0.0.1:3000 in 18 ms`
+func describeUnit(_ verb: String, _ unit: String, _ status: UnitStatus, _ paths: CCOPaths, elapsed: Duration) -> String {
+    let address = (try? PIDFile(path: paths.pidFile).read()).flatMap { $0?.pid == Int32(status.mainPID) ? $0 : nil }.map { " on \($0.baseURL)" } ?? ""
+    return "\(verb) \(unit) (pid \(status.mainPID))\(address) in \(elapsed.shortText)"
 }
 
 extension Duration {
