@@ -90,7 +90,8 @@ let package = Package(
         ),
         .testTarget(
             name: "CCOCoreTests",
-            dependencies: ["CCOCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CCOCore", "CCOSystemd", .product(name: "Logging", package: "swift-log")],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

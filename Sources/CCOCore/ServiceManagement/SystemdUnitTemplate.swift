@@ -10,7 +10,7 @@ public struct SystemdUnitTemplate: Sendable, Hashable {
     public static let template = #"""
 # cco daemon: the local CCO server as a systemd user service.
 # `cco daemon install` renders this template into ~/.config/systemd/user/cco-daemon.service,
-# filling in the {{…}} fields; a line whose field is empty is left out.
+# filling in the fields in double braces; a line whose field is empty is left out.
 [Unit]
 Description=cco daemon (local CCO server)
 After=network.target
@@ -42,6 +42,7 @@ LockPersonality=yes
 
 [Install]
 WantedBy=default.target
+
 """#
 
     /// Absolute path of the `cco` executable the unit runs.

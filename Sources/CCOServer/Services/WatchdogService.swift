@@ -18,9 +18,10 @@ struct WatchdogService: Service {
         var failures = 0
         while !Task.isShuttingDownGracefully {
             do {
-                try await Task.sleep(for: interval / 2)
+                // A graceful shutdown ends the wait at once; a plain sleep would hold the stop.
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval / 2) }
             } catch {
-                return  // cancelled
+                return
             }
             guard state.current == .serving else { continue }
             let probe = HealthProbe.get(host: host, port: state.port, path: "/health", timeout: interval / 4)

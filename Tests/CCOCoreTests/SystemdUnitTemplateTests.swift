@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+import CCOSystemd
+@testable import CCOCore
+
+@Suite struct SystemdUnitTemplateTests {
+    static let root: URL = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0 ..< 3 { url.deleteLastPathComponent() }
+        return url
+    }()
+
+    @Test func shippedUnitFileIsTheTemplate() throws {
+        let shipped = try String(contentsOf: Self.root.appendingPathComponent("systemd/cco-daemon.service"), encoding: .utf8)
+        #expect(shipped == SystemdUnitTemplate.template)
+    }
+
+    @Test func renderedUnitMatchesGoldenFileForSystemd252() throws {
+        var config = DaemonConfig()
+        config.healthCheckInterval = 15
+        let unit = SystemdUnitTemplate(executable: "/opt/my tools/100%/cco", stateDirectory: "/home/ana/.cco",
+                                       ccoHome: nil, managerVersion: 252, config: config)
+        let golden = try String(contentsOf: Self.root.appendingPathComponent("Tests/CCOCoreTests/Fixtures/cco-daemon-252.service"), encoding: .utf8)
+        #expect(unit.render() == golden)
+    }
+
+    @Test func notifyReloadFromSystemd253AndNoWatchdogWithoutHealthChecks() {
+        var config = DaemonConfig()
+        config.healthChecks = false
+        let text = SystemdUnitTemplate(executable: "/usr/bin/cco", stateDirectory: "/srv/cco dir", ccoHome: "/srv/cco dir",
+                                       managerVersion: 254, config: config).render()
+        #expect(text.contains("Type=notify-reload\n"))
+        #expect(!text.contains("ExecReload="))
+        #expect(!text.contains("WatchdogSec="))
+        #expect(text.contains("Environment=\"CCO_HOME=/srv/cco dir\"\n"))
+        #expect(text.contains("ReadWritePaths=-\"/srv/cco dir\"\n"))
+        #expect(!text.contains("{{"))
+    }
+
+    @Test(arguments: [
+        ("/usr/bin/cco", "/usr/bin/cco"),
+        ("/opt/my tools/cco", "\"/opt/my tools/cco\""),
+        ("/opt/100%/cco", "/opt/100%%/cco"),
+        ("/opt/$HOME/cco", "/opt/$$HOME/cco"),
+        ("/opt/a \"b\"\\c/cco", "\"/opt/a \\\"b\\\"\\\\c/cco\""),
+    ])
+    func execWordsAreEscapedForUnitFiles(path: String, escaped: String) {
+        #expect(UnitFileEscaping.execWord(path) == escaped)
+    }
+
+    @Test(arguments: [
+        (UnitStatus(result: "exit-code", execMainStatus: 78), "the daemon exited with status 78 (configuration error)"),
+        (UnitStatus(result: "exit-code", execMainStatus: 1), "the daemon exited with status 1"),
+        (UnitStatus(result: "watchdog"), "the daemon stopped answering and the watchdog killed it"),
+        (UnitStatus(result: "signal", execMainStatus: 9), "the daemon was killed by signal 9"),
+        (UnitStatus(result: "timeout"), "the daemon did not report ready (or stop) in time"),
+        (UnitStatus(result: "start-limit-hit", restarts: 5), "start-limit-hit: it failed too often in a row (after 5 restarts)"),
+    ])
+    func failedResultsAreExplainedInWords(status: UnitStatus, words: String) {
+        #expect(SystemdUserService.explain(status) == words)
+    }
+
+    @Test func unitDirectoryFollowsXDGConfigHome() {
+        let paths = CCOPaths(stateDirectory: "/h/.cco")
+        #expect(SystemdUserService(paths: paths, executable: "/c", environment: ["HOME": "/h"]).unitPath == "/h/.config/systemd/user/cco-daemon.service")
+        #expect(SystemdUserService(paths: paths, executable: "/c", environment: ["HOME": "/h", "XDG_CONFIG_HOME": "/x"]).unitPath == "/x/systemd/user/cco-daemon.service")
+    }
+}
+
+@Suite struct JournalLogHandlerTests {
+    @Test func metadataKeysBecomeCCOFields() {
+        #expect(JournalLogHandler.fieldName("request_id") == "CCO_REQUEST_ID")
+        #expect(JournalLogHandler.fieldName("hb.request.path") == "CCO_HB_REQUEST_PATH")
+        #expect(Journal.isValidFieldName("CCO_REQUEST_ID"))
+        #expect(!Journal.isValidFieldName("_PID"))
+        #expect(!Journal.isValidFieldName("lower"))
+    }
+}

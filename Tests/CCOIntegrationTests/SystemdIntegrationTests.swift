@@ -1,0 +1,205 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import CCOCore
+
+/// The built `cco` against a real `systemd --user`, journald and user bus (scripts/systemd-sandbox).
+/// Serialized: the sandboxes share one test user and its cgroup path.
+@Suite(.serialized, .enabled(if: SystemdSandbox.isAvailable, "needs root and systemd to start a sandboxed systemd --user"))
+struct SystemdIntegrationTests {
+    /// A sandbox whose daemon listens on a port the kernel picks, with the given extra config.
+    func sandbox(config: String = "") throws -> SystemdSandbox {
+        let sandbox = try SystemdSandbox()
+        try sandbox.sh("mkdir -p ~/.cco && chmod 700 ~/.cco && printf 'port = 0\\n\(config)' > ~/.cco/config.toml")
+        return sandbox
+    }
+
+    @Test func installStartsAReadyUnitWhoseStatusAndJournalEntriesAreOurs() throws {
+        let sandbox = try sandbox()
+        defer { sandbox.stop() }
+        let install = try sandbox.cco("daemon", "install")
+        #expect(install.status == 0, "\(install.stderr)")
+        #expect(install.stdout.contains("wrote \(sandbox.home)/.config/systemd/user/cco-daemon.service, reloaded systemd"))
+        #expect(install.stdout.contains("enabled: starts at login"))
+        #expect(try sandbox.unitProperty("ActiveState") == "active")
+
+        // systemctl start returns only after READY=1, so /health answers at once.
+        #expect(try sandbox.sh("systemctl --user stop cco-daemon").status == 0)
+        let start = try sandbox.sh("systemctl --user start cco-daemon && cat ~/.cco/daemon.pid")
+        #expect(start.status == 0)
+        let record = try #require(PIDRecord.decode(Array(start.stdout.utf8)))
+        guard case .success(let health) = HealthProbe.get(host: "127.0.0.1", port: record.port, path: "/health") else {
+            Issue.record("/health does not answer right after systemctl start"); return
+        }
+        #expect(health.status == 200)
+
+        let systemctlStatus = try sandbox.sh("systemctl --user status cco-daemon --no-pager")
+        #expect(systemctlStatus.stdout.contains("Status: \"listening on http://127.0.0.1:\(record.port)\""), "\(systemctlStatus.stdout)")
+        let journal = try sandbox.sh("journalctl --user -u cco-daemon -o verbose --no-pager")
+        #expect(journal.stdout.contains("MESSAGE=listening on http://127.0.0.1:\(record.port)"))
+        #expect(journal.stdout.contains("CCO_LOGGER=cco"))
+        #expect(journal.stdout.contains("CODE_FILE=CCOServer/DaemonRunner.swift"))
+        #expect(journal.stdout.contains("SYSLOG_IDENTIFIER=cco"))
+
+        let status = try sandbox.cco("daemon", "status")
+        #expect(status.status == 0)
+        #expect(status.stdout.contains("cco-daemon.service (systemd user unit, enabled)"))
+        #expect(status.stdout.contains("status: \"listening on http://127.0.0.1:\(record.port)\""))
+        #expect(status.stdout.contains("health: ok"))
+        let logs = try sandbox.cco("daemon", "logs", "-n", "50")
+        #expect(logs.stdout.contains("listening on http://127.0.0.1:\(record.port)"))
+
+        let again = try sandbox.cco("daemon", "install")
+        #expect(again.stdout.hasPrefix("unchanged: "))
+        // The installed unit is the shipped template, rendered.
+        let unit = try String(contentsOfFile: sandbox.home + "/.config/systemd/user/cco-daemon.service", encoding: .utf8)
+        #expect(unit.contains("ExecStart=\(sandbox.cco) daemon run"))
+        #expect(unit.contains("WatchdogSec=30"))
+    }
+
+    @Test func enableAndDisableGoThroughDBusWithoutSpawningSystemctl() throws {
+        let sandbox = try sandbox(config: "auto_start = false\n")
+        defer { sandbox.stop() }
+        let install = try sandbox.cco("daemon", "install")
+        #expect(install.status == 0, "\(install.stderr)")
+        #expect(install.stdout.contains("auto_start = false"))
+        #expect(try sandbox.unitProperty("UnitFileState") == "disabled")
+        #expect(try sandbox.unitProperty("ActiveState") == "inactive")
+
+        let link = sandbox.home + "/.config/systemd/user/default.target.wants/cco-daemon.service"
+        let enable = try sandbox.sh("strace -f -qq -e trace=execve -o ~/enable.trace \(sandbox.cco) daemon enable --now; echo rc=$?")
+        #expect(enable.stdout.contains("rc=0"), "\(enable.stdout) \(enable.stderr)")
+        #expect(FileManager.default.fileExists(atPath: link))
+        #expect(try sandbox.unitProperty("ActiveState") == "active")
+        let disable = try sandbox.sh("strace -f -qq -e trace=execve -o ~/disable.trace \(sandbox.cco) daemon disable --now; echo rc=$?")
+        #expect(disable.stdout.contains("rc=0"))
+        #expect(!FileManager.default.fileExists(atPath: link))
+        #expect(try sandbox.unitProperty("ActiveState") == "inactive")
+
+        for trace in ["enable.trace", "disable.trace"] {
+            let text = try String(contentsOfFile: sandbox.home + "/" + trace, encoding: .utf8)
+            let execs = text.split(separator: "\n").filter { $0.contains("execve(") }
+            #expect(execs.count == 1, "\(trace): \(execs)")  // cco itself, nothing else
+            #expect(!text.contains("systemctl"))
+        }
+    }
+
+    @Test func reloadAppliesTheLogLevelAndABrokenConfigIsRefusedWhileServing() throws {
+        let sandbox = try sandbox()
+        defer { sandbox.stop() }
+        #expect(try sandbox.cco("daemon", "install").status == 0)
+        let pid = try sandbox.unitProperty("MainPID")
+        #expect(try sandbox.cco("config", "set", "log_level", "debug").status == 0)
+        let reload = try sandbox.cco("daemon", "reload")
+        #expect(reload.status == 0, "\(reload.stderr)")
+        #expect(reload.stdout.contains("reloaded cco-daemon.service"))
+        let port = try #require(try PIDFile(path: sandbox.home + "/.cco/daemon.pid").read()).port
+        _ = HealthProbe.get(host: "127.0.0.1", port: port, path: "/health?after-reload")
+        #expect(eventually { (try? sandbox.sh("journalctl --user -u cco-daemon --no-pager -o verbose").stdout.contains("CCO_HB_REQUEST_PATH=/health?after-reload")) == true })
+        #expect(try sandbox.sh("journalctl --user -u cco-daemon --no-pager").stdout.contains("reloaded: log_level = debug"))
+
+        try sandbox.sh("printf 'port = 0\\nlog_level = \"loud\"\\n' > ~/.cco/config.toml")
+        let refused = try sandbox.cco("daemon", "reload")
+        #expect(refused.status == 78)
+        #expect(refused.stderr.contains("config.toml:2: `log_level` must be one of"))
+        // Past the CLI's own check, the daemon refuses it too and keeps serving.
+        #expect(try sandbox.sh("systemctl --user reload cco-daemon").status == 0)
+        #expect(eventually { (try? sandbox.sh("journalctl --user -u cco-daemon --no-pager").stdout.contains("reload refused")) == true })
+        #expect(try sandbox.unitProperty("ActiveState") == "active")
+        #expect(try sandbox.unitProperty("MainPID") == pid)
+        #expect(try sandbox.unitProperty("StatusText").contains("reload refused"))
+    }
+
+    @Test func aStoppedDaemonIsRestartedByTheWatchdogAndAKilledOneByRestartOnFailure() throws {
+        let sandbox = try sandbox(config: "health_check_interval = 2\n")
+        defer { sandbox.stop() }
+        #expect(try sandbox.cco("daemon", "install").status == 0)
+        let first = try sandbox.unitProperty("MainPID")
+        #expect(try sandbox.sh("kill -STOP \(first)").status == 0)
+        // WatchdogSec (2) + TimeoutAbortSec (5) + RestartSec (1), with room for a slow machine.
+        #expect(eventually(timeout: .seconds(20)) {
+            (try? sandbox.unitProperty("NRestarts")) == "1" && (try? sandbox.unitProperty("ActiveState")) == "active"
+        })
+        let second = try sandbox.unitProperty("MainPID")
+        #expect(second != first)
+        #expect(try sandbox.sh("journalctl --user -u cco-daemon --no-pager").stdout.contains("Watchdog timeout"))
+
+        #expect(try sandbox.sh("kill -KILL \(second)").status == 0)
+        #expect(eventually(timeout: .seconds(10)) {
+            (try? sandbox.unitProperty("NRestarts")) == "2" && (try? sandbox.unitProperty("ActiveState")) == "active"
+        })
+        #expect(try sandbox.cco("daemon", "status").status == 0)
+    }
+
+    @Test func aConfigErrorExitIsNotRestartedAndStatusSaysWhy() throws {
+        let sandbox = try sandbox()
+        defer { sandbox.stop() }
+        #expect(try sandbox.cco("daemon", "install").status == 0)
+        try sandbox.sh("printf 'port = \"abc\"\\n' > ~/.cco/config.toml")
+        #expect(try sandbox.sh("systemctl --user restart cco-daemon").status != 0)
+        usleep(2_500_000)  // longer than RestartSec: a restart would have happened by now
+        #expect(try sandbox.unitProperty("NRestarts") == "0")
+        #expect(try sandbox.unitProperty("ActiveState") == "failed")
+        #expect(try sandbox.unitProperty("ExecMainStatus") == "78")
+        let status = try sandbox.cco("daemon", "status")
+        #expect(status.status == 1)
+        #expect(status.stdout.contains("exited with status 78 (configuration error)"), "\(status.stdout)")
+        #expect(status.stdout.contains("`port` must be an integer from 0 to 65535, found \"abc\""))
+        #expect(status.stdout.contains("hint: fix the config"))
+    }
+
+    @Test func lifecycleVerbsActOnTheUnitAndUninstallLeavesNothing() throws {
+        let sandbox = try sandbox()
+        defer { sandbox.stop() }
+        #expect(try sandbox.cco("daemon", "install").status == 0)
+        let clock = ContinuousClock()
+        let began = clock.now
+        let stop = try sandbox.cco("daemon", "stop")
+        // Far below the 8 s drain bound: no service (the watchdog's sleep) may hold a graceful stop.
+        #expect(clock.now - began < .seconds(5))
+        #expect(stop.status == 0)
+        #expect(stop.stdout.hasPrefix("stopped cco-daemon.service"))
+        #expect(try sandbox.unitProperty("ActiveState") == "inactive")  // not undone by Restart=
+        #expect(try sandbox.cco("daemon", "status").status == 3)
+        let start = try sandbox.cco("daemon", "start")
+        #expect(start.status == 0, "\(start.stderr)")
+        #expect(start.stdout.hasPrefix("started cco-daemon.service (pid "))
+        #expect(try sandbox.cco("daemon", "start").stdout.hasPrefix("already running: cco-daemon.service"))
+        let before = try sandbox.unitProperty("MainPID")
+        #expect(try sandbox.cco("daemon", "restart").status == 0)
+        #expect(try sandbox.unitProperty("MainPID") != before)
+        // Only the unit's daemon runs: start went through systemd, not beside it.
+        #expect(try sandbox.sh("pgrep -c -f '[b]in/cco daemon run'").stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+        #expect(try sandbox.cco("daemon", "start", "--port", "9").stderr.contains("--port and --host apply to a standalone daemon"))
+
+        let uninstall = try sandbox.cco("daemon", "uninstall")
+        #expect(uninstall.status == 0, "\(uninstall.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: sandbox.home + "/.config/systemd/user/cco-daemon.service"))
+        #expect(!FileManager.default.fileExists(atPath: sandbox.home + "/.config/systemd/user/default.target.wants/cco-daemon.service"))
+        #expect(try sandbox.unitProperty("LoadState") == "not-found")
+        #expect(try sandbox.sh("pgrep -c -f '[b]in/cco daemon run'").stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        // Back to standalone.
+        let status = try sandbox.cco("daemon", "status")
+        #expect(status.status == 3)
+        #expect(status.stdout.contains("cco daemon: not running"))
+    }
+}
+
+/// Needs no sandbox: a user bus that cannot be reached.
+@Suite struct NoUserBusTests {
+    @Test func installWithoutAUserBusSaysWhyAndWhatToDo() throws {
+        try withStateDirectory { cco throws in
+            let result = try cco.run(["daemon", "install"], extraEnvironment: [
+                "XDG_RUNTIME_DIR": cco.stateDirectory + "/no-runtime",
+                "DBUS_SESSION_BUS_ADDRESS": "unix:path=\(cco.stateDirectory)/no-runtime/bus",
+            ])
+            #expect(result.status == 1)
+            #expect(result.stderr.hasPrefix("error: cannot reach your systemd user manager"), "\(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1)
+            // Standalone mode still works.
+            #expect(try cco.run("daemon", "status").status == 3)
+        }
+    }
+}
