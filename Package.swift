@@ -114,6 +114,7 @@ let package = Package(
         .testTarget(
             name: "CCOIntegrationTests",
             dependencies: ["cco", "CCOCore"],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
     ]

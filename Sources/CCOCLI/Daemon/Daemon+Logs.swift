@@ -25,7 +25,7 @@ extension Daemon {
         func run() async throws {
             let environment = try CommandEnvironment.current()
             let paths = environment.paths
-            if environment.systemdService.isInstalled {
+            if environment.serviceManagerKind == .systemd && environment.systemdService.isInstalled {
                 try followJournal(unit: environment.systemdService.unitName)
                 return
             }

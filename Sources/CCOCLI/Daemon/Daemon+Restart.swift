@@ -17,6 +17,11 @@ extension Daemon {
 
         func run() async throws {
             let environment = try CommandEnvironment.current()
+            if let agent = environment.installedLaunchAgent() {
+                try address.rejectUnderSystemd()
+                try LaunchAgentCommands.restart(agent, timeout: timeout)
+                return
+            }
             if let (service, manager) = try environment.managedService() {
                 try address.rejectUnderSystemd()
                 let clock = ContinuousClock()

@@ -18,6 +18,11 @@ extension Daemon {
 
         func run() async throws {
             let environment = try CommandEnvironment.current()
+            if let agent = environment.installedLaunchAgent() {
+                try address.rejectUnderSystemd()
+                try LaunchAgentCommands.start(agent, timeout: timeout)
+                return
+            }
             if let (service, manager) = try environment.managedService() {
                 try address.rejectUnderSystemd()
                 try Self.startUnit(service, manager, environment.paths)

@@ -18,6 +18,10 @@ extension Daemon {
 
         func run() async throws {
             let environment = try CommandEnvironment.current()
+            if let agent = environment.installedLaunchAgent() {
+                try LaunchAgentCommands.status(agent, json: json)
+                return
+            }
             if let (service, manager) = try environment.managedService() {
                 let status: UnitStatus
                 do { status = try service.status(manager: manager) } catch { throw failure(error) }

@@ -16,6 +16,10 @@ extension Daemon {
 
         func run() async throws {
             let environment = try CommandEnvironment.current()
+            if let agent = environment.installedLaunchAgent() {
+                try LaunchAgentCommands.stop(agent)
+                return
+            }
             if let (service, manager) = try environment.managedService() {
                 try Self.stopUnit(service, manager, environment.paths)
                 return

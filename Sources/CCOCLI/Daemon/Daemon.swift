@@ -24,7 +24,7 @@ struct AddressOptions: ParsableArguments {
     /// The unit runs `cco daemon run` without flags: under systemd the config file is the one source.
     func rejectUnderSystemd() throws {
         guard port != nil || host != nil else { return }
-        throw failure("--port and --host apply to a standalone daemon; with the systemd unit installed, set them in the config (cco config set port N) and run `cco daemon restart`", .failure)
+        throw failure("--port and --host apply to a standalone daemon; with the service installed, set them in the config (cco config set port N) and run `cco daemon restart`", .failure)
     }
 }
 

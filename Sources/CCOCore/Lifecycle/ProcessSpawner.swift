@@ -52,7 +52,7 @@ public enum ProcessSpawner {
 
     /// `posix_spawn_file_actions_addclosefrom_np` (glibc ≥ 2.34) is a GNU extension that Swift does
     /// not import; it is looked up at run time and called through its C signature.
-    private static func closeDescriptors(from lowest: CInt, in actions: inout posix_spawn_file_actions_t) {
+    static func closeDescriptors(from lowest: CInt, in actions: inout posix_spawn_file_actions_t) {
         #if os(Linux)
         typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, CInt) -> CInt
         guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return }

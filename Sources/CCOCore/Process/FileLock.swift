@@ -90,7 +90,7 @@ public final class FileLock {
 extension FileLock: Sendable {}
 
 /// Sleeps the calling thread (for the synchronous CLI paths).
-func sleepFor(_ duration: Duration) {
+public func sleepFor(_ duration: Duration) {
     let (seconds, attoseconds) = duration.components
     var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
     var remaining = timespec()

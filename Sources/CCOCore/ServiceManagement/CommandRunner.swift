@@ -1,0 +1,66 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What a finished command printed and how it exited.
+public struct CommandResult: Sendable, Hashable {
+    public var status: Int32
+    public var output: String
+
+    public init(status: Int32, output: String) {
+        self.status = status
+        self.output = output
+    }
+}
+
+/// Runs a command to completion; injected so that tests can assert every argument vector.
+public protocol CommandRunner: Sendable {
+    func run(_ executable: String, _ arguments: [String]) -> CommandResult
+}
+
+/// Runs commands for real (posix_spawn, stdout and stderr captured together).
+public struct ProcessCommandRunner: CommandRunner {
+    public init() {}
+
+    public func run(_ executable: String, _ arguments: [String]) -> CommandResult {
+        var fds: [CInt] = [-1, -1]
+        guard pipe(&fds) == 0 else { return CommandResult(status: -1, output: "pipe failed: errno \(errno)") }
+        // Close-on-exec on both ends: dup2 gives the child clean copies on 1 and 2, and nothing the
+        // child starts (launchctl forks agents) may hold the write end, or the read never sees EOF.
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+        posix_spawn_file_actions_addclose(&actions, fds[0])
+        ProcessSpawner.closeDescriptors(from: 3, in: &actions)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        #if canImport(Darwin)
+        let environment = _NSGetEnviron().pointee
+        #else
+        let environment = environ
+        #endif
+        let r = posix_spawn(&pid, executable, &actions, nil, argv, environment)
+        close(fds[1])
+        defer { close(fds[0]) }
+        guard r == 0 else { return CommandResult(status: 127, output: "cannot run \(executable): errno \(r)") }
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            output += buffer[..<n]
+        }
+        var status: CInt = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return CommandResult(status: code, output: String(decoding: output, as: UTF8.self))
+    }
+}
