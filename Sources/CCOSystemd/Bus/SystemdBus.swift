@@ -143,6 +143,43 @@ final class BusReply {
         #endif
     }
 
+    /// One property value of `Properties.GetAll`: strings and integers; other types are skipped.
+    enum Value: Equatable {
+        case string(String)
+        case integer(Int64)
+    }
+
+    /// Reads an `a{sv}` dictionary (the reply of `org.freedesktop.DBus.Properties.GetAll`).
+    func readProperties() throws(BusError) -> [String: Value] {
+        #if os(Linux)
+        var values: [String: Value] = [:]
+        guard try enter("a", "{sv}") else { return values }
+        while try enter("e", "sv") {
+            guard let name = try readString() else { break }
+            let (_, _, contents) = systemd_bus_message_peek_type(message)
+            switch contents {
+            case "s"?, "o"?:
+                _ = try enter("v", contents!)
+                values[name] = .string(try readString(Character(contents!)) ?? "")
+                exit()
+            case let type? where type.count == 1 && "ybnqiuxt".contains(type):
+                _ = try enter("v", type)
+                let (r, value) = systemd_bus_message_read_integer(message, Character(type))
+                if r < 0 { throw BusError(name: nil, message: nil, errno: Errno(rawValue: -r), operation: "read \(name)") }
+                values[name] = .integer(value)
+                exit()
+            default:
+                _ = systemd_bus_message_skip(message, "v")
+            }
+            exit()
+        }
+        exit()
+        return values
+        #else
+        return [:]
+        #endif
+    }
+
     func exit() {
         #if os(Linux)
         _ = systemd_bus_message_exit_container(message)

@@ -131,22 +131,41 @@ public final class UnitManager {
     }
 
     /// The unit's state and, for a service, its main process and results.
+    ///
+    /// Reads each interface's properties with one `Properties.GetAll` round trip rather than one
+    /// call per property (`cco daemon status` runs this on every call).
     public func status(of unit: String) throws(BusError) -> UnitStatus {
         let path = try loadUnit(unit)
-        let u = "org.freedesktop.systemd1.Unit", s = "org.freedesktop.systemd1.Service"
+        let unitProperties = try allProperties(path, "org.freedesktop.systemd1.Unit")
+        func string(_ values: [String: BusReply.Value], _ name: String) -> String {
+            if case .string(let s)? = values[name] { return s }
+            return ""
+        }
+        func integer(_ values: [String: BusReply.Value], _ name: String) -> Int64 {
+            if case .integer(let i)? = values[name] { return i }
+            return 0
+        }
         var status = UnitStatus()
-        status.loadState = try property(path, u, "LoadState")
-        status.activeState = try property(path, u, "ActiveState")
-        status.subState = try property(path, u, "SubState")
-        status.unitFileState = try property(path, u, "UnitFileState")
+        status.loadState = string(unitProperties, "LoadState")
+        status.activeState = string(unitProperties, "ActiveState")
+        status.subState = string(unitProperties, "SubState")
+        status.unitFileState = string(unitProperties, "UnitFileState")
+        status.activeEnterTimestamp = UInt64(bitPattern: integer(unitProperties, "ActiveEnterTimestamp"))
         guard status.loadState == "loaded" else { return status }
-        status.result = try property(path, s, "Result")
-        status.statusText = try property(path, s, "StatusText")
-        status.mainPID = UInt32(try integer(path, s, "MainPID", "u"))
-        status.restarts = UInt32(try integer(path, s, "NRestarts", "u"))
-        status.execMainStatus = Int32(try integer(path, s, "ExecMainStatus", "i"))
-        status.activeEnterTimestamp = try uint64(path, u, "ActiveEnterTimestamp")
+        let service = try allProperties(path, "org.freedesktop.systemd1.Service")
+        status.result = string(service, "Result")
+        status.statusText = string(service, "StatusText")
+        status.mainPID = UInt32(truncatingIfNeeded: integer(service, "MainPID"))
+        status.restarts = UInt32(truncatingIfNeeded: integer(service, "NRestarts"))
+        status.execMainStatus = Int32(truncatingIfNeeded: integer(service, "ExecMainStatus"))
         return status
+    }
+
+    /// `org.freedesktop.DBus.Properties.GetAll(interface)` on an object.
+    private func allProperties(_ path: String, _ interface: String) throws(BusError) -> [String: BusReply.Value] {
+        let reply = try bus.call(destination: Self.destination, path: path, interface: "org.freedesktop.DBus.Properties",
+                                 member: "GetAll", [.string(interface)], description: "GetAll \(interface)")
+        return try reply.readProperties()
     }
 
     // MARK: - Internals
@@ -205,30 +224,6 @@ public final class UnitManager {
         return value ?? ""
         #else
         return ""
-        #endif
-    }
-
-    private func integer(_ path: String, _ interface: String, _ name: String, _ type: Character) throws(BusError) -> Int64 {
-        #if os(Linux)
-        let (r, value): (CInt, Int64) = withBusError { error in
-            systemd_bus_get_property_int32(bus.handle, Self.destination, path, interface, name, type, error)
-        }
-        if r < 0 { throw BusError(name: nil, message: nil, errno: Errno(rawValue: -r), operation: "read \(name)") }
-        return value
-        #else
-        return 0
-        #endif
-    }
-
-    private func uint64(_ path: String, _ interface: String, _ name: String) throws(BusError) -> UInt64 {
-        #if os(Linux)
-        let (r, value): (CInt, UInt64) = withBusError { error in
-            systemd_bus_get_property_uint64(bus.handle, Self.destination, path, interface, name, error)
-        }
-        if r < 0 { throw BusError(name: nil, message: nil, errno: Errno(rawValue: -r), operation: "read \(name)") }
-        return value
-        #else
-        return 0
         #endif
     }
 }

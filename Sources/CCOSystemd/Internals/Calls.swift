@@ -166,21 +166,30 @@ internal func systemd_bus_get_property_string(
     return (r, String(cString: result))
 }
 
-/// Reads a 32-bit property: `u` (uint32) or `i` (int32).
-internal func systemd_bus_get_property_int32(
-    _ bus: OpaquePointer, _ destination: String, _ path: String, _ interface: String, _ member: String,
-    _ type: Character, _ error: UnsafeMutablePointer<sd_bus_error>
-) -> (CInt, Int64) {
-    var value: UInt32 = 0
-    let r = sd_bus_get_property_trivial(bus, destination, path, interface, member, error, CChar(type.asciiValue!), &value)
-    return (r, type == "i" ? Int64(Int32(bitPattern: value)) : Int64(value))
+/// The type of the next value (and, for containers, their contents), without reading it.
+internal func systemd_bus_message_peek_type(_ message: OpaquePointer) -> (CInt, Character?, String?) {
+    var type: CChar = 0
+    var contents: UnsafePointer<CChar>?
+    let r = sd_bus_message_peek_type(message, &type, &contents)
+    guard r > 0 else { return (r, nil, nil) }
+    return (r, Character(UnicodeScalar(UInt8(bitPattern: type))), contents.map { String(cString: $0) })
 }
-internal func systemd_bus_get_property_uint64(
-    _ bus: OpaquePointer, _ destination: String, _ path: String, _ interface: String, _ member: String,
-    _ error: UnsafeMutablePointer<sd_bus_error>
-) -> (CInt, UInt64) {
-    var value: UInt64 = 0
-    let r = sd_bus_get_property_trivial(bus, destination, path, interface, member, error, CChar(UInt8(ascii: "t")), &value)
-    return (r, value)
+
+internal func systemd_bus_message_skip(_ message: OpaquePointer, _ types: String) -> CInt {
+    sd_bus_message_skip(message, types)
+}
+
+/// Reads one basic value of a type that fits in 64 bits (`y b n q i u x t`), widened.
+internal func systemd_bus_message_read_integer(_ message: OpaquePointer, _ type: Character) -> (CInt, Int64) {
+    var raw: UInt64 = 0
+    let r = sd_bus_message_read_basic(message, CChar(type.asciiValue!), &raw)
+    switch type {
+    case "y": return (r, Int64(UInt8(truncatingIfNeeded: raw)))
+    case "b", "i": return (r, Int64(Int32(truncatingIfNeeded: raw)))
+    case "n": return (r, Int64(Int16(truncatingIfNeeded: raw)))
+    case "q": return (r, Int64(UInt16(truncatingIfNeeded: raw)))
+    case "u": return (r, Int64(UInt32(truncatingIfNeeded: raw)))
+    default: return (r, Int64(bitPattern: raw))
+    }
 }
 #endif
