@@ -43,7 +43,7 @@ public struct DaemonRunner: Sendable {
     /// - Throws: ``DaemonError`` for start-up failures: state directory, lock held by another daemon,
     ///   address in use. Each says what failed and what to do.
     public func run() async throws(DaemonError) {
-        try prepareStateDirectory()
+        try paths.prepareStateDirectory()
         guard let lock = try takeLock() else {
             let holder = FileLock.holder(of: paths.lockFile)
             throw DaemonError(.alreadyRunning, "another cco daemon\(holder.map { " (pid \($0))" } ?? "") already runs for \(paths.stateDirectory)")
@@ -117,14 +117,6 @@ public struct DaemonRunner: Sendable {
         logger.info("stopped")
     }
 
-    private func prepareStateDirectory() throws(DaemonError) {
-        do {
-            try FileSystem.makeDirectory(paths.stateDirectory, mode: 0o700)
-            try FileSystem.makeDirectory(paths.logsDirectory, mode: 0o700)
-        } catch {
-            throw DaemonError(.stateDirectory, "\(error); choose a writable state directory with CCO_HOME")
-        }
-    }
 
     private func takeLock() throws(DaemonError) -> FileLock? {
         do {

@@ -110,9 +110,10 @@ struct StatusReport {
         return lines.joined(separator: "\n")
     }
 
-    func json() -> String {
+    /// - Parameter mode: who runs the daemon: `standalone`, or `launchd` when an agent does.
+    func json(mode: String = "standalone") -> String {
         var object: [String: JSONValue] = [
-            "state": .string(state), "mode": .string("standalone"),
+            "state": .string(state), "mode": .string(mode),
             "config": .string(paths.configFile), "log": .string(paths.logFile),
         ]
         switch status {

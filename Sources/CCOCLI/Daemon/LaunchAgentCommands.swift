@@ -40,7 +40,7 @@ enum LaunchAgentCommands {
         let code: ExitCode = daemon.exitCode == .success ? .success
             : ((launchd.lastExitStatus ?? 0) != 0 ? .deadWithPIDFile : .notRunning)
         if json {
-            Terminal.out(daemon.json().replacingOccurrences(of: "\"mode\":\"standalone\"", with: "\"mode\":\"launchd\""))
+            Terminal.out(daemon.json(mode: "launchd"))
         } else {
             let loaded = launchd.loaded ? "loaded, \(launchd.state ?? "unknown state")" : "not loaded"
             Terminal.out("● \(agent.label) (launchd agent, \(loaded)\(launchd.lastExitStatus.map { ", last exit status \($0)" } ?? ""))")
@@ -59,21 +59,5 @@ enum LaunchAgentCommands {
             sleepFor(.milliseconds(20))
         }
         throw failure("launchd started the agent but /health did not answer in time; see `cco daemon logs`")
-    }
-}
-
-extension String {
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        guard let range = range(of: target) else { return self }
-        return String(self[..<range.lowerBound]) + replacement + String(self[range.upperBound...])
-    }
-
-    private func range(of target: String) -> Range<String.Index>? {
-        var index = startIndex
-        while index < endIndex {
-            if self[index...].hasPrefix(target) { return index ..< self.index(index, offsetBy: target.count) }
-            index = self.index(after: index)
-        }
-        return nil
     }
 }

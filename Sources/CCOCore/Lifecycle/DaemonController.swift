@@ -65,7 +65,7 @@ public struct DaemonController: Sendable {
     public func start(_ overrides: Overrides, timeout: Duration) throws(DaemonError) -> StartOutcome {
         let clock = ContinuousClock()
         let began = clock.now
-        try prepareStateDirectory()
+        try paths.prepareStateDirectory()
         let control = try controlLock(timeout: timeout)
         defer { control.unlock() }
 
@@ -205,14 +205,6 @@ public struct DaemonController: Sendable {
 
     // MARK: - Helpers
 
-    private func prepareStateDirectory() throws(DaemonError) {
-        do {
-            try FileSystem.makeDirectory(paths.stateDirectory, mode: 0o700)
-            try FileSystem.makeDirectory(paths.logsDirectory, mode: 0o700)
-        } catch {
-            throw DaemonError(.stateDirectory, "\(error); choose a writable state directory with CCO_HOME")
-        }
-    }
 
     private func controlLock(timeout: Duration) throws(DaemonError) -> FileLock {
         do {

@@ -48,6 +48,18 @@ public struct CCOPaths: Sendable, Hashable {
     /// The standalone daemon's stdout and stderr (crash reports, anything not logged).
     public var daemonOutputFile: String { logsDirectory + "/daemon.out" }
 
+    /// Creates the state directory and its `logs/` (mode 0700) when missing.
+    ///
+    /// - Throws: ``DaemonError`` with `.stateDirectory` naming the path that cannot be created.
+    public func prepareStateDirectory() throws(DaemonError) {
+        do {
+            try FileSystem.makeDirectory(stateDirectory, mode: 0o700)
+            try FileSystem.makeDirectory(logsDirectory, mode: 0o700)
+        } catch {
+            throw DaemonError(.stateDirectory, "\(error); choose a writable state directory with CCO_HOME")
+        }
+    }
+
     /// Resolves a path from the config: absolute paths stay, relative ones live in the state directory.
     public func resolve(_ path: String) -> String {
         path.hasPrefix("/") ? path : stateDirectory + "/" + path

@@ -57,8 +57,8 @@ public struct LaunchdServiceManager: Sendable {
         let text = plist(config: config).render()
         let existing = try? FileSystem.readTextIfExists(plistPath)
         let change: SystemdUserService.FileChange = existing == nil ? .written : (existing == text ? .unchanged : .updated)
+        if !dryRun { try paths.prepareStateDirectory() }
         if !dryRun { do {
-            try FileSystem.makeDirectory(paths.logsDirectory, mode: 0o700)
             try FileSystem.makeDirectory(AtomicFile.parentDirectory(of: plistPath), mode: 0o755)
             if change != .unchanged { try AtomicFile.write(text, to: plistPath, permissions: [.ownerReadWrite, .groupRead, .otherRead]) }
         } catch {

@@ -74,9 +74,9 @@ public struct SystemdUserService: Sendable {
         let text = unit.render()
         let existing = try? FileSystem.readTextIfExists(unitPath)
         let change: FileChange = existing == nil ? .written : (existing == text ? .unchanged : .updated)
+        // ReadWritePaths= needs the state directory to exist when the unit starts.
+        try paths.prepareStateDirectory()
         do {
-            try FileSystem.makeDirectory(paths.stateDirectory, mode: 0o700)
-            try FileSystem.makeDirectory(paths.logsDirectory, mode: 0o700)
             try FileSystem.makeDirectory(unitDirectory, mode: 0o755)
             if change != .unchanged { try AtomicFile.write(text, to: unitPath, permissions: [.ownerReadWrite, .groupRead, .otherRead]) }
         } catch {
