@@ -39,6 +39,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // A thin owner of SQLite handles; knows nothing about cco.
+        .target(name: "CCOSQLite", dependencies: ["CSQLite"], swiftSettings: swiftSettings),
         // The daemon's domain: paths, config, PID file and lock, logs, the standalone lifecycle.
         .target(
             name: "CCOCore",
@@ -88,6 +90,7 @@ let package = Package(
             dependencies: ["CCOSystemd", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "CCOSQLiteTests", dependencies: ["CCOSQLite"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CCOCoreTests",
             dependencies: ["CCOCore", "CCOSystemd", .product(name: "Logging", package: "swift-log")],

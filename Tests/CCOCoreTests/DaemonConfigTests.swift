@@ -114,6 +114,16 @@ import Testing
         #expect(DatabaseLocation(url: url) == location)
     }
 
+    @Test func databasePathsResolveAgainstTheStateDirectory() {
+        let paths = CCOPaths(stateDirectory: "/home/a/.cco")
+        #expect(DatabaseLocation(url: "sqlite://analytics.db")?.path(in: paths) == "/home/a/.cco/analytics.db")
+        #expect(DatabaseLocation(url: "sqlite://data/a.db")?.path(in: paths) == "/home/a/.cco/data/a.db")
+        #expect(DatabaseLocation(url: "sqlite:///var/lib/a.db")?.path(in: paths) == "/var/lib/a.db")
+        #expect(DatabaseLocation(url: "sqlite::memory:")?.path(in: paths) == ":memory:")
+        #expect(DatabaseLocation(url: "sqlite://") == nil)
+        #expect(DatabaseLocation(url: "mysql://x") == nil)
+    }
+
     @Test func suggestionFindsTyposButNotNonsense() {
         #expect(ConfigKey.suggestion(for: "prot") == .port)
         #expect(ConfigKey.suggestion(for: "cache_tll") == .cacheTTL)

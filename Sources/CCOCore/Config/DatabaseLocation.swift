@@ -15,4 +15,13 @@ public enum DatabaseLocation: Sendable, Hashable {
         guard !path.isEmpty, !path.hasSuffix("/"), !path.contains("\0") else { return nil }
         self = path.hasPrefix("/") ? .absolute(path) : .relative(path)
     }
+
+    /// The path to open: relative paths in the state directory, `:memory:` for the in-memory form.
+    public func path(in paths: CCOPaths) -> String {
+        switch self {
+        case .relative(let path): paths.resolve(path)
+        case .absolute(let path): path
+        case .memory: ":memory:"
+        }
+    }
 }

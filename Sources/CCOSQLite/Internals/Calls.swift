@@ -1,0 +1,69 @@
+// Every raw libsqlite3 call lives in this file; the rest of the module sees Swift types only.
+internal import CSQLite
+
+/// `SQLITE_TRANSIENT` is a macro (a cast of -1 to a destructor pointer) that does not import: SQLite
+/// copies the bound value before the call returns.
+private let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+
+internal let sqliteOK = SQLITE_OK
+internal let sqliteRow = SQLITE_ROW
+internal let sqliteDone = SQLITE_DONE
+internal let sqliteNull = SQLITE_NULL
+internal let sqliteInteger = SQLITE_INTEGER
+internal let sqliteFloat = SQLITE_FLOAT
+internal let sqliteText = SQLITE_TEXT
+
+internal func sqlite_open(_ path: String, _ handle: inout OpaquePointer?, readOnly: Bool) -> CInt {
+    let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
+    return sqlite3_open_v2(path, &handle, flags, nil)
+}
+
+internal func sqlite_close(_ handle: OpaquePointer) -> CInt { sqlite3_close(handle) }
+internal func sqlite_errmsg(_ handle: OpaquePointer) -> String { String(cString: sqlite3_errmsg(handle)) }
+internal func sqlite_errstr(_ code: CInt) -> String { String(cString: sqlite3_errstr(code)) }
+internal func sqlite_extended_errcode(_ handle: OpaquePointer) -> CInt { sqlite3_extended_errcode(handle) }
+internal func sqlite_extended_result_codes(_ handle: OpaquePointer) { sqlite3_extended_result_codes(handle, 1) }
+internal func sqlite_busy_timeout(_ handle: OpaquePointer, _ ms: CInt) -> CInt { sqlite3_busy_timeout(handle, ms) }
+internal func sqlite_changes(_ handle: OpaquePointer) -> Int { Int(sqlite3_changes64(handle)) }
+internal func sqlite_last_insert_rowid(_ handle: OpaquePointer) -> Int64 { sqlite3_last_insert_rowid(handle) }
+
+internal func sqlite_exec(_ handle: OpaquePointer, _ sql: String) -> CInt {
+    sqlite3_exec(handle, sql, nil, nil, nil)
+}
+
+/// Prepares the first statement of `sql`; `tail` is the offset (in UTF-8 bytes) of the rest.
+internal func sqlite_prepare(_ handle: OpaquePointer, _ sql: String, _ statement: inout OpaquePointer?) -> CInt {
+    sqlite3_prepare_v2(handle, sql, -1, &statement, nil)
+}
+
+internal func sqlite_finalize(_ statement: OpaquePointer) { sqlite3_finalize(statement) }
+internal func sqlite_reset(_ statement: OpaquePointer) -> CInt { sqlite3_reset(statement) }
+internal func sqlite_clear_bindings(_ statement: OpaquePointer) { sqlite3_clear_bindings(statement) }
+internal func sqlite_step(_ statement: OpaquePointer) -> CInt { sqlite3_step(statement) }
+internal func sqlite_bind_parameter_count(_ statement: OpaquePointer) -> CInt { sqlite3_bind_parameter_count(statement) }
+internal func sqlite_sql(_ statement: OpaquePointer) -> String { sqlite3_sql(statement).map { String(cString: $0) } ?? "" }
+
+internal func sqlite_bind_null(_ statement: OpaquePointer, _ index: CInt) -> CInt { sqlite3_bind_null(statement, index) }
+internal func sqlite_bind_int64(_ statement: OpaquePointer, _ index: CInt, _ value: Int64) -> CInt { sqlite3_bind_int64(statement, index, value) }
+internal func sqlite_bind_double(_ statement: OpaquePointer, _ index: CInt, _ value: Double) -> CInt { sqlite3_bind_double(statement, index, value) }
+internal func sqlite_bind_text(_ statement: OpaquePointer, _ index: CInt, _ value: String) -> CInt {
+    sqlite3_bind_text(statement, index, value, -1, transient)
+}
+internal func sqlite_bind_blob(_ statement: OpaquePointer, _ index: CInt, _ value: [UInt8]) -> CInt {
+    value.withUnsafeBytes { sqlite3_bind_blob64(statement, index, $0.baseAddress, sqlite3_uint64($0.count), transient) }
+}
+
+internal func sqlite_column_count(_ statement: OpaquePointer) -> CInt { sqlite3_column_count(statement) }
+internal func sqlite_column_type(_ statement: OpaquePointer, _ index: CInt) -> CInt { sqlite3_column_type(statement, index) }
+internal func sqlite_column_int64(_ statement: OpaquePointer, _ index: CInt) -> Int64 { sqlite3_column_int64(statement, index) }
+internal func sqlite_column_double(_ statement: OpaquePointer, _ index: CInt) -> Double { sqlite3_column_double(statement, index) }
+internal func sqlite_column_text(_ statement: OpaquePointer, _ index: CInt) -> String {
+    guard let text = sqlite3_column_text(statement, index) else { return "" }
+    return String(cString: text)
+}
+internal func sqlite_column_blob(_ statement: OpaquePointer, _ index: CInt) -> [UInt8] {
+    let count = Int(sqlite3_column_bytes(statement, index))
+    guard count > 0, let pointer = sqlite3_column_blob(statement, index) else { return [] }
+    return Array(UnsafeRawBufferPointer(start: pointer, count: count))
+}
