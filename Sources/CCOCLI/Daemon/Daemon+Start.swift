@@ -9,12 +9,9 @@ extension Daemon {
 
         @OptionGroup var address: AddressOptions
 
-        @Option(help: "Seconds to wait for the daemon to report ready.")
-        var timeout: Double = 30
+        @OptionGroup var readiness: ReadinessTimeout
 
-        func validate() throws {
-            guard timeout > 0 else { throw ValidationError("--timeout must be greater than 0") }
-        }
+        var timeout: Double { readiness.timeout }
 
         func run() async throws {
             let environment = try CommandEnvironment.current()

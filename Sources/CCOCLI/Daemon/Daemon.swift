@@ -34,6 +34,16 @@ func describeUnit(_ verb: String, _ unit: String, _ status: UnitStatus, _ paths:
     return "\(verb) \(unit) (pid \(status.mainPID))\(address) in \(elapsed.shortText)"
 }
 
+/// `--timeout` of start and restart: how long to wait for the daemon to be ready.
+struct ReadinessTimeout: ParsableArguments {
+    @Option(help: "Seconds to wait for the daemon to report ready (restart: also to stop).")
+    var timeout: Double = 30
+
+    func validate() throws {
+        guard timeout > 0 else { throw ValidationError("--timeout must be greater than 0") }
+    }
+}
+
 extension Duration {
     init(secondsOption seconds: Double) {
         self = .milliseconds(Int64(seconds * 1000))

@@ -34,10 +34,15 @@ struct CCOProcess {
 
     @discardableResult
     func run(_ arguments: [String], extraEnvironment: [String: String] = [:]) throws -> Result {
+        try Self.runToCompletion(Self.executable, arguments, environment: environment.merging(extraEnvironment) { _, new in new })
+    }
+
+    /// Runs a program to completion with stdin from /dev/null, capturing stdout and stderr.
+    static func runToCompletion(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.executable)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        process.environment = environment.merging(extraEnvironment) { _, new in new }
+        if let environment { process.environment = environment }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -73,19 +73,7 @@ final class SystemdSandbox {
     /// Runs a command as the sandbox's user, as after a login.
     @discardableResult
     func run(_ arguments: [String]) throws -> CCOProcess.Result {
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: Self.script)
-        child.arguments = ["exec", directory] + arguments
-        let out = Pipe(), err = Pipe()
-        child.standardOutput = out
-        child.standardError = err
-        child.standardInput = FileHandle.nullDevice
-        try child.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        child.waitUntilExit()
-        return CCOProcess.Result(status: child.terminationStatus,
-                                 stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        try CCOProcess.runToCompletion(Self.script, ["exec", directory] + arguments)
     }
 
     /// `cco ARGS…` as the sandbox's user.
