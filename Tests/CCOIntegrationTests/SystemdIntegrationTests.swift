@@ -48,6 +48,7 @@ struct SystemdIntegrationTests {
         #expect(status.stdout.contains("cco-daemon.service (systemd user unit, enabled)"))
         #expect(status.stdout.contains("status: \"listening on http://127.0.0.1:\(record.port)\""))
         #expect(status.stdout.contains("health: ok"))
+        #expect(status.stdout.contains("watchdog: 30 s"))  // the manager's WatchdogUSec
         let logs = try sandbox.cco("daemon", "logs", "-n", "50")
         #expect(logs.stdout.contains("listening on http://127.0.0.1:\(record.port)"))
 

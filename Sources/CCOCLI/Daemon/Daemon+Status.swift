@@ -166,8 +166,7 @@ struct ManagedStatusReport {
         let record = (try? PIDFile(path: paths.pidFile).read()).flatMap { $0 }.flatMap { $0.pid == Int32(unit.mainPID) ? $0 : nil }
         self.record = record
         health = record.map { HealthProbe.get(host: $0.host, port: $0.port, path: "/health", timeout: .seconds(2)) }
-        let text = (try? FileSystem.readTextIfExists(service.unitPath)) ?? nil
-        watchdog = text?.split(separator: "\n").first { $0.hasPrefix("WatchdogSec=") }.flatMap { Int($0.dropFirst("WatchdogSec=".count)) }
+        watchdog = unit.watchdogUsec > 0 ? Int(unit.watchdogUsec / 1_000_000) : nil
     }
 
     var isActive: Bool { unit.activeState == "active" || unit.activeState == "reloading" }

@@ -53,11 +53,4 @@ public enum FileSystem {
         if unlink(path) == 0 || errno == ENOENT { return }
         throw FileError(path: path, operation: "remove", errno: Errno(rawValue: errno))
     }
-
-    /// The permission bits of `path`, or `nil` when it does not exist.
-    public static func permissions(of path: String) -> UInt32? {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return nil }
-        return UInt32(st.st_mode & 0o7777)
-    }
 }

@@ -29,8 +29,7 @@ public struct JournalLogHandler: LogHandler {
         source: String, file: String, function: String, line: UInt
     ) {
         var fields: [(String, String)] = [("CODE_FILE", file), ("CODE_LINE", String(line)), ("CODE_FUNC", function), ("CCO_LOGGER", label)]
-        let merged = explicit.map { metadata.merging($0) { _, new in new } } ?? metadata
-        for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
+        for (key, value) in metadata.merged(with: explicit) {
             fields.append((Self.fieldName(key), "\(value)"))
         }
         // Nothing useful can be done when journald refuses an entry; the stream still has stderr.

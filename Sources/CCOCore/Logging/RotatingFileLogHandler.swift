@@ -39,8 +39,7 @@ public struct RotatingFileLogHandler: LogHandler {
         source: String, file: String, function: String, line: UInt
     ) {
         var text = Self.timestamp() + " " + level.rawValue + " " + label + ": " + message.description.replacingNewlines()
-        let merged = explicit.map { metadata.merging($0) { _, new in new } } ?? metadata
-        for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
+        for (key, value) in metadata.merged(with: explicit) {
             text += " \(key)=\(value)"
         }
         text += "\n"
@@ -60,6 +59,14 @@ public struct RotatingFileLogHandler: LogHandler {
         }
         return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
             + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(ts.tv_nsec / 1_000_000), 3))Z"
+    }
+}
+
+extension Logger.Metadata {
+    /// The handler's metadata with a log call's own on top, ordered by key for stable output.
+    func merged(with explicit: Logger.Metadata?) -> [(key: String, value: Logger.Metadata.Value)] {
+        let all = explicit.map { merging($0) { _, new in new } } ?? self
+        return all.sorted { $0.key < $1.key }
     }
 }
 

@@ -22,7 +22,6 @@ public final class RotatingLogFile: Sendable {
         var size: Int
         var rotationSize: Int
         var maxFiles: Int
-        var failedWrites: Int = 0
     }
     private let state: Mutex<State>
 
@@ -46,19 +45,11 @@ public final class RotatingLogFile: Sendable {
             if state.size > 0 && state.size + line.count > state.rotationSize {
                 rotate(&state)
             }
-            guard state.fd >= 0 else { state.failedWrites += 1; return }
+            guard state.fd >= 0 else { return }
             let written = line.withUnsafeBytes { Glibc.write(state.fd, $0.baseAddress, $0.count) }
-            if written == line.count {
-                state.size += written
-            } else {
-                state.failedWrites += 1
-                if written > 0 { state.size += written }
-            }
+            if written > 0 { state.size += written }
         }
     }
-
-    /// Lines that could not be written (disk full, file gone), since the file was opened.
-    public var failedWrites: Int { state.withLock { $0.failedWrites } }
 
     /// Flushes the file to disk.
     public func sync() {

@@ -85,25 +85,11 @@ WantedBy=default.target
             var hadField = false
             for (name, value) in fields where rendered.contains("{{" + name + "}}") {
                 hadField = true
-                rendered = rendered.replacingOccurrences(of: "{{" + name + "}}", with: value)
+                rendered = rendered.replacing("{{" + name + "}}", with: value)
             }
             if hadField && rendered.trimmingCharacters(in: " ").isEmpty { continue }
             lines.append(rendered)
         }
         return lines.joined(separator: "\n")
-    }
-}
-
-extension String {
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var result = ""
-        var rest = Substring(self)
-        while let range = rest.firstRange(of: target) {
-            result += rest[..<range.lowerBound]
-            result += replacement
-            rest = rest[range.upperBound...]
-        }
-        return result + rest
     }
 }

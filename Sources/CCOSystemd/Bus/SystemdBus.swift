@@ -37,7 +37,6 @@ public final class SystemdBus {
     /// One argument of a method call.
     public enum Argument: Sendable, Hashable {
         case string(String)
-        case objectPath(String)
         case strings([String])
         case bool(Bool)
     }
@@ -57,7 +56,7 @@ public final class SystemdBus {
         for argument in arguments {
             let r: CInt
             switch argument {
-            case .string(let s), .objectPath(let s): r = systemd_bus_message_append_string(message!, s)
+            case .string(let s): r = systemd_bus_message_append_string(message!, s)
             case .strings(let list): r = systemd_bus_message_append_strv(message!, list)
             case .bool(let b): r = systemd_bus_message_append_bool(message!, b)
             }

@@ -37,6 +37,8 @@ public struct UnitStatus: Sendable, Hashable {
     public var execMainStatus: Int32
     /// `CLOCK_REALTIME` microseconds when the unit last entered `active`.
     public var activeEnterTimestamp: UInt64
+    /// The watchdog timeout the manager applies (`WatchdogSec=`), 0 when off.
+    public var watchdogUsec: UInt64 = 0
 
     public init(loadState: String = "", activeState: String = "", subState: String = "", unitFileState: String = "",
                 result: String = "", mainPID: UInt32 = 0, restarts: UInt32 = 0, statusText: String = "",
@@ -158,6 +160,7 @@ public final class UnitManager {
         status.mainPID = UInt32(truncatingIfNeeded: integer(service, "MainPID"))
         status.restarts = UInt32(truncatingIfNeeded: integer(service, "NRestarts"))
         status.execMainStatus = Int32(truncatingIfNeeded: integer(service, "ExecMainStatus"))
+        status.watchdogUsec = UInt64(bitPattern: integer(service, "WatchdogUSec"))
         return status
     }
 

@@ -5,23 +5,15 @@ public enum UnitFileEscaping {
     /// `Environment=` assignment): `%` doubled (it starts a specifier), and double quotes around the
     /// value with `\` and `"` escaped when it has whitespace, quotes or backslashes.
     public static func quoted(_ value: String) -> String {
-        let specifiersEscaped = value.replacingAll("%", with: "%%")
+        let specifiersEscaped = value.replacing("%", with: "%%")
         let needsQuotes = value.isEmpty || value.contains { $0 == " " || $0 == "\t" || $0 == "\"" || $0 == "'" || $0 == "\\" }
         guard needsQuotes else { return specifiersEscaped }
-        let inner = specifiersEscaped.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"")
+        let inner = specifiersEscaped.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"")
         return "\"" + inner + "\""
     }
 
     /// A word of an `Exec*=` command line: also `$` doubled, so it is not taken for a variable.
     public static func execWord(_ value: String) -> String {
-        quoted(value.replacingAll("$", with: "$$"))
-    }
-}
-
-extension String {
-    func replacingAll(_ target: Character, with replacement: String) -> String {
-        var out = ""
-        for c in self { if c == target { out += replacement } else { out.append(c) } }
-        return out
+        quoted(value.replacing("$", with: "$$"))
     }
 }
