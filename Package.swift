@@ -24,6 +24,11 @@ let package = Package(
         // No FullFoundation trait: it loads ICU and costs ~8 MB of idle RSS.
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // C libraries, each imported by exactly one Swift target.
@@ -52,11 +57,47 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Request analytics in SQLite: the schema, the batched writer's store, the stats queries.
+        // Used by the daemon and by `cco stats` when no daemon runs.
+        .target(
+            name: "CCOAnalytics",
+            dependencies: [
+                "CCOCore",
+                "CCOSQLite",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The Anthropic-compatible gateway: forwarding, the response cache, usage and metrics.
+        .target(
+            name: "CCOGateway",
+            dependencies: [
+                "CCOCore",
+                "CCOAnalytics",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The HTTP daemon, built as a ServiceGroup.
         .target(
             name: "CCOServer",
             dependencies: [
                 "CCOCore",
+                "CCOAnalytics",
+                "CCOGateway",
                 "CCOSystemd",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -72,6 +113,7 @@ let package = Package(
             name: "CCOCLI",
             dependencies: [
                 "CCOCore",
+                "CCOAnalytics",
                 "CCOServer",
                 "CCOSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -91,6 +133,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CCOSQLiteTests", dependencies: ["CCOSQLite"], swiftSettings: swiftSettings),
+        .testTarget(name: "CCOAnalyticsTests", dependencies: ["CCOAnalytics", "CCOCore", "CCOSQLite"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CCOGatewayTests",
+            dependencies: [
+                "CCOGateway", "CCOCore", "CCOAnalytics",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "CCOCoreTests",
             dependencies: ["CCOCore", "CCOSystemd", .product(name: "Logging", package: "swift-log")],
@@ -116,7 +167,11 @@ let package = Package(
         // Drives the built `cco` binary; depending on the executable makes `swift test` build it first.
         .testTarget(
             name: "CCOIntegrationTests",
-            dependencies: ["cco", "CCOCore"],
+            dependencies: [
+                "cco", "CCOCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

@@ -3,7 +3,7 @@
 /// Codes compare equal regardless of detail, so tests and the CLI's exit-code mapping match on codes.
 public struct DaemonError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
-        fileprivate enum Value: String { case environment, stateDirectory, alreadyRunning, notRunning, startFailed, readinessTimedOut, stopFailed, lockFailed, addressInUse, listenFailed, config, serviceManager, notInstalled }
+        fileprivate enum Value: String { case environment, stateDirectory, alreadyRunning, notRunning, startFailed, readinessTimedOut, stopFailed, lockFailed, addressInUse, listenFailed, config, serviceManager, notInstalled, database }
         fileprivate let value: Value
         /// HOME/CCO_HOME missing or unusable.
         public static let environment = Code(value: .environment)
@@ -31,6 +31,8 @@ public struct DaemonError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let serviceManager = Code(value: .serviceManager)
         /// The unit is not installed.
         public static let notInstalled = Code(value: .notInstalled)
+        /// The analytics database cannot be opened or migrated.
+        public static let database = Code(value: .database)
         public var description: String { value.rawValue }
     }
 

@@ -8,7 +8,9 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CCOAnalytics
 public import CCOCore
+import CCOGateway
 import CCOSystemd
 import Hummingbird
 public import Logging
@@ -68,9 +70,16 @@ public struct DaemonRunner: Sendable {
         let pidFile = PIDFile(path: paths.pidFile)
         defer { removePIDFileIfOurs(pidFile, pid: identity.pid, logger: logger) }
 
+        let writer = try openAnalytics(logger: logger)
+        let gateway = Gateway(config: config, writer: writer, metrics: GatewayMetrics(), logger: logger)
+        if config.cachePersist { restoreCache(into: gateway.cache, logger: logger) }
+
         let router = Router()
         router.add(middleware: LogRequestsMiddleware(.debug))
-        HealthRoutes(identity: identity, state: state).register(on: router)
+        router.add(middleware: MetricsMiddleware(metrics: gateway.metrics))
+        HealthRoutes(identity: identity, state: state, databaseProblem: { writer.problem }).register(on: router)
+        gateway.register(on: router)
+        AdminRoutes(gateway: gateway).register(on: router)
 
         let host = config.host
         let readinessOnly = notifySocketIsReadinessOnly
@@ -89,8 +98,15 @@ public struct DaemonRunner: Sendable {
             load: { () throws(ConfigError) -> DaemonConfig in
                 try overrides.applied(to: try ConfigFile(path: paths.configFile).load(), configFile: paths.configFile)
             },
-            running: config, logLevel: level, logFile: logFile, state: state, logger: logger)
-        var services: [any Service] = [app, ReloadService(reloader: reloader)]
+            running: config, logLevel: level, logFile: logFile, state: state, logger: logger,
+            applyToGateway: { next in
+                gateway.apply(next)
+                writer.apply(retentionDays: next.analyticsRetentionDays, pricing: .builtIn(overriddenBy: next.pricing))
+            })
+        // The group stops services in reverse order: the server drains first, then the writer
+        // flushes the last rows, then the gateway saves the cache and closes upstream connections.
+        let gatewayShutdown = GatewayShutdown(gateway: gateway, cacheFile: config.cachePersist ? paths.cacheFile : nil, logger: logger)
+        var services: [any Service] = [gatewayShutdown, writer, app, ReloadService(reloader: reloader)]
         if let interval = watchdogInterval(logger) {
             services.append(WatchdogService(interval: interval, host: host, state: state, logger: logger))
             logger.info("watchdog: pinging every \(interval / 2) after a /health check")
@@ -117,6 +133,29 @@ public struct DaemonRunner: Sendable {
         logger.info("stopped")
     }
 
+
+    /// The analytics database named by `database_url`, opened and migrated before the server binds.
+    private func openAnalytics(logger: Logger) throws(DaemonError) -> AnalyticsWriter {
+        let location = DatabaseLocation(url: config.databaseURL) ?? .memory
+        let path = location.path(in: paths)
+        do {
+            return try AnalyticsWriter(path: path, retentionDays: config.analyticsRetentionDays,
+                                       pricing: .builtIn(overriddenBy: config.pricing), logger: logger)
+        } catch {
+            let failure = DaemonError(.database, "cannot open the analytics database \(path): \(error); fix `database_url` in \(paths.configFile)")
+            logger.error("\(failure.detail)")
+            throw failure
+        }
+    }
+
+    private func restoreCache(into cache: ResponseCache<CachedResponse>, logger: Logger) {
+        do {
+            let restored = try CacheSnapshot.restore(into: cache, from: paths.cacheFile, nowMilliseconds: WallClock.nowMilliseconds())
+            if restored > 0 { logger.info("response cache: \(restored) entries restored from \(paths.cacheFile)") }
+        } catch {
+            logger.warning("response cache: cannot restore \(paths.cacheFile), starting empty: \(error)")
+        }
+    }
 
     private func takeLock() throws(DaemonError) -> FileLock? {
         do {

@@ -13,6 +13,15 @@ public final class ResponseCache<Value: Sendable>: Sendable {
         public var misses = 0
         public var evictions = 0
         public var expirations = 0
+
+        public init(entries: Int = 0, bytes: Int = 0, hits: Int = 0, misses: Int = 0, evictions: Int = 0, expirations: Int = 0) {
+            self.entries = entries
+            self.bytes = bytes
+            self.hits = hits
+            self.misses = misses
+            self.evictions = evictions
+            self.expirations = expirations
+        }
     }
 
     private struct Entry {
@@ -70,12 +79,19 @@ public final class ResponseCache<Value: Sendable>: Sendable {
     /// - Returns: false when the value alone is larger than the whole cache (it is not stored).
     @discardableResult
     public func put(_ key: String, _ value: Value, bytes: Int) -> Bool {
+        put(key, value, bytes: bytes, timeToLive: nil)
+    }
+
+    /// Stores `value` for `timeToLive` instead of the cache's TTL (an entry restored from disk
+    /// keeps the time it had left).
+    @discardableResult
+    public func put(_ key: String, _ value: Value, bytes: Int, timeToLive: Duration?) -> Bool {
         let instant = now()
         return state.withLock { state in
             if state.entries[key] != nil { Self.remove(key, from: &state) }
             guard bytes <= state.capacity else { return false }
             Self.evict(toFit: bytes, in: &state)
-            state.entries[key] = Entry(value: value, bytes: bytes, expires: instant + state.ttl)
+            state.entries[key] = Entry(value: value, bytes: bytes, expires: instant + (timeToLive ?? state.ttl))
             Self.pushNewest(key, in: &state)
             state.statistics.bytes += bytes
             state.statistics.entries += 1
@@ -101,6 +117,31 @@ public final class ResponseCache<Value: Sendable>: Sendable {
             var cursor = state.newest
             while let key = cursor { keys.append(key); cursor = state.entries[key]?.older }
             return keys
+        }
+    }
+
+    /// One live entry, as ``liveEntries()`` lists it.
+    public struct LiveEntry: Sendable {
+        public let key: String
+        public let value: Value
+        public let bytes: Int
+        public let timeToLive: Duration
+    }
+
+    /// The unexpired entries from the least to the most recently used: putting them back in this
+    /// order rebuilds the same recency (for keeping the cache across a restart).
+    public func liveEntries() -> [LiveEntry] {
+        let instant = now()
+        return state.withLock { state in
+            var entries: [LiveEntry] = []
+            var cursor = state.oldest
+            while let key = cursor, let entry = state.entries[key] {
+                if entry.expires > instant {
+                    entries.append(LiveEntry(key: key, value: entry.value, bytes: entry.bytes, timeToLive: entry.expires - instant))
+                }
+                cursor = entry.newer
+            }
+            return entries
         }
     }
 

@@ -32,6 +32,13 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
     case autoStart = "auto_start"
     case healthChecks = "health_checks"
     case healthCheckInterval = "health_check_interval"
+    case upstreamURL = "upstream_url"
+    case upstreamConnectTimeout = "upstream_connect_timeout"
+    case upstreamTimeout = "upstream_timeout"
+    case cacheMode = "cache_mode"
+    case cachePersist = "cache_persist"
+    case maxRequestSize = "max_request_size"
+    case analyticsRetentionDays = "analytics_retention_days"
 
     /// The key as written in TOML.
     public var name: String { rawValue }
@@ -51,6 +58,13 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case .autoStart: "install also enables and starts the service"
         case .healthChecks: "the service manager watches the daemon (systemd watchdog)"
         case .healthCheckInterval: "seconds between health checks"
+        case .upstreamURL: "where the gateway forwards API calls"
+        case .upstreamConnectTimeout: "seconds to wait for a connection to the upstream"
+        case .upstreamTimeout: "seconds the upstream may stay silent before the call fails with 504"
+        case .cacheMode: "exact (identical non-streaming requests are answered from the cache) or off"
+        case .cachePersist: "keep the response cache across restarts, in cache.db in the state dir"
+        case .maxRequestSize: "largest request body accepted, in bytes; larger ones get 413"
+        case .analyticsRetentionDays: "days of analytics kept; 0 keeps everything"
         }
     }
 
@@ -60,9 +74,13 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case .port: "an integer from 0 to 65535"
         case .host: "an IP address or \"localhost\""
         case .logLevel: "one of " + LogLevelName.allCases.map(\.rawValue).joined(separator: ", ")
-        case .logRotationSize, .logMaxFiles, .cacheSize, .cacheTTL, .healthCheckInterval: "an integer greater than 0"
+        case .logRotationSize, .logMaxFiles, .cacheSize, .cacheTTL, .healthCheckInterval, .upstreamConnectTimeout,
+             .upstreamTimeout, .maxRequestSize: "an integer greater than 0"
+        case .analyticsRetentionDays: "an integer from 0 up"
+        case .upstreamURL: "an http:// or https:// URL with a host, and no query, fragment or credentials"
+        case .cacheMode: "one of " + CacheMode.allCases.map(\.rawValue).joined(separator: ", ")
         case .databaseURL: "sqlite://relative/path, sqlite:///absolute/path or sqlite::memory:"
-        case .allowRemote, .autoStart, .healthChecks: "true or false"
+        case .allowRemote, .autoStart, .healthChecks, .cachePersist: "true or false"
         }
     }
 
@@ -81,6 +99,13 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case .autoStart: .boolean(config.autoStart)
         case .healthChecks: .boolean(config.healthChecks)
         case .healthCheckInterval: .integer(config.healthCheckInterval)
+        case .upstreamURL: .string(config.upstreamURL)
+        case .upstreamConnectTimeout: .integer(config.upstreamConnectTimeout)
+        case .upstreamTimeout: .integer(config.upstreamTimeout)
+        case .cacheMode: .string(config.cacheMode.rawValue)
+        case .cachePersist: .boolean(config.cachePersist)
+        case .maxRequestSize: .integer(config.maxRequestSize)
+        case .analyticsRetentionDays: .integer(config.analyticsRetentionDays)
         }
     }
 
@@ -101,19 +126,33 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case (.databaseURL, .string(let v)):
             guard DatabaseLocation(url: v) != nil else { return rejection(value) }
             config.databaseURL = v
+        case (.upstreamURL, .string(let v)):
+            guard UpstreamURL(v) != nil else { return rejection(value) }
+            config.upstreamURL = v
+        case (.cacheMode, .string(let v)):
+            guard let mode = CacheMode(rawValue: v) else { return rejection(value) }
+            config.cacheMode = mode
+        case (.analyticsRetentionDays, .integer(let v)):
+            guard v >= 0 else { return rejection(value) }
+            config.analyticsRetentionDays = v
         case (.logRotationSize, .integer(let v)), (.logMaxFiles, .integer(let v)), (.cacheSize, .integer(let v)),
-             (.cacheTTL, .integer(let v)), (.healthCheckInterval, .integer(let v)):
+             (.cacheTTL, .integer(let v)), (.healthCheckInterval, .integer(let v)), (.upstreamConnectTimeout, .integer(let v)),
+             (.upstreamTimeout, .integer(let v)), (.maxRequestSize, .integer(let v)):
             guard v > 0 else { return rejection(value) }
             switch self {
             case .logRotationSize: config.logRotationSize = v
             case .logMaxFiles: config.logMaxFiles = v
             case .cacheSize: config.cacheSize = v
             case .cacheTTL: config.cacheTTL = v
+            case .upstreamConnectTimeout: config.upstreamConnectTimeout = v
+            case .upstreamTimeout: config.upstreamTimeout = v
+            case .maxRequestSize: config.maxRequestSize = v
             default: config.healthCheckInterval = v
             }
         case (.allowRemote, .boolean(let v)): config.allowRemote = v
         case (.autoStart, .boolean(let v)): config.autoStart = v
         case (.healthChecks, .boolean(let v)): config.healthChecks = v
+        case (.cachePersist, .boolean(let v)): config.cachePersist = v
         default:
             return rejection(value)
         }

@@ -28,6 +28,10 @@ extension DaemonConfig {
         var problems: [ConfigError] = []
         for name in table.keys {
             let line = locator.line(of: name)
+            if name == pricingTableName, let node = table[name] {
+                do { config.pricing = try parsePricing(node, file: file, locator: locator) } catch { problems.append(error) }
+                continue
+            }
             guard let key = ConfigKey(rawValue: name) else {
                 let hint = ConfigKey.suggestion(for: name).map { " (did you mean `\($0.name)`?)" } ?? "; `cco config show` lists the known keys"
                 problems.append(ConfigError(file: file, line: line, key: name, message: "`\(name)` is not a known key\(hint)"))
@@ -55,6 +59,47 @@ extension DaemonConfig {
         return config
     }
 
+    /// The name of the `[pricing."MODEL"]` tables.
+    public static let pricingTableName = "pricing"
+    static let priceFields = ["input", "output", "cache_read", "cache_write"]
+
+    /// `[pricing."claude-sonnet-4-5"]` with `input`, `output` and optionally `cache_read` and
+    /// `cache_write`, in US dollars per million tokens.
+    private static func parsePricing(_ node: any TOMLValueConvertible, file: String, locator: TOMLKeyLocator) throws(ConfigError) -> [String: ModelPrice] {
+        guard let models = node.table else {
+            throw ConfigError(file: file, line: locator.line(of: pricingTableName), key: pricingTableName,
+                              message: "`pricing` must be a table of models, e.g. [pricing.\"claude-sonnet-4-5\"] with input = 3.0 and output = 15.0")
+        }
+        var prices: [String: ModelPrice] = [:]
+        for model in models.keys.sorted() {
+            let line = locator.line(ofTableHeaderNaming: model) ?? locator.line(of: pricingTableName)
+            let key = "pricing.\(model)"
+            guard let fields = models[model]?.table else {
+                throw ConfigError(file: file, line: line, key: key, message: "`\(key)` must be a table with input and output prices in USD per million tokens")
+            }
+            var values: [String: Double] = [:]
+            for field in fields.keys {
+                guard priceFields.contains(field) else {
+                    throw ConfigError(file: file, line: line, key: "\(key).\(field)", message: "`\(field)` is not a price field; use \(priceFields.joined(separator: ", "))")
+                }
+                let number: Double? = switch fields[field]?.type {
+                case .int?: fields[field]?.int.map(Double.init)
+                case .double?: fields[field]?.double
+                default: nil
+                }
+                guard let number, number >= 0, number.isFinite else {
+                    throw ConfigError(file: file, line: line, key: "\(key).\(field)", message: "`\(key).\(field)` must be a number from 0 up (USD per million tokens)")
+                }
+                values[field] = number
+            }
+            guard let input = values["input"], let output = values["output"] else {
+                throw ConfigError(file: file, line: line, key: key, message: "`\(key)` needs both `input` and `output` (USD per million tokens)")
+            }
+            prices[model] = ModelPrice(input: input, output: output, cacheRead: values["cache_read"], cacheWrite: values["cache_write"])
+        }
+        return prices
+    }
+
     /// Why `host` may not be used as it is, or `nil`: a non-loopback address needs `allow_remote = true`.
     public func remoteAccessProblem() -> String? {
         guard !HostAddress.isLoopback(host), !allowRemote else { return nil }
@@ -63,11 +108,16 @@ extension DaemonConfig {
 
     /// The effective config as TOML, every key present; keys not set in `explicitKeys` are marked.
     public func renderTOML(explicitKeys: Set<ConfigKey>? = nil) -> String {
-        ConfigKey.allCases.map { key in
+        var text = ConfigKey.allCases.map { key in
             let line = "\(key.name) = \(key.value(in: self).toml)"
             guard let explicitKeys, !explicitKeys.contains(key) else { return line }
             return line + "    # default"
         }.joined(separator: "\n") + "\n"
+        for (model, price) in pricing.sorted(by: { $0.key < $1.key }) {
+            text += "\n[\(Self.pricingTableName).\(TOMLString.quote(model))]\n"
+            text += "input = \(price.input)\noutput = \(price.output)\ncache_read = \(price.cacheRead)\ncache_write = \(price.cacheWrite)\n"
+        }
+        return text
     }
 
     /// The keys that `text` sets (for marking defaults in `config show`).
@@ -98,6 +148,17 @@ struct TOMLKeyLocator {
             guard let eq = line.firstIndex(of: "=") else { continue }
             let name = line[..<eq].prefix { $0 != "." }
             if unquote(name) == key { return index + 1 }
+        }
+        return nil
+    }
+
+    /// The 1-based line of the first table header that names `name` (`[pricing."claude-x"]`).
+    func line(ofTableHeaderNaming name: String) -> Int? {
+        for (index, raw) in lines.enumerated() {
+            let line = raw.drop { $0 == " " || $0 == "\t" }
+            guard line.hasPrefix("["), let close = line.firstIndex(of: "]") else { continue }
+            let parts = line[line.index(after: line.startIndex) ..< close].split(separator: ".").map { unquote($0) }
+            if parts.contains(name) { return index + 1 }
         }
         return nil
     }

@@ -12,6 +12,15 @@ public struct DaemonConfig: Sendable, Hashable {
     public var healthChecks: Bool = true
     public var healthCheckInterval: Int = 30
     public var allowRemote: Bool = false
+    public var upstreamURL: String = "https://api.anthropic.com"
+    public var upstreamConnectTimeout: Int = 10
+    public var upstreamTimeout: Int = 600
+    public var cacheMode: CacheMode = .exact
+    public var cachePersist: Bool = false
+    public var maxRequestSize: Int = 33_554_432
+    public var analyticsRetentionDays: Int = 90
+    /// `[pricing."MODEL"]` tables: prices that replace or add to the built-in table.
+    public var pricing: [String: ModelPrice] = [:]
 
     public init() {}
 
@@ -19,4 +28,12 @@ public struct DaemonConfig: Sendable, Hashable {
     public static func baseURL(host: String, port: Int) -> String {
         host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)"
     }
+}
+
+/// `cache_mode`: which gateway requests the response cache answers.
+public enum CacheMode: String, Sendable, Hashable, CaseIterable {
+    /// Non-streaming requests whose canonical form matches a stored one exactly.
+    case exact
+    /// Never; every request goes upstream.
+    case off
 }

@@ -41,6 +41,8 @@ public struct CCOPaths: Sendable, Hashable {
     public var pidFile: String { stateDirectory + "/daemon.pid" }
     /// Held with an exclusive `flock` for the daemon's whole life; never unlinked.
     public var lockFile: String { stateDirectory + "/daemon.lock" }
+    /// The response cache kept across restarts when `cache_persist = true`.
+    public var cacheFile: String { stateDirectory + "/cache.db" }
     /// Serialises `cco daemon start|stop|restart` among themselves.
     public var controlLockFile: String { stateDirectory + "/control.lock" }
     public var logsDirectory: String { stateDirectory + "/logs" }

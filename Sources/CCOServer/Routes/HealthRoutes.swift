@@ -10,6 +10,7 @@ import NIOCore
 struct HealthRoutes: Sendable {
     struct Health: ResponseEncodable {
         let status: String
+        let database: String
         let version: String
         let pid: Int32
         let uptime_s: Double
@@ -22,13 +23,18 @@ struct HealthRoutes: Sendable {
 
     let identity: DaemonIdentity
     let state: ServingState
+    /// Why the analytics database does not answer, or nil when it does.
+    var databaseProblem: @Sendable () -> String? = { nil }
 
     func register(on router: Router<BasicRequestContext>) {
-        router.get("/health") { _, _ -> Health in
-            Health(
-                status: "ok", version: identity.version, pid: identity.pid,
+        router.get("/health") { _, _ -> EditedResponse<Health> in
+            // A database that does not answer makes the daemon unhealthy, so that the watchdog
+            // (which probes /health) lets systemd restart it.
+            let problem = databaseProblem()
+            return EditedResponse(status: problem == nil ? .ok : .serviceUnavailable, response: Health(
+                status: problem == nil ? "ok" : "unhealthy", database: problem ?? "ok", version: identity.version, pid: identity.pid,
                 uptime_s: ((identity.clock.now - identity.startInstant).seconds * 1000).rounded() / 1000,
-                started_at: identity.startedAtText)
+                started_at: identity.startedAtText))
         }
         router.get("/ready") { _, _ -> EditedResponse<Readiness> in
             let phase = state.current

@@ -30,9 +30,13 @@ final class ConfigReloader: Sendable {
     let logFile: RotatingLogFile?
     let state: ServingState
     let logger: Logger
+    /// Upstream, cache limits, retention and prices: applied on every successful reload.
+    let applyToGateway: @Sendable (DaemonConfig) -> Void
 
     init(load: @escaping @Sendable () throws(ConfigError) -> DaemonConfig, running: DaemonConfig,
-         logLevel: LogLevelSetting, logFile: RotatingLogFile?, state: ServingState, logger: Logger) {
+         logLevel: LogLevelSetting, logFile: RotatingLogFile?, state: ServingState, logger: Logger,
+         applyToGateway: @escaping @Sendable (DaemonConfig) -> Void = { _ in }) {
+        self.applyToGateway = applyToGateway
         self.load = load
         self.running = running
         self.logLevel = logLevel
@@ -53,10 +57,16 @@ final class ConfigReloader: Sendable {
             let next = try load()
             logLevel.set(next.logLevel.loggerLevel)
             logFile?.setLimits(rotationSize: next.logRotationSize, maxFiles: next.logMaxFiles)
+            applyToGateway(next)
             var applied = "reloaded: log_level = \(next.logLevel.rawValue)"
             if next.host != running.host || (next.port != running.port && running.port != 0) {
                 logger.warning("config reloaded, but host/port changes need a restart: cco daemon restart")
                 applied += "; host/port change needs a restart"
+            }
+            if next.databaseURL != running.databaseURL || next.upstreamTimeout != running.upstreamTimeout
+                || next.upstreamConnectTimeout != running.upstreamConnectTimeout || next.cachePersist != running.cachePersist {
+                logger.warning("config reloaded, but database_url, cache_persist and upstream timeouts change at the next restart")
+                applied += "; database_url/cache_persist/timeouts need a restart"
             }
             logger.info("\(applied)")
             status = "listening on \(url)"

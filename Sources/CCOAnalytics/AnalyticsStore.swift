@@ -1,0 +1,149 @@
+public import CCOSQLite
+import CCOCore
+
+/// The analytics database: its schema, batched inserts, retention and the stats queries.
+///
+/// Owns one ``Connection``, so it is not Sendable: ``AnalyticsWriter`` keeps it behind a lock and
+/// uses it from a thread pool; `cco stats` uses its own, read-only.
+public final class AnalyticsStore {
+    public let connection: Connection
+
+    static let migrator = Migrator([
+        .init(version: 1, sql: """
+            CREATE TABLE requests (
+                id INTEGER PRIMARY KEY,
+                ts_ms INTEGER NOT NULL,
+                route TEXT NOT NULL,
+                model TEXT,
+                status INTEGER NOT NULL,
+                latency_ms REAL NOT NULL,
+                input_tokens INTEGER NOT NULL DEFAULT 0,
+                output_tokens INTEGER NOT NULL DEFAULT 0,
+                cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+                cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+                cache_hit INTEGER NOT NULL DEFAULT 0,
+                streamed INTEGER NOT NULL DEFAULT 0,
+                cost_usd REAL NOT NULL DEFAULT 0,
+                saved_usd REAL NOT NULL DEFAULT 0,
+                priced INTEGER NOT NULL DEFAULT 1,
+                client TEXT
+            );
+            CREATE INDEX requests_by_time ON requests(ts_ms);
+            """),
+    ])
+
+    /// Opens (creating and migrating when needed) the database at `path`, or `:memory:`.
+    public init(path: String) throws {
+        connection = try Connection(path: path)
+        try Self.migrator.migrate(connection)
+    }
+
+    /// Opens an existing database without writing to it (for `cco stats` with no daemon running).
+    public init(readingExisting path: String) throws {
+        connection = try Connection(path: path, walMode: false, readOnly: true)
+        guard try connection.userVersion >= 1 else {
+            throw SQLiteError(extendedCode: 1, message: "\(path) holds no cco analytics (schema version 0)", sql: nil)
+        }
+    }
+
+    /// Inserts `records` in one transaction.
+    public func insert(_ records: some Collection<RequestRecord>) throws {
+        guard !records.isEmpty else { return }
+        let statement = try connection.makeStatement(sql: """
+            INSERT INTO requests (ts_ms, route, model, status, latency_ms, input_tokens, output_tokens,
+                cache_read_tokens, cache_write_tokens, cache_hit, streamed, cost_usd, saved_usd, priced, client)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        try connection.transaction {
+            for r in records {
+                try statement.bind([
+                    .integer(r.timestampMilliseconds), .text(r.route), r.model.map(SQLiteValue.text) ?? .null,
+                    .integer(Int64(r.status)), .real(r.latencyMilliseconds), .integer(Int64(r.usage.input)),
+                    .integer(Int64(r.usage.output)), .integer(Int64(r.usage.cacheRead)), .integer(Int64(r.usage.cacheWrite)),
+                    .integer(r.cacheHit ? 1 : 0), .integer(r.streamed ? 1 : 0), .real(r.costUSD), .real(r.savedUSD),
+                    .integer(r.priced ? 1 : 0), r.client.map(SQLiteValue.text) ?? .null,
+                ])
+                while try statement.step() {}
+            }
+        }
+    }
+
+    /// Deletes rows older than `milliseconds` since the epoch.
+    ///
+    /// - Returns: the number of rows deleted.
+    @discardableResult
+    public func deleteRows(before milliseconds: Int64) throws -> Int {
+        try connection.run("DELETE FROM requests WHERE ts_ms < ?", [.integer(milliseconds)])
+    }
+
+    /// The number of rows (for tests and the loss check).
+    public func rowCount() throws -> Int {
+        if case .integer(let n)? = try connection.scalar("SELECT COUNT(*) FROM requests") { return Int(n) }
+        return 0
+    }
+
+    /// A cheap read that proves the database answers.
+    public func ping() throws {
+        _ = try connection.scalar("SELECT COUNT(*) FROM sqlite_master")
+    }
+
+    /// Totals for `range`, grouped by model or by local day.
+    public func stats(range: StatsRange, groupBy: StatsGrouping, nowMilliseconds: Int64) throws -> StatsReport {
+        let since = range.start(nowMilliseconds: nowMilliseconds)
+        let key = switch groupBy {
+        case .model: "COALESCE(model, route)"
+        case .day: "date(ts_ms / 1000, 'unixepoch', 'localtime')"
+        }
+        let rows = try connection.rows("""
+            SELECT \(key), COUNT(*), SUM(cache_hit), SUM(status >= 400), SUM(input_tokens), SUM(output_tokens),
+                   SUM(cache_read_tokens), SUM(cache_write_tokens), SUM(cost_usd), SUM(saved_usd),
+                   SUM(priced = 0), AVG(latency_ms)
+            FROM requests WHERE ts_ms >= ? GROUP BY 1 ORDER BY 1
+            """, [.integer(since)])
+        let groups = rows.map { row in
+            var totals = StatsTotals()
+            totals.requests = row[1].int
+            totals.cacheHits = row[2].int
+            totals.errors = row[3].int
+            totals.inputTokens = row[4].int
+            totals.outputTokens = row[5].int
+            totals.cacheReadTokens = row[6].int
+            totals.cacheWriteTokens = row[7].int
+            totals.costUSD = row[8].double
+            totals.savedUSD = row[9].double
+            totals.unpriced = row[10].int
+            totals.averageLatencyMilliseconds = row[11].double
+            return StatsGroup(key: row[0].text, totals: totals)
+        }
+        return StatsReport(range: range, groupBy: groupBy, sinceMilliseconds: since, groups: groups)
+    }
+}
+
+@available(*, unavailable)
+extension AnalyticsStore: Sendable {}
+
+extension SQLiteValue {
+    var int: Int {
+        switch self {
+        case .integer(let v): Int(v)
+        case .real(let v): Int(v)
+        default: 0
+        }
+    }
+
+    var double: Double {
+        switch self {
+        case .integer(let v): Double(v)
+        case .real(let v): v
+        default: 0
+        }
+    }
+
+    var text: String {
+        switch self {
+        case .text(let v): v
+        case .integer(let v): String(v)
+        default: ""
+        }
+    }
+}

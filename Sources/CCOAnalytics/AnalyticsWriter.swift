@@ -1,0 +1,192 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+public import CCOCore
+import CCOSQLite
+public import Logging
+public import NIOPosix
+public import ServiceLifecycle
+import Synchronization
+
+/// Records gateway requests off the request path: `record` appends to a queue in memory, and this
+/// service writes the queue to SQLite in one transaction every `flushInterval`, on NIO's blocking
+/// thread pool. A graceful stop writes what is queued; a SIGKILL loses at most the rows of the
+/// last `flushInterval` (plus the write in progress).
+///
+/// Keep it before the HTTP server in the service group: the group stops services in reverse
+/// order, so the writer's final flush happens after the server has drained its requests.
+public final class AnalyticsWriter: Service, Sendable {
+    public struct Counters: Sendable, Hashable {
+        public var queued = 0
+        public var written = 0
+        /// Rows given up when the queue overflowed while the database could not be written.
+        public var dropped = 0
+        public var failedWrites = 0
+
+        public init() {}
+    }
+
+    private struct Queue {
+        var rows: [RequestRecord] = []
+        var counters = Counters()
+        var retentionDays: Int
+        var pricing: PricingTable
+        var lastWriteErrorLog: ContinuousClock.Instant?
+    }
+
+    private let store: Mutex<AnalyticsStore>
+    private let queue: Mutex<Queue>
+    private let databaseProblem = Mutex<String?>(nil)
+    public let flushInterval: Duration
+    /// The most rows kept in memory while the database cannot be written; the oldest go first.
+    public let queueLimit: Int
+    private let threadPool: NIOThreadPool
+    private let logger: Logger
+
+    /// Opens the database at `path` (`:memory:` for none on disk), migrating it.
+    public init(path: String, retentionDays: Int, pricing: PricingTable, flushInterval: Duration = .milliseconds(200),
+                queueLimit: Int = 200_000, threadPool: NIOThreadPool = .singleton, logger: Logger) throws {
+        store = Mutex(try AnalyticsStore(path: path))
+        queue = Mutex(Queue(retentionDays: retentionDays, pricing: pricing))
+        self.flushInterval = flushInterval
+        self.queueLimit = queueLimit
+        self.threadPool = threadPool
+        self.logger = logger
+    }
+
+    /// Queues `record`, priced with the current pricing table.
+    public func record(_ record: RequestRecord) {
+        queue.withLock { queue in
+            var record = record
+            record.price(with: queue.pricing)
+            queue.rows.append(record)
+            queue.counters.queued += 1
+            if queue.rows.count > queueLimit {
+                let excess = queue.rows.count - queueLimit
+                queue.rows.removeFirst(excess)
+                queue.counters.dropped += excess
+            }
+        }
+    }
+
+    /// The pricing table in force, for callers that want a cost before the row is written.
+    public var pricing: PricingTable { queue.withLock { $0.pricing } }
+
+    /// A reload: new retention and prices (prices apply to rows recorded from now on).
+    public func apply(retentionDays: Int, pricing: PricingTable) {
+        queue.withLock {
+            $0.retentionDays = retentionDays
+            $0.pricing = pricing
+        }
+    }
+
+    public var counters: Counters { queue.withLock { $0.counters } }
+    public var queueDepth: Int { queue.withLock { $0.rows.count } }
+
+    /// Why the database does not answer, or nil when it does (for `/health`).
+    public var problem: String? { databaseProblem.withLock { $0 } }
+
+    /// Writes every queued row now.
+    ///
+    /// - Throws: the database's error; the rows stay queued for the next attempt.
+    public func flush() async throws {
+        let batch = queue.withLock { queue in
+            let rows = queue.rows
+            queue.rows.removeAll(keepingCapacity: true)
+            return rows
+        }
+        guard !batch.isEmpty else { return }
+        do {
+            try await threadPool.runIfActive { [self] in
+                try self.store.withLock { store in try store.insert(batch) }
+            }
+            queue.withLock { $0.counters.written += batch.count }
+        } catch {
+            queue.withLock { queue in
+                queue.rows.insert(contentsOf: batch, at: 0)
+                queue.counters.failedWrites += 1
+                if queue.rows.count > queueLimit {
+                    let excess = queue.rows.count - queueLimit
+                    queue.rows.removeFirst(excess)
+                    queue.counters.dropped += excess
+                }
+            }
+            throw error
+        }
+    }
+
+    /// Totals for `range`, after writing what is queued so that they include every answered request.
+    public func stats(range: StatsRange, groupBy: StatsGrouping) async throws -> StatsReport {
+        try? await flush()
+        let now = WallClock.nowMilliseconds()
+        return try await threadPool.runIfActive { [self] in
+            try self.store.withLock { store in try store.stats(range: range, groupBy: groupBy, nowMilliseconds: now) }
+        }
+    }
+
+    public func run() async throws {
+        var lastRetention: ContinuousClock.Instant?
+        var lastPing: ContinuousClock.Instant?
+        let clock = ContinuousClock()
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.flushInterval) }
+            await writeQueued(clock: clock)
+            if lastRetention.map({ clock.now - $0 > .seconds(3600) }) ?? true {
+                await applyRetention()
+                lastRetention = clock.now
+            }
+            if lastPing.map({ clock.now - $0 > .seconds(5) }) ?? true {
+                await ping()
+                lastPing = clock.now
+            }
+        }
+        // The server has drained (it stops before us): write the last rows.
+        do {
+            try await flush()
+        } catch {
+            logger.error("analytics: \(queueDepth) rows could not be written at stop: \(error)")
+        }
+    }
+
+    /// Writes the queue; a failure (a full disk, say) keeps the rows queued and is logged at most
+    /// every 30 s so that it does not flood the log.
+    private func writeQueued(clock: ContinuousClock) async {
+        do {
+            try await flush()
+        } catch {
+            let shouldLog = queue.withLock { queue in
+                guard queue.lastWriteErrorLog.map({ clock.now - $0 > .seconds(30) }) ?? true else { return false }
+                queue.lastWriteErrorLog = clock.now
+                return true
+            }
+            if shouldLog { logger.error("analytics: cannot write \(queueDepth) queued rows, will retry: \(error)") }
+        }
+    }
+
+    private func applyRetention() async {
+        let days = queue.withLock { $0.retentionDays }
+        guard days > 0 else { return }
+        let cutoff = WallClock.nowMilliseconds() - Int64(days) * 86_400_000
+        do {
+            let deleted = try await threadPool.runIfActive { [self] in
+                try self.store.withLock { store in try store.deleteRows(before: cutoff) }
+            }
+            if deleted > 0 { logger.info("analytics: removed \(deleted) rows older than \(days) days") }
+        } catch {
+            logger.warning("analytics: retention failed: \(error)")
+        }
+    }
+
+    private func ping() async {
+        let problem: String?
+        do {
+            try await threadPool.runIfActive { [self] in try self.store.withLock { store in try store.ping() } }
+            problem = nil
+        } catch {
+            problem = "\(error)"
+        }
+        databaseProblem.withLock { $0 = problem }
+    }
+}

@@ -1,0 +1,58 @@
+/// `upstream_url`, taken apart: where the gateway forwards to.
+///
+/// `https://api.anthropic.com`, `http://127.0.0.1:8080` and `https://proxy.example/anthropic` (a path
+/// prefix) are accepted; a query, a fragment or `user:password@` is not, because none of them would
+/// mean anything once a request path is appended.
+public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
+    public let scheme: String
+    public let host: String
+    public let port: Int
+    /// The path prefix without a trailing slash; empty for none.
+    public let basePath: String
+
+    public init?(_ text: String) {
+        let scheme: String
+        let rest: Substring
+        if text.hasPrefix("https://") { scheme = "https"; rest = text.dropFirst(8) }
+        else if text.hasPrefix("http://") { scheme = "http"; rest = text.dropFirst(7) }
+        else { return nil }
+        guard !rest.contains(where: { $0 == "?" || $0 == "#" || $0 == "@" || $0 == " " || $0 == "\\" }) else { return nil }
+        let authority = rest.prefix { $0 != "/" }
+        var path = String(rest.dropFirst(authority.count))
+        while path.hasSuffix("/") { path.removeLast() }
+        var host = Substring(authority)
+        var port = scheme == "https" ? 443 : 80
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return nil }
+            let after = host[host.index(after: close)...]
+            host = host[host.index(after: host.startIndex) ..< close]
+            if !after.isEmpty {
+                guard after.hasPrefix(":"), let p = Int(after.dropFirst()), (1 ... 65535).contains(p) else { return nil }
+                port = p
+            }
+        } else if let colon = host.lastIndex(of: ":") {
+            guard let p = Int(host[host.index(after: colon)...]), (1 ... 65535).contains(p) else { return nil }
+            port = p
+            host = host[..<colon]
+        }
+        guard !host.isEmpty else { return nil }
+        self.scheme = scheme
+        self.host = String(host)
+        self.port = port
+        self.basePath = path
+    }
+
+    /// The URL for a request path such as `/v1/messages?beta=true`.
+    public func url(forPath path: String) -> String {
+        "\(origin)\(basePath)\(path)"
+    }
+
+    /// `https://api.anthropic.com`, with the port only when it is not the scheme's default.
+    public var origin: String {
+        let defaultPort = scheme == "https" ? 443 : 80
+        let hostText = host.contains(":") ? "[\(host)]" : host
+        return port == defaultPort ? "\(scheme)://\(hostText)" : "\(scheme)://\(hostText):\(port)"
+    }
+
+    public var description: String { origin + basePath }
+}

@@ -1,0 +1,312 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import AsyncHTTPClient
+public import CCOAnalytics
+public import CCOCore
+public import Hummingbird
+import HTTPTypes
+public import Logging
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// The Anthropic-compatible gateway: `POST /v1/messages`, `POST /v1/messages/count_tokens` and
+/// `GET /v1/models` are forwarded to `upstream_url` with the client's own credentials; identical
+/// non-streaming requests are answered from the response cache; every call is recorded for analytics.
+public final class Gateway: Sendable {
+    /// What a reload may change while the daemon runs.
+    struct Settings: Sendable {
+        var upstream: UpstreamURL
+        var cacheMode: CacheMode
+        var maxRequestSize: Int
+        var timeoutSeconds: Int
+
+        init(_ config: DaemonConfig) {
+            // The config loader has validated the URL; the fallback is never taken.
+            upstream = UpstreamURL(config.upstreamURL) ?? UpstreamURL("https://api.anthropic.com")!
+            cacheMode = config.cacheMode
+            maxRequestSize = config.maxRequestSize
+            timeoutSeconds = config.upstreamTimeout
+        }
+    }
+
+    public let cache: ResponseCache<CachedResponse>
+    public let metrics: GatewayMetrics
+    let writer: AnalyticsWriter?
+    private let client: HTTPClient
+    private let settings: Mutex<Settings>
+    private let logger: Logger
+
+    /// The largest upstream answer that is read whole (non-streaming); larger ones fail with 502.
+    static let largestBufferedResponse = 256 << 20
+
+    public init(config: DaemonConfig, writer: AnalyticsWriter?, metrics: GatewayMetrics, logger: Logger) {
+        cache = ResponseCache(capacityBytes: config.cacheSize, ttl: .seconds(config.cacheTTL))
+        self.writer = writer
+        self.metrics = metrics
+        self.logger = logger
+        settings = Mutex(Settings(config))
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(Int64(config.upstreamConnectTimeout)), read: .seconds(Int64(config.upstreamTimeout))),
+            decompression: .disabled)
+        configuration.connectionPool.idleTimeout = .seconds(60)
+        client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }
+
+    /// A reload: upstream, cache limits and mode, request size limit. Timeouts need a restart.
+    public func apply(_ config: DaemonConfig) {
+        settings.withLock { $0 = Settings(config) }
+        cache.setLimits(capacityBytes: config.cacheSize, ttl: .seconds(config.cacheTTL))
+    }
+
+    /// Closes the upstream connections; call after the server has drained.
+    public func shutdown() async {
+        do { try await client.shutdown() } catch { logger.warning("upstream client shutdown: \(error)") }
+    }
+
+    public func register(on router: Router<BasicRequestContext>) {
+        router.post("/v1/messages") { request, _ in await self.forward(request, route: "/v1/messages", cacheable: true) }
+        router.post("/v1/messages/count_tokens") { request, _ in
+            await self.forward(request, route: "/v1/messages/count_tokens", cacheable: true)
+        }
+        router.get("/v1/models") { request, _ in await self.forward(request, route: "/v1/models", cacheable: false) }
+        router.get("/v1/models/:id") { request, _ in await self.forward(request, route: "/v1/models/:id", cacheable: false) }
+    }
+
+    // MARK: - Forwarding
+
+    /// One call: read and check the body, answer from the cache when allowed, else relay upstream.
+    func forward(_ request: Request, route: String, cacheable: Bool) async -> Response {
+        var call = GatewayCall(route: route, client: request.headers[.userAgent])
+        let settings = settings.withLock { $0 }
+
+        var body: ByteBuffer?
+        var parsed: MessagesRequest?
+        if request.method == .post {
+            do {
+                body = try await request.body.collect(upTo: settings.maxRequestSize)
+            } catch {
+                return finish(call, GatewayError.tooLarge(limit: settings.maxRequestSize).response)
+            }
+            do {
+                parsed = try MessagesRequest(body: Array(buffer: body ?? ByteBuffer()))
+            } catch {
+                return finish(call, GatewayError.badRequest("cco: \(error)").response)
+            }
+        }
+        call.model = parsed?.model
+        call.streamed = parsed?.stream ?? false
+
+        let path = request.uri.query.map { "\(request.uri.path)?\($0)" } ?? request.uri.path
+        var cacheKey: CacheKey?
+        var cacheState = "bypass"
+        if cacheable, settings.cacheMode == .exact, let parsed, !parsed.stream {
+            let key = CacheKey(
+                credential: Self.credential(of: request), upstream: settings.upstream.description, method: "POST", path: path,
+                anthropicVersion: request.headers[Self.anthropicVersion], anthropicBeta: request.headers[Self.anthropicBeta],
+                canonicalBody: parsed.canonicalBody)
+            if Self.refusesCachedAnswer(request) {
+                cacheKey = key
+            } else if let hit = cache.get(key.hex) {
+                call.cacheHit = true
+                call.usage = hit.usage
+                if call.model == nil { call.model = hit.model }
+                return finish(call, answer(from: hit))
+            } else {
+                cacheKey = key
+                cacheState = "miss"
+            }
+        }
+
+        var upstreamRequest = HTTPClientRequest(url: settings.upstream.url(forPath: path))
+        upstreamRequest.method = request.method == .post ? .POST : .GET
+        upstreamRequest.headers = Self.forwardedRequestHeaders(request.headers)
+        if let body { upstreamRequest.body = .bytes(body) }
+
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(upstreamRequest, deadline: .distantFuture, logger: nil)
+        } catch {
+            return finish(call, upstreamFailure(error, settings: settings).response)
+        }
+        var headers = Self.relayedResponseHeaders(response.headers)
+        if cacheable { headers[Self.cacheHeader] = cacheState }
+        let status = HTTPResponse.Status(code: Int(response.status.code))
+        call.status = status.code
+
+        let contentType = response.headers.first(name: "content-type") ?? ""
+        if contentType.hasPrefix("text/event-stream") {
+            return Response(status: status, headers: headers, body: relay(response.body, call: call))
+        }
+
+        let bytes: ByteBuffer
+        do {
+            bytes = try await response.body.collect(upTo: Self.largestBufferedResponse)
+        } catch {
+            return finish(call, upstreamFailure(error, settings: settings).response)
+        }
+        let array = Array(buffer: bytes)
+        if route.hasPrefix("/v1/messages"), route != "/v1/messages/count_tokens", let read = UsageReader.read(array) {
+            call.usage = read.usage
+            if call.model == nil { call.model = read.model }
+        }
+        if let cacheKey, status == .ok {
+            let entry = CachedResponse(contentType: contentType, body: array, model: call.model, usage: call.usage,
+                                       storedAtMilliseconds: WallClock.nowMilliseconds())
+            cache.put(cacheKey.hex, entry, bytes: entry.cost)
+        }
+        return finish(call, Response(status: status, headers: headers, body: ResponseBody(byteBuffer: bytes)))
+    }
+
+    /// The cached answer, marked as such, with its age in seconds.
+    private func answer(from hit: CachedResponse) -> Response {
+        var headers: HTTPFields = [.contentType: hit.contentType]
+        headers[Self.cacheHeader] = "hit"
+        headers[.age] = String(max(0, (WallClock.nowMilliseconds() - hit.storedAtMilliseconds) / 1000))
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: hit.body)))
+    }
+
+    /// A streamed answer, passed on chunk by chunk as it arrives; its usage is read on the way and
+    /// the call is recorded when the stream ends (or the client goes away).
+    private func relay(_ upstream: HTTPClientResponse.Body, call: GatewayCall) -> ResponseBody {
+        ResponseBody { writer in
+            var call = call
+            var scanner = StreamUsageScanner()
+            do {
+                for try await chunk in upstream {
+                    scanner.feed(chunk.readableBytesView)
+                    try await writer.write(chunk)
+                }
+                try await writer.finish(nil)
+            } catch {
+                call.usage = scanner.usage
+                if call.model == nil { call.model = scanner.model }
+                self.logger.warning("stream on \(call.route) ended early: \(error)")
+                self.record(call)
+                throw error
+            }
+            call.usage = scanner.usage
+            if call.model == nil { call.model = scanner.model }
+            self.record(call)
+        }
+    }
+
+    private func finish(_ call: GatewayCall, _ response: Response) -> Response {
+        var call = call
+        call.status = response.status.code
+        record(call)
+        return response
+    }
+
+    private func record(_ call: GatewayCall) {
+        let pricing = writer?.pricing ?? .builtIn()
+        metrics.usageRecorded(model: call.model, usage: call.usage, cacheHit: call.cacheHit, pricing: pricing)
+        writer?.record(call.record())
+        logger.debug("\(call.route) \(call.status) model=\(call.model ?? "-") cache=\(call.cacheHit ? "hit" : "no") tokens=\(call.usage.input)/\(call.usage.output)")
+    }
+
+    private func upstreamFailure(_ error: any Error, settings: Settings) -> GatewayError {
+        let upstream = settings.upstream.description
+        if let clientError = error as? HTTPClientError, clientError == .readTimeout || clientError == .deadlineExceeded {
+            metrics.upstreamFailed("timeout")
+            logger.warning("upstream \(upstream) timed out")
+            return .timedOut(upstream, seconds: settings.timeoutSeconds)
+        }
+        let reason = Self.describe(error)
+        metrics.upstreamFailed("unreachable")
+        logger.warning("upstream \(upstream) unreachable: \(reason)")
+        return .unreachable(upstream, reason)
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let clientError = error as? HTTPClientError {
+            if clientError == .connectTimeout { return "no connection within upstream_connect_timeout" }
+            if clientError == .remoteConnectionClosed { return "the connection was closed before an answer" }
+            if clientError == .bodyLengthMismatch { return "the answer was cut short" }
+            return "\(clientError)"
+        }
+        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
+        let text = "\(error)"
+        if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }
+        return text
+    }
+
+    // MARK: - Headers
+
+    static let cacheHeader = HTTPField.Name("x-cco-cache")!
+    static let anthropicVersion = HTTPField.Name("anthropic-version")!
+    static let anthropicBeta = HTTPField.Name("anthropic-beta")!
+    static let apiKey = HTTPField.Name("x-api-key")!
+    static let pragma = HTTPField.Name("pragma")!
+
+    /// Headers that belong to one connection, or that cco itself sets, and are not passed on.
+    static let notForwarded: Set<String> = [
+        "connection", "keep-alive", "proxy-connection", "proxy-authorization", "transfer-encoding", "te", "trailer",
+        "upgrade", "host", "content-length", "expect",
+        // cco reads usage from bodies, so it asks the upstream for them uncompressed.
+        "accept-encoding",
+        // Directives to cco's cache, not to the upstream.
+        "cache-control", "pragma",
+    ]
+
+    static let notRelayed: Set<String> = [
+        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "content-length",
+    ]
+
+    static func forwardedRequestHeaders(_ fields: HTTPFields) -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        for field in fields where !notForwarded.contains(field.name.canonicalName) && !field.name.canonicalName.hasPrefix("x-cco-") {
+            headers.add(name: field.name.rawName, value: field.value)
+        }
+        return headers
+    }
+
+    static func relayedResponseHeaders(_ headers: HTTPHeaders) -> HTTPFields {
+        var fields = HTTPFields()
+        for (name, value) in headers where !notRelayed.contains(name.lowercased()) {
+            if let fieldName = HTTPField.Name(name) { fields.append(HTTPField(name: fieldName, value: value)) }
+        }
+        return fields
+    }
+
+    /// `x-api-key` (older clients) or `Authorization: Bearer …` (today's SDKs); only ever hashed.
+    static func credential(of request: Request) -> String? {
+        request.headers[apiKey] ?? request.headers[.authorization]
+    }
+
+    /// `Cache-Control: no-cache` (or `no-store`, or `Pragma: no-cache`): answer from upstream.
+    static func refusesCachedAnswer(_ request: Request) -> Bool {
+        let directives = (request.headers[values: .cacheControl] + request.headers[values: pragma]).joined(separator: ",").lowercased()
+        return directives.contains("no-cache") || directives.contains("no-store")
+    }
+}
+
+/// What is learned about one call as it proceeds, recorded once when it ends.
+struct GatewayCall: Sendable {
+    let route: String
+    let client: String?
+    let arrivedMilliseconds = WallClock.nowMilliseconds()
+    let started = ContinuousClock().now
+    var model: String?
+    var status = 0
+    var usage = TokenUsage.zero
+    var cacheHit = false
+    var streamed = false
+
+    init(route: String, client: String?) {
+        self.route = route
+        self.client = client
+    }
+
+    func record() -> RequestRecord {
+        let elapsed = (ContinuousClock().now - started).components
+        return RequestRecord(
+            timestampMilliseconds: arrivedMilliseconds, route: route, model: model, status: status,
+            latencyMilliseconds: Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15,
+            usage: usage, cacheHit: cacheHit, streamed: streamed, client: client)
+    }
+}

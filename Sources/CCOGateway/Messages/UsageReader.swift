@@ -1,0 +1,117 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import CCOCore
+
+/// The `usage` object of a Messages API response or stream event.
+struct UsageFields: Decodable, Sendable {
+    var input_tokens: Int?
+    var output_tokens: Int?
+    var cache_creation_input_tokens: Int?
+    var cache_read_input_tokens: Int?
+
+    /// Fields present here replace those of `usage` (a `message_delta` carries cumulative counts).
+    func applied(to usage: TokenUsage) -> TokenUsage {
+        var result = usage
+        if let v = input_tokens { result.input = v }
+        if let v = output_tokens { result.output = v }
+        if let v = cache_creation_input_tokens { result.cacheWrite = v }
+        if let v = cache_read_input_tokens { result.cacheRead = v }
+        return result
+    }
+}
+
+/// Reads model and usage from a complete (non-streamed) Messages API response body.
+enum UsageReader {
+    private struct Message: Decodable {
+        var model: String?
+        var usage: UsageFields?
+    }
+
+    /// The response's model and usage; nil for a body that is not a message (an error, a model list).
+    static func read(_ body: [UInt8]) -> (model: String?, usage: TokenUsage)? {
+        guard let message = try? JSONDecoder().decode(Message.self, from: Data(body)), let usage = message.usage else { return nil }
+        return (message.model, usage.applied(to: .zero))
+    }
+}
+
+/// Follows a `text/event-stream` Messages API response as its chunks pass through, to learn the
+/// usage: `message_start` carries the input and prompt-cache counts, each `message_delta` the
+/// cumulative output count. Chunks may split lines and events anywhere.
+struct StreamUsageScanner: Sendable {
+    private(set) var model: String?
+    private(set) var usage = TokenUsage.zero
+    /// Whether a `message_stop` event arrived (the stream was complete).
+    private(set) var completed = false
+    private var line: [UInt8] = []
+    private var data: [UInt8] = []
+    /// Longer lines are text deltas that cannot carry usage; they are skipped, not buffered.
+    private static let longestUsefulLine = 1 << 16
+    private var skippingLine = false
+
+    private struct Event: Decodable {
+        struct Start: Decodable {
+            var model: String?
+            var usage: UsageFields?
+        }
+        var type: String
+        var message: Start?
+        var usage: UsageFields?
+    }
+
+    mutating func feed(_ bytes: some Sequence<UInt8>) {
+        for byte in bytes {
+            if byte == UInt8(ascii: "\n") {
+                if !skippingLine { endLine() }
+                line.removeAll(keepingCapacity: true)
+                skippingLine = false
+            } else if !skippingLine {
+                line.append(byte)
+                if line.count > Self.longestUsefulLine { skippingLine = true; line.removeAll(keepingCapacity: true) }
+            }
+        }
+    }
+
+    private mutating func endLine() {
+        if line.last == UInt8(ascii: "\r") { line.removeLast() }
+        if line.isEmpty {
+            dispatch()
+            return
+        }
+        let prefix = Array("data:".utf8)
+        guard line.starts(with: prefix) else { return }
+        var value = line.dropFirst(prefix.count)
+        if value.first == UInt8(ascii: " ") { value = value.dropFirst() }
+        if !data.isEmpty { data.append(UInt8(ascii: "\n")) }
+        data.append(contentsOf: value)
+    }
+
+    private mutating func dispatch() {
+        defer { data.removeAll(keepingCapacity: true) }
+        guard !data.isEmpty, Self.mentionsMessageEvent(data) else { return }
+        guard let event = try? JSONDecoder().decode(Event.self, from: Data(data)) else { return }
+        switch event.type {
+        case "message_start":
+            if let model = event.message?.model { self.model = model }
+            if let fields = event.message?.usage { usage = fields.applied(to: usage) }
+        case "message_delta":
+            if let fields = event.usage { usage = fields.applied(to: usage) }
+        case "message_stop":
+            completed = true
+        default:
+            break
+        }
+    }
+
+    /// A cheap test before decoding: only `message_*` events are of interest.
+    private static func mentionsMessageEvent(_ data: [UInt8]) -> Bool {
+        let needle = Array("\"message_".utf8)
+        guard data.count >= needle.count else { return false }
+        for start in 0 ... (data.count - needle.count) where data[start] == needle[0] {
+            if data[start ..< start + needle.count].elementsEqual(needle) { return true }
+        }
+        return false
+    }
+}

@@ -1,0 +1,84 @@
+public import CCOAnalytics
+public import CCOCore
+import CoreMetrics
+import Prometheus
+import Synchronization
+
+/// The daemon's metrics, recorded through swift-metrics into a Prometheus registry that belongs to
+/// this daemon (no global `MetricsSystem.bootstrap`), and rendered by `GET /metrics`.
+public final class GatewayMetrics: Sendable {
+    private let registry = PrometheusCollectorRegistry()
+    private let factory: PrometheusMetricsFactory
+    /// Counters that mirror totals kept elsewhere (the cache's, the writer's) advance by the
+    /// difference since the last scrape.
+    private let mirrored = Mutex<(cache: ResponseCache<CachedResponse>.Statistics, writer: AnalyticsWriter.Counters)>(
+        (.init(), .init()))
+
+    public init() {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+            .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+            .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(120),
+        ]
+        self.factory = factory
+    }
+
+    /// One answered HTTP request, by route pattern (not raw path, so the label set stays bounded).
+    func requestAnswered(route: String, method: String, status: Int, duration: Duration) {
+        Counter(label: "cco_http_requests_total", dimensions: [("route", route), ("method", method), ("status", String(status))], factory: factory)
+            .increment()
+        Timer(label: "cco_http_request_duration_seconds", dimensions: [("route", route)], factory: factory)
+            .recordNanoseconds(Self.nanoseconds(duration))
+    }
+
+    /// Tokens and money of one gateway call.
+    func usageRecorded(model: String?, usage: TokenUsage, cacheHit: Bool, pricing: PricingTable) {
+        let model = model ?? "unknown"
+        for (kind, count) in [("input", usage.input), ("output", usage.output), ("cache_read", usage.cacheRead), ("cache_write", usage.cacheWrite)] where count > 0 {
+            Counter(label: "cco_tokens_total", dimensions: [("model", model), ("kind", kind), ("source", cacheHit ? "cache" : "upstream")], factory: factory)
+                .increment(by: count)
+        }
+        guard let price = pricing.price(for: model) else { return }
+        let cost = price.cost(of: usage)
+        FloatingPointCounter(label: cacheHit ? "cco_saved_usd_total" : "cco_cost_usd_total", dimensions: [("model", model)], factory: factory)
+            .increment(by: cost)
+    }
+
+    /// An upstream call that got no answer: `unreachable` or `timeout`.
+    func upstreamFailed(_ reason: String) {
+        Counter(label: "cco_upstream_failures_total", dimensions: [("reason", reason)], factory: factory).increment()
+    }
+
+    /// The Prometheus text exposition, with the cache's and the analytics writer's figures as of now.
+    func render(cache: ResponseCache<CachedResponse>, writer: AnalyticsWriter?) -> [UInt8] {
+        let stats = cache.statistics
+        let counters = writer?.counters ?? .init()
+        mirrored.withLock { last in
+            advance("cco_cache_hits_total", by: stats.hits - last.cache.hits)
+            advance("cco_cache_misses_total", by: stats.misses - last.cache.misses)
+            advance("cco_cache_evictions_total", by: stats.evictions - last.cache.evictions)
+            advance("cco_cache_expirations_total", by: stats.expirations - last.cache.expirations)
+            advance("cco_analytics_rows_written_total", by: counters.written - last.writer.written)
+            advance("cco_analytics_rows_dropped_total", by: counters.dropped - last.writer.dropped)
+            advance("cco_analytics_failed_writes_total", by: counters.failedWrites - last.writer.failedWrites)
+            last = (stats, counters)
+        }
+        Gauge(label: "cco_cache_bytes", factory: factory).record(stats.bytes)
+        Gauge(label: "cco_cache_entries", factory: factory).record(stats.entries)
+        Gauge(label: "cco_analytics_queue_depth", factory: factory).record(writer?.queueDepth ?? 0)
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return buffer
+    }
+
+    private func advance(_ name: String, by delta: Int) {
+        // Created even at 0, so that every series is present from the first scrape.
+        Counter(label: name, factory: factory).increment(by: max(0, delta))
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> Int64 {
+        let c = duration.components
+        return c.seconds * 1_000_000_000 + c.attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,52 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Hummingbird
+import NIOCore
+
+/// An error the gateway answers itself, in the Messages API's error shape, so that SDKs show it:
+/// `{"type":"error","error":{"type":"api_error","message":"…"}}`.
+struct GatewayError: Sendable {
+    let status: HTTPResponse.Status
+    /// The API's error type: `invalid_request_error`, `request_too_large`, `api_error`, …
+    let type: String
+    let message: String
+
+    var response: Response {
+        struct Body: Encodable {
+            struct Detail: Encodable {
+                let type: String
+                let message: String
+            }
+            let type = "error"
+            let error: Detail
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let bytes = (try? encoder.encode(Body(error: .init(type: type, message: message)))) ?? Data("{}".utf8)
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    static func badRequest(_ message: String) -> GatewayError {
+        GatewayError(status: .badRequest, type: "invalid_request_error", message: message)
+    }
+
+    static func tooLarge(limit: Int) -> GatewayError {
+        GatewayError(status: .contentTooLarge, type: "request_too_large",
+                     message: "cco: the request body is larger than max_request_size (\(limit) bytes); raise it in config.toml")
+    }
+
+    static func unreachable(_ upstream: String, _ reason: String) -> GatewayError {
+        GatewayError(status: .badGateway, type: "api_error", message: "cco: cannot reach the upstream \(upstream): \(reason)")
+    }
+
+    static func timedOut(_ upstream: String, seconds: Int) -> GatewayError {
+        GatewayError(status: .gatewayTimeout, type: "api_error",
+                     message: "cco: the upstream \(upstream) sent nothing for \(seconds) s (upstream_timeout)")
+    }
+}

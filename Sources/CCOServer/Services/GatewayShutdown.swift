@@ -1,0 +1,27 @@
+import CCOCore
+import CCOGateway
+import Logging
+import ServiceLifecycle
+
+/// Waits for the graceful shutdown to reach it (after the server drained and the analytics writer
+/// flushed), then saves the response cache when `cache_persist` asks for it and closes the
+/// gateway's upstream connections.
+struct GatewayShutdown: Service {
+    let gateway: Gateway
+    /// `cache.db`, or nil when the cache is not kept across restarts.
+    let cacheFile: String?
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        if let cacheFile {
+            do {
+                let saved = try CacheSnapshot.save(gateway.cache, to: cacheFile, nowMilliseconds: WallClock.nowMilliseconds())
+                logger.info("response cache: \(saved) entries saved to \(cacheFile)")
+            } catch {
+                logger.error("response cache: cannot save to \(cacheFile): \(error)")
+            }
+        }
+        await gateway.shutdown()
+    }
+}

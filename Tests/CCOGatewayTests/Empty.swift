@@ -1,0 +1,1 @@
+let placeholderTests = 0
