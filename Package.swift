@@ -165,10 +165,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Drives the built `cco` binary; depending on the executable makes `swift test` build it first.
+        // A stand-in for the Anthropic API that the gateway tests and benchmarks run on 127.0.0.1.
+        .executableTarget(
+            name: "FakeUpstream",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/FakeUpstream"
+        ),
         .testTarget(
             name: "CCOIntegrationTests",
             dependencies: [
-                "cco", "CCOCore",
+                "cco", "CCOCore", "FakeUpstream",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

@@ -87,6 +87,9 @@ public final class AnalyticsStore {
         _ = try connection.scalar("SELECT COUNT(*) FROM sqlite_master")
     }
 
+    /// Tokens count what the upstream billed: a cache hit's tokens are in `saved_usd`, not here.
+    private func billed(_ column: String) -> String { "SUM(CASE WHEN cache_hit = 0 THEN \(column) ELSE 0 END)" }
+
     /// Totals for `range`, grouped by model or by local day.
     public func stats(range: StatsRange, groupBy: StatsGrouping, nowMilliseconds: Int64) throws -> StatsReport {
         let since = range.start(nowMilliseconds: nowMilliseconds)
@@ -95,8 +98,8 @@ public final class AnalyticsStore {
         case .day: "date(ts_ms / 1000, 'unixepoch', 'localtime')"
         }
         let rows = try connection.rows("""
-            SELECT \(key), COUNT(*), SUM(cache_hit), SUM(status >= 400), SUM(input_tokens), SUM(output_tokens),
-                   SUM(cache_read_tokens), SUM(cache_write_tokens), SUM(cost_usd), SUM(saved_usd),
+            SELECT \(key), COUNT(*), SUM(cache_hit), SUM(status >= 400), \(billed("input_tokens")), \(billed("output_tokens")),
+                   \(billed("cache_read_tokens")), \(billed("cache_write_tokens")), SUM(cost_usd), SUM(saved_usd),
                    SUM(priced = 0), AVG(latency_ms)
             FROM requests WHERE ts_ms >= ? GROUP BY 1 ORDER BY 1
             """, [.integer(since)])

@@ -7,7 +7,7 @@ public struct CCO: AsyncParsableCommand {
         commandName: "cco",
         abstract: "Run and manage the local CCO daemon.",
         version: CCOVersion.current,
-        subcommands: [Daemon.self, Config.self]
+        subcommands: [Daemon.self, Config.self, Stats.self]
     )
 
     public init() {}

@@ -41,22 +41,7 @@ public enum CacheSnapshot {
             let connection = try Connection(path: temporary, walMode: false)
             chmod(temporary, 0o600)
             try connection.execute("PRAGMA synchronous=FULL; " + schema)
-            let insert = try connection.makeStatement(sql: "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-            try connection.transaction {
-                for (rank, entry) in entries.enumerated() {
-                    let response = entry.value
-                    let ttl = entry.timeToLive.components
-                    let expires = nowMilliseconds + ttl.seconds * 1000 + ttl.attoseconds / 1_000_000_000_000_000
-                    try insert.bind([
-                        .integer(Int64(rank)), .text(entry.key), .text(response.contentType), .blob(response.body),
-                        response.model.map(SQLiteValue.text) ?? .null, .integer(Int64(response.usage.input)),
-                        .integer(Int64(response.usage.output)), .integer(Int64(response.usage.cacheRead)),
-                        .integer(Int64(response.usage.cacheWrite)), .integer(response.storedAtMilliseconds), .integer(expires),
-                    ])
-                    while try insert.step() {}
-                }
-            }
-            withExtendedLifetime(insert) {}
+            try insert(entries, into: connection, nowMilliseconds: nowMilliseconds)
             try connection.close()
         } catch {
             _ = unlink(temporary)
@@ -69,6 +54,25 @@ public enum CacheSnapshot {
         }
         syncDirectory(of: path)
         return entries.count
+    }
+
+    /// Inserts in its own function so that the statement is finalized before the connection closes.
+    private static func insert(_ entries: [ResponseCache<CachedResponse>.LiveEntry], into connection: Connection, nowMilliseconds: Int64) throws {
+        let insert = try connection.makeStatement(sql: "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        try connection.transaction {
+            for (rank, entry) in entries.enumerated() {
+                let response = entry.value
+                let ttl = entry.timeToLive.components
+                let expires = nowMilliseconds + ttl.seconds * 1000 + ttl.attoseconds / 1_000_000_000_000_000
+                try insert.bind([
+                    .integer(Int64(rank)), .text(entry.key), .text(response.contentType), .blob(response.body),
+                    response.model.map(SQLiteValue.text) ?? .null, .integer(Int64(response.usage.input)),
+                    .integer(Int64(response.usage.output)), .integer(Int64(response.usage.cacheRead)),
+                    .integer(Int64(response.usage.cacheWrite)), .integer(response.storedAtMilliseconds), .integer(expires),
+                ])
+                while try insert.step() {}
+            }
+        }
     }
 
     /// Puts the unexpired entries of the snapshot at `path` into `cache`, then deletes the file:

@@ -1,0 +1,136 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CCOCore
+import CCOSQLite
+import Logging
+import Testing
+@testable import CCOAnalytics
+
+func withDatabasePath<T>(_ body: (String) async throws -> T) async throws -> T {
+    var template = Array("/tmp/cco-analytics-XXXXXX".utf8CString)
+    guard let made = mkdtemp(&template) else { fatalError("mkdtemp failed") }
+    let dir = String(cString: made)
+    defer {
+        for suffix in ["", "-wal", "-shm"] { unlink(dir + "/a.db" + suffix) }
+        rmdir(dir)
+    }
+    return try await body(dir + "/a.db")
+}
+
+let day: Int64 = 86_400_000
+
+func row(_ ts: Int64, model: String = "claude-sonnet-4-5-20250929", status: Int = 200, hit: Bool = false,
+         usage: TokenUsage = TokenUsage(input: 100, output: 10, cacheRead: 5, cacheWrite: 3)) -> RequestRecord {
+    var record = RequestRecord(timestampMilliseconds: ts, route: "/v1/messages", model: model, status: status,
+                               latencyMilliseconds: 2, usage: usage, cacheHit: hit)
+    record.price(with: .builtIn())
+    return record
+}
+
+@Suite struct AnalyticsStoreTests {
+    @Test func statsSumWhatTheUpstreamBilledAndWhatHitsSaved() async throws {
+        try await withDatabasePath { path in
+            let store = try AnalyticsStore(path: path)
+            let now = WallClock.nowMilliseconds()
+            try store.insert([row(now - 1000), row(now - 900, hit: true), row(now - 800, model: "claude-haiku-4-5", status: 529, usage: .zero)])
+            let report = try store.stats(range: .all, groupBy: .model, nowMilliseconds: now)
+            #expect(report.totals.requests == 3)
+            #expect(report.totals.cacheHits == 1)
+            #expect(report.totals.errors == 1)
+            #expect(report.totals.inputTokens == 100)
+            #expect(report.totals.outputTokens == 10)
+            let oneCall: Double = ModelPrice(input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75).cost(of: TokenUsage(input: 100, output: 10, cacheRead: 5, cacheWrite: 3))
+            #expect(abs(report.totals.costUSD - oneCall) < 1e-12)
+            #expect(abs(report.totals.savedUSD - oneCall) < 1e-12)
+            #expect(report.groups.map(\.key) == ["claude-haiku-4-5", "claude-sonnet-4-5-20250929"])
+        }
+    }
+
+    @Test func rangesStartWhereTheySay() async throws {
+        try await withDatabasePath { path in
+            let store = try AnalyticsStore(path: path)
+            let now = WallClock.nowMilliseconds()
+            try store.insert([row(now - 40 * day), row(now - 20 * day), row(now - 3 * day), row(now - 1)])
+            #expect(try store.stats(range: .all, groupBy: .day, nowMilliseconds: now).totals.requests == 4)
+            #expect(try store.stats(range: .month, groupBy: .day, nowMilliseconds: now).totals.requests == 3)
+            #expect(try store.stats(range: .week, groupBy: .day, nowMilliseconds: now).totals.requests == 2)
+            #expect(try store.stats(range: .today, groupBy: .day, nowMilliseconds: now).totals.requests == 1)
+            #expect(try store.stats(range: .all, groupBy: .day, nowMilliseconds: now).groups.count == 4)
+        }
+    }
+
+    @Test func retentionDeletesOnlyOlderRows() async throws {
+        try await withDatabasePath { path in
+            let store = try AnalyticsStore(path: path)
+            let now = WallClock.nowMilliseconds()
+            try store.insert([row(now - 100 * day), row(now - 89 * day), row(now)])
+            #expect(try store.deleteRows(before: now - 90 * day) == 1)
+            #expect(try store.rowCount() == 2)
+        }
+    }
+
+    @Test func aStoppedDaemonsDatabaseReadsWithoutWriting() async throws {
+        try await withDatabasePath { path in
+            let now = WallClock.nowMilliseconds()
+            do {
+                let store = try AnalyticsStore(path: path)
+                try store.insert([row(now)])
+                try store.connection.close()
+            }
+            let reader = try AnalyticsStore(readingExisting: path)
+            #expect(try reader.stats(range: .today, groupBy: .model, nowMilliseconds: now).totals.requests == 1)
+            #expect(throws: SQLiteError.self) { try reader.insert([row(now)]) }
+        }
+    }
+
+    @Test func anUnpricedModelIsCountedNotGuessed() {
+        var record = RequestRecord(timestampMilliseconds: 0, route: "/v1/messages", model: "somebody-else", status: 200,
+                                   latencyMilliseconds: 1, usage: TokenUsage(input: 10))
+        record.price(with: .builtIn())
+        #expect(!record.priced)
+        #expect(record.costUSD == 0)
+    }
+
+    @Test func theReportsJSONRoundTrips() throws {
+        var totals = StatsTotals()
+        totals.requests = 2
+        totals.costUSD = 0.5
+        let report = StatsReport(range: .week, groupBy: .model, sinceMilliseconds: 5, groups: [StatsGroup(key: "m", totals: totals)])
+        #expect(try StatsReport(json: report.json()) == report)
+        #expect(String(decoding: report.json(), as: UTF8.self).contains("\"cost_usd\" : 0.5"))
+    }
+}
+
+@Suite struct AnalyticsWriterTests {
+    @Test func queuedRowsReachTheDatabaseOnFlush() async throws {
+        try await withDatabasePath { path in
+            let writer = try AnalyticsWriter(path: path, retentionDays: 0, pricing: .builtIn(), logger: Logger(label: "test"))
+            let now = WallClock.nowMilliseconds()
+            for i in 0 ..< 1000 { writer.record(row(now - Int64(i))) }
+            #expect(writer.queueDepth == 1000)
+            try await writer.flush()
+            #expect(writer.queueDepth == 0)
+            #expect(writer.counters.written == 1000)
+            let report = try await writer.stats(range: .today, groupBy: .model)
+            #expect(report.totals.requests == 1000)
+            #expect(report.totals.inputTokens == 100_000)
+        }
+    }
+
+    @Test func theQueueKeepsTheNewestRowsWhenItOverflows() async throws {
+        let writer = try AnalyticsWriter(path: ":memory:", retentionDays: 0, pricing: .builtIn(), queueLimit: 10, logger: Logger(label: "test"))
+        for i in 0 ..< 25 { writer.record(row(Int64(i))) }
+        #expect(writer.queueDepth == 10)
+        #expect(writer.counters.dropped == 15)
+    }
+
+    @Test func recordPricesWithTheCurrentTable() async throws {
+        let writer = try AnalyticsWriter(path: ":memory:", retentionDays: 0, pricing: .builtIn(), logger: Logger(label: "test"))
+        writer.apply(retentionDays: 0, pricing: .builtIn(overriddenBy: ["claude-sonnet-4-5": ModelPrice(input: 1_000_000, output: 0, cacheRead: 0, cacheWrite: 0)]))
+        writer.record(RequestRecord(timestampMilliseconds: WallClock.nowMilliseconds(), route: "/v1/messages", model: "claude-sonnet-4-5-x",
+                                    status: 200, latencyMilliseconds: 1, usage: TokenUsage(input: 2)))
+        let report = try await writer.stats(range: .today, groupBy: .model)
+        #expect(report.totals.costUSD == 2)
+    }
+}

@@ -1,1 +1,0 @@
-let placeholderTests = 0

@@ -1,0 +1,104 @@
+import Testing
+@testable import CCOCore
+
+@Suite struct GatewayConfigTests {
+    @Test func gatewayKeysHaveTheirDefaults() {
+        let config = DaemonConfig()
+        #expect(config.upstreamURL == "https://api.anthropic.com")
+        #expect(config.cacheMode == .exact)
+        #expect(!config.cachePersist)
+        #expect(config.maxRequestSize == 32 << 20)
+        #expect(config.analyticsRetentionDays == 90)
+        #expect(config.pricing.isEmpty)
+    }
+
+    @Test(arguments: [
+        ("https://api.anthropic.com", "https", "api.anthropic.com", 443, ""),
+        ("http://127.0.0.1:8080", "http", "127.0.0.1", 8080, ""),
+        ("https://proxy.example/anthropic/", "https", "proxy.example", 443, "/anthropic"),
+        ("http://[::1]:9000", "http", "::1", 9000, ""),
+    ])
+    func upstreamURLsAreTakenApart(text: String, scheme: String, host: String, port: Int, base: String) throws {
+        let url = try #require(UpstreamURL(text))
+        #expect(url.scheme == scheme)
+        #expect(url.host == host)
+        #expect(url.port == port)
+        #expect(url.basePath == base)
+        #expect(url.url(forPath: "/v1/messages").hasSuffix(base + "/v1/messages"))
+    }
+
+    @Test(arguments: ["api.anthropic.com", "ftp://x", "https://", "https://u:p@host", "https://h/?q=1", "http://h:0", "http://h:99999", "https://h#f"])
+    func upstreamURLsThatCannotTakeAPathAreRefused(text: String) {
+        #expect(UpstreamURL(text) == nil)
+    }
+
+    @Test func badGatewayValuesNameTheKeyAndWhatIsAllowed() {
+        for (text, expected) in [
+            ("upstream_url = \"api.anthropic.com\"", "`upstream_url` must be an http:// or https:// URL"),
+            ("cache_mode = \"fuzzy\"", "`cache_mode` must be one of exact, off, found \"fuzzy\""),
+            ("analytics_retention_days = -1", "`analytics_retention_days` must be an integer from 0 up, found -1"),
+            ("max_request_size = 0", "`max_request_size` must be an integer greater than 0, found 0"),
+        ] {
+            #expect(throws: ConfigError.self) { try DaemonConfig.parse(text, file: "c.toml") }
+            do {
+                _ = try DaemonConfig.parse(text, file: "c.toml")
+            } catch {
+                #expect(error.description.hasPrefix("c.toml:1: " + expected), "\(error)")
+            }
+        }
+    }
+
+    @Test func pricingTablesOverrideAndAddModels() throws {
+        let config = try DaemonConfig.parse("""
+            port = 3000
+
+            [pricing."claude-sonnet-4-5"]
+            input = 2
+            output = 10.5
+
+            [pricing.my-model]
+            input = 1.0
+            output = 2.0
+            cache_read = 0.5
+            cache_write = 1.5
+            """, file: "c.toml")
+        #expect(config.pricing["claude-sonnet-4-5"] == ModelPrice(input: 2, output: 10.5, cacheRead: 0.2, cacheWrite: 2.5))
+        #expect(config.pricing["my-model"] == ModelPrice(input: 1, output: 2, cacheRead: 0.5, cacheWrite: 1.5))
+        // Rendered back (config show) and parsed again, nothing changes.
+        #expect(try DaemonConfig.parse(config.renderTOML(), file: "c.toml") == config)
+    }
+
+    @Test func badPricesNameTheLineAndTheField() {
+        let cases = [
+            ("[pricing.m]\ninput = 1\n", "c.toml:1: `pricing.m` needs both `input` and `output`"),
+            ("port = 1\n[pricing.m]\ninput = 1\noutput = -2\n", "c.toml:2: `pricing.m.output` must be a number from 0 up"),
+            ("[pricing.m]\ninput = 1\noutput = 2\ncache_reads = 1\n", "c.toml:1: `cache_reads` is not a price field"),
+            ("pricing = 3\n", "c.toml:1: `pricing` must be a table of models"),
+        ]
+        for (text, expected) in cases {
+            do {
+                _ = try DaemonConfig.parse(text, file: "c.toml")
+                Issue.record("accepted: \(text)")
+            } catch {
+                #expect(error.description.hasPrefix(expected), "\(error)")
+            }
+        }
+    }
+
+    @Test func theLongestModelPrefixPricesACall() throws {
+        let table = PricingTable.builtIn()
+        #expect(table.price(for: "claude-opus-4-5-20251101")?.input == 5)
+        #expect(table.price(for: "claude-opus-4-20250514")?.input == 15)
+        #expect(table.price(for: "claude-sonnet-4-5-20250929")?.output == 15)
+        #expect(table.price(for: "gpt-4") == nil)
+        let overridden = PricingTable.builtIn(overriddenBy: ["claude-sonnet-4-5": ModelPrice(input: 1, output: 1)])
+        #expect(overridden.price(for: "claude-sonnet-4-5-20250929")?.input == 1)
+        #expect(overridden.price(for: "claude-sonnet-4-20250514")?.input == 3)
+    }
+
+    @Test func costIsTokensTimesPricePerMillion() {
+        let price = ModelPrice(input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75)
+        let usage = TokenUsage(input: 1_000_000, output: 100_000, cacheRead: 1_000_000, cacheWrite: 200_000)
+        #expect(abs(price.cost(of: usage) - (3 + 1.5 + 0.3 + 0.75)) < 1e-9)
+    }
+}

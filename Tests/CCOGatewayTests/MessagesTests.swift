@@ -1,0 +1,156 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CCOAnalytics
+import CCOCore
+import Testing
+@testable import CCOGateway
+
+@Suite struct CanonicalRequestTests {
+    @Test func keyOrderAndWhitespaceDoNotChangeTheCanonicalForm() throws {
+        let a = try MessagesRequest(body: Array(#"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}"#.utf8))
+        let b = try MessagesRequest(body: Array("{ \"messages\" : [ {\"content\":\"hi\", \"role\":\"user\"} ],\n \"max_tokens\": 5, \"model\": \"m\" }".utf8))
+        #expect(a.canonicalBody == b.canonicalBody)
+        #expect(a.model == "m")
+        #expect(!a.stream)
+    }
+
+    @Test func anyChangedFieldChangesTheCanonicalForm() throws {
+        let base = #"{"model":"m","max_tokens":5,"temperature":0.5,"messages":[{"role":"user","content":"hi"}]}"#
+        let variants = [
+            #"{"model":"m","max_tokens":6,"temperature":0.5,"messages":[{"role":"user","content":"hi"}]}"#,
+            #"{"model":"m","max_tokens":5,"temperature":0.7,"messages":[{"role":"user","content":"hi"}]}"#,
+            #"{"model":"m","max_tokens":5,"temperature":0.5,"messages":[{"role":"user","content":"hi!"}]}"#,
+            #"{"model":"m","max_tokens":5,"temperature":0.5,"messages":[{"role":"user","content":"hi"}],"system":"x"}"#,
+        ]
+        let canonical = try MessagesRequest(body: Array(base.utf8)).canonicalBody
+        for variant in variants {
+            #expect(try MessagesRequest(body: Array(variant.utf8)).canonicalBody != canonical, "\(variant)")
+        }
+    }
+
+    @Test func streamIsRead() throws {
+        #expect(try MessagesRequest(body: Array(#"{"model":"m","stream":true}"#.utf8)).stream)
+    }
+
+    @Test(arguments: ["{\"model\":", "[1,2]", "", "not json"])
+    func aBodyThatIsNotAJSONObjectIsRefusedWithAReason(body: String) {
+        #expect(throws: MessagesRequest.Malformed.self) { try MessagesRequest(body: Array(body.utf8)) }
+    }
+}
+
+@Suite struct CacheKeyTests {
+    func key(credential: String? = "sk-a", version: String? = "2023-06-01", beta: String? = nil, path: String = "/v1/messages",
+             body: String = "{}") -> String {
+        CacheKey(credential: credential, upstream: "https://api.anthropic.com", method: "POST", path: path,
+                 anthropicVersion: version, anthropicBeta: beta, canonicalBody: Array(body.utf8)).hex
+    }
+
+    @Test func theSameRequestHasTheSameKey() {
+        #expect(key() == key())
+        #expect(key().count == 64)
+    }
+
+    @Test func credentialVersionBetaPathAndBodyEachScopeTheKey() {
+        let base = key()
+        #expect(key(credential: "sk-b") != base)
+        #expect(key(credential: nil) != base)
+        #expect(key(version: "2024-01-01") != base)
+        #expect(key(beta: "prompt-caching-2024-07-31") != base)
+        #expect(key(path: "/v1/messages/count_tokens") != base)
+        #expect(key(body: "{\"a\":1}") != base)
+    }
+
+    @Test func theKeyDoesNotContainTheCredential() {
+        #expect(!key(credential: "sk-ant-secret").contains("sk-ant-secret"))
+        #expect(!CacheKey.credentialScope("sk-ant-secret").contains("secret"))
+    }
+}
+
+@Suite struct UsageTests {
+    static let stream = """
+        event: message_start
+        data: {"type":"message_start","message":{"id":"m1","model":"claude-haiku-4-5","usage":{"input_tokens":120,"cache_creation_input_tokens":7,"cache_read_input_tokens":11,"output_tokens":1}}}
+
+        event: content_block_delta
+        data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"about message_delta"}}
+
+        event: message_delta
+        data: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":42}}
+
+        event: message_stop
+        data: {"type":"message_stop"}
+
+
+        """
+
+    @Test func aStreamsUsageIsReadWhateverTheChunkBoundaries() {
+        let bytes = Array(Self.stream.utf8)
+        for chunkSize in [1, 2, 3, 7, 64, bytes.count] {
+            var scanner = StreamUsageScanner()
+            var offset = 0
+            while offset < bytes.count {
+                scanner.feed(bytes[offset ..< min(offset + chunkSize, bytes.count)])
+                offset += chunkSize
+            }
+            #expect(scanner.model == "claude-haiku-4-5")
+            #expect(scanner.usage == TokenUsage(input: 120, output: 42, cacheRead: 11, cacheWrite: 7), "chunk size \(chunkSize)")
+            #expect(scanner.completed)
+        }
+    }
+
+    @Test func crlfLineEndingsWorkToo() {
+        var scanner = StreamUsageScanner()
+        scanner.feed(Array(Self.stream.replacing("\n", with: "\r\n").utf8))
+        #expect(scanner.usage.output == 42)
+    }
+
+    @Test func aCompleteMessagesUsageIsRead() throws {
+        let body = #"{"id":"m","model":"claude-opus-4-5","usage":{"input_tokens":3,"output_tokens":4,"cache_read_input_tokens":5,"cache_creation_input_tokens":6}}"#
+        let read = try #require(UsageReader.read(Array(body.utf8)))
+        #expect(read.model == "claude-opus-4-5")
+        #expect(read.usage == TokenUsage(input: 3, output: 4, cacheRead: 5, cacheWrite: 6))
+        #expect(UsageReader.read(Array(#"{"type":"error","error":{"type":"api_error"}}"#.utf8)) == nil)
+    }
+}
+
+@Suite struct CacheSnapshotTests {
+    @Test func aSavedCacheComesBackWithItsRecencyAndRemainingTime() throws {
+        var template = Array("/tmp/cco-cache-XXXXXX".utf8CString)
+        let dir = String(cString: mkdtemp(&template)!)
+        defer { unlink(dir + "/cache.db"); rmdir(dir) }
+        let cache = ResponseCache<CachedResponse>(capacityBytes: 10_000, ttl: .seconds(60))
+        for name in ["a", "b", "c"] {
+            let response = CachedResponse(contentType: "application/json", body: Array("{\"\(name)\":1}".utf8), model: "m",
+                                          usage: TokenUsage(input: 1, output: 2), storedAtMilliseconds: 1000)
+            cache.put(name, response, bytes: response.cost)
+        }
+        _ = cache.get("a")
+        let now = WallClock.nowMilliseconds()
+        #expect(try CacheSnapshot.save(cache, to: dir + "/cache.db", nowMilliseconds: now) == 3)
+        #expect(access(dir + "/cache.db.tmp", F_OK) != 0)
+
+        let restored = ResponseCache<CachedResponse>(capacityBytes: 10_000, ttl: .seconds(60))
+        // Restored 30 s later: entries keep their remaining 30 s.
+        #expect(try CacheSnapshot.restore(into: restored, from: dir + "/cache.db", nowMilliseconds: now + 30_000) == 3)
+        #expect(restored.keysByRecency == ["a", "c", "b"])
+        #expect(restored.get("b")?.body == Array("{\"b\":1}".utf8))
+        let ttl = try #require(restored.liveEntries().first?.timeToLive)
+        #expect(ttl <= .seconds(30) && ttl > .seconds(25))
+        // A snapshot is used once.
+        #expect(access(dir + "/cache.db", F_OK) != 0)
+    }
+
+    @Test func expiredEntriesAreNotRestored() throws {
+        var template = Array("/tmp/cco-cache-XXXXXX".utf8CString)
+        let dir = String(cString: mkdtemp(&template)!)
+        defer { unlink(dir + "/cache.db"); rmdir(dir) }
+        let cache = ResponseCache<CachedResponse>(capacityBytes: 10_000, ttl: .seconds(10))
+        let response = CachedResponse(contentType: "t", body: [1], model: nil, usage: .zero, storedAtMilliseconds: 0)
+        cache.put("x", response, bytes: response.cost)
+        let now = WallClock.nowMilliseconds()
+        try CacheSnapshot.save(cache, to: dir + "/cache.db", nowMilliseconds: now)
+        let restored = ResponseCache<CachedResponse>(capacityBytes: 10_000, ttl: .seconds(10))
+        #expect(try CacheSnapshot.restore(into: restored, from: dir + "/cache.db", nowMilliseconds: now + 11_000) == 0)
+    }
+}

@@ -1,0 +1,115 @@
+// A stand-in for the Anthropic API on 127.0.0.1, for the gateway's tests and benchmarks: it speaks
+// the Messages API's shapes (JSON messages, SSE streams, errors), with usage numbers a test can
+// predict, and counts the calls it gets.
+//
+//   fake-upstream [--port N]      prints "listening on PORT" once bound
+//
+// Usage it reports for POST /v1/messages: input_tokens = 100 + number of messages,
+// output_tokens = max_tokens (default 16), cache_read_input_tokens = 5, cache_creation_input_tokens = 3.
+// Request body fields that steer it: "model": "fail-529" answers 529 overloaded; header
+// x-fake-delay-ms: N waits N ms before answering (and between stream events).
+import Foundation
+import Hummingbird
+import NIOCore
+import Synchronization
+
+struct Counts: Sendable {
+    var messages = 0
+    var countTokens = 0
+    var models = 0
+    var lastHeaders: [String: String] = [:]
+}
+
+let counts = Mutex(Counts())
+let port = CommandLine.arguments.firstIndex(of: "--port").flatMap { Int(CommandLine.arguments[$0 + 1]) } ?? 0
+
+func json(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
+    let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    return Response(status: status, headers: [.contentType: "application/json", .init("request-id")!: "req_fake"],
+                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+}
+
+func error(_ type: String, _ message: String, status: HTTPResponse.Status) -> Response {
+    json(["type": "error", "error": ["type": type, "message": message]], status: status)
+}
+
+func remember(_ request: Request) {
+    var headers: [String: String] = [:]
+    for field in request.headers { headers[field.name.canonicalName] = field.value }
+    counts.withLock { $0.lastHeaders = headers }
+}
+
+func delay(_ request: Request) -> Duration {
+    .milliseconds(request.headers[.init("x-fake-delay-ms")!].flatMap(Int.init) ?? 0)
+}
+
+func authorized(_ request: Request) -> Bool {
+    request.headers[.init("x-api-key")!] != nil || request.headers[.authorization]?.hasPrefix("Bearer ") == true
+}
+
+let router = Router()
+router.post("/v1/messages") { request, _ -> Response in
+    remember(request)
+    counts.withLock { $0.messages += 1 }
+    guard authorized(request) else { return error("authentication_error", "x-api-key header is required", status: .unauthorized) }
+    let body = try await request.body.collect(upTo: 64 << 20)
+    guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else {
+        return error("invalid_request_error", "body is not JSON", status: .badRequest)
+    }
+    let model = object["model"] as? String ?? "claude-sonnet-4-5-20250929"
+    if model == "fail-529" { return error("overloaded_error", "Overloaded", status: .init(code: 529)) }
+    let input = 100 + ((object["messages"] as? [Any])?.count ?? 0)
+    let output = object["max_tokens"] as? Int ?? 16
+    let pause = delay(request)
+    try await Task.sleep(for: pause)
+    let usage: [String: Any] = ["input_tokens": input, "output_tokens": output, "cache_read_input_tokens": 5, "cache_creation_input_tokens": 3]
+    if object["stream"] as? Bool == true {
+        let words = (0 ..< 5).map { "word\($0) " }
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: ResponseBody { writer in
+            func send(_ event: String, _ data: [String: Any]) async throws {
+                let payload = try JSONSerialization.data(withJSONObject: data, options: [.sortedKeys])
+                try await writer.write(ByteBuffer(string: "event: \(event)\ndata: \(String(decoding: payload, as: UTF8.self))\n\n"))
+                try await Task.sleep(for: pause)
+            }
+            let startUsage: [String: Any] = ["input_tokens": input, "output_tokens": 1, "cache_read_input_tokens": 5, "cache_creation_input_tokens": 3]
+            try await send("message_start", ["type": "message_start", "message": [
+                "id": "msg_fake", "type": "message", "role": "assistant", "model": model, "content": [], "usage": startUsage]])
+            try await send("content_block_start", ["type": "content_block_start", "index": 0, "content_block": ["type": "text", "text": ""]])
+            for word in words {
+                try await send("content_block_delta", ["type": "content_block_delta", "index": 0, "delta": ["type": "text_delta", "text": word]])
+            }
+            try await send("content_block_stop", ["type": "content_block_stop", "index": 0])
+            try await send("message_delta", ["type": "message_delta", "delta": ["stop_reason": "end_turn"], "usage": ["output_tokens": output]])
+            try await send("message_stop", ["type": "message_stop"])
+            try await writer.finish(nil)
+        })
+    }
+    return json([
+        "id": "msg_fake", "type": "message", "role": "assistant", "model": model,
+        "content": [["type": "text", "text": "echo of \(body.readableBytes) bytes"]],
+        "stop_reason": "end_turn", "usage": usage,
+    ])
+}
+router.post("/v1/messages/count_tokens") { request, _ -> Response in
+    remember(request)
+    counts.withLock { $0.countTokens += 1 }
+    let body = try await request.body.collect(upTo: 64 << 20)
+    return json(["input_tokens": 100 + body.readableBytes / 100])
+}
+router.get("/v1/models") { request, _ -> Response in
+    remember(request)
+    counts.withLock { $0.models += 1 }
+    return json(["data": [["id": "claude-sonnet-4-5-20250929", "type": "model", "display_name": "Claude Sonnet 4.5"]], "has_more": false])
+}
+router.get("/_counts") { _, _ -> Response in
+    let c = counts.withLock { $0 }
+    return json(["messages": c.messages, "count_tokens": c.countTokens, "models": c.models, "last_headers": c.lastHeaders])
+}
+
+let app = Application(
+    router: router,
+    configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "fake-upstream"),
+    onServerRunning: { channel in
+        FileHandle.standardOutput.write(Data("listening on \(channel.localAddress?.port ?? 0)\n".utf8))
+    })
+try await app.runService()
