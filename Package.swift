@@ -177,7 +177,8 @@ let package = Package(
         .testTarget(
             name: "CCOIntegrationTests",
             dependencies: [
-                "cco", "CCOCore", "FakeUpstream",
+                "cco", "CCOCore", "CCOSQLite", "FakeUpstream",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

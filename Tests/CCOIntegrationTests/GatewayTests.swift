@@ -1,0 +1,346 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import CCOCore
+import CCOSQLite
+import NIOHTTP1
+import NIOCore
+import AsyncHTTPClient
+import Testing
+
+/// The gateway in the built `cco` binary, forwarding to a fake upstream that the test starts on
+/// 127.0.0.1; every call is a real HTTP request, every count comes from the fake or the database.
+@Suite struct GatewayTests {
+    @Test func aRepeatedRequestIsAnsweredFromTheCacheWithOneUpstreamCall() async throws {
+        let fake = try FakeUpstream()
+        try await withGateway(fake) { cco, port in
+            let first = try await HTTP.message(port: port)
+            #expect(first.status == 200)
+            #expect(first.cache == "miss")
+            let second = try await HTTP.message(port: port)
+            #expect(second.status == 200)
+            #expect(second.cache == "hit")
+            #expect(second.headers["age"] != nil)
+            #expect(second.body == first.body)
+            #expect(try fake.counts().messages == 1)
+        }
+    }
+
+    @Test func bothCredentialFormsPassThroughAndNeverShareACachedAnswer() async throws {
+        let fake = try FakeUpstream()
+        try await withGateway(fake) { cco, port in
+            let keyed = try await HTTP.message(port: port, headers: [("x-api-key", "sk-one"), ("anthropic-version", "2023-06-01"), ("anthropic-beta", "b1")])
+            #expect(keyed.status == 200)
+            let seen = try fake.counts().lastHeaders
+            #expect(seen["x-api-key"] == "sk-one")
+            #expect(seen["anthropic-version"] == "2023-06-01")
+            #expect(seen["anthropic-beta"] == "b1")
+            #expect(seen["accept-encoding"] == nil)
+
+            let bearer = try await HTTP.message(port: port, headers: [("authorization", "Bearer sk-two"), ("anthropic-version", "2023-06-01"), ("anthropic-beta", "b1")])
+            #expect(bearer.status == 200)
+            #expect(bearer.cache == "miss")
+            #expect(try fake.counts().lastHeaders["authorization"] == "Bearer sk-two")
+            #expect(try fake.counts().messages == 2)
+            // Each credential hits only its own entry.
+            #expect(try await HTTP.message(port: port, headers: [("authorization", "Bearer sk-two"), ("anthropic-version", "2023-06-01"), ("anthropic-beta", "b1")]).cache == "hit")
+            #expect(try await HTTP.message(port: port, headers: [("x-api-key", "sk-three"), ("anthropic-version", "2023-06-01"), ("anthropic-beta", "b1")]).cache == "miss")
+            #expect(try fake.counts().messages == 3)
+        }
+    }
+
+    @Test func noCacheStreamingAndCacheModeOffGoUpstream() async throws {
+        let fake = try FakeUpstream()
+        try await withGateway(fake) { cco, port in
+            _ = try await HTTP.message(port: port)
+            let bypass = try await HTTP.message(port: port, headers: [("x-api-key", "sk-test-key"), ("cache-control", "no-cache")])
+            #expect(bypass.cache == "bypass")
+            #expect(try fake.counts().messages == 2)
+            let streamed = try await HTTP.message(port: port, stream: true)
+            #expect(streamed.cache == "bypass")
+            #expect(try fake.counts().messages == 3)
+
+            try cco.configure(upstream: fake.url, "cache_mode = \"off\"")
+            #expect(try cco.run("daemon", "reload").status == 0)
+            #expect(eventually { (try? cco.run("daemon", "logs", "-n", "5").stdout.contains("reloaded")) == true })
+            #expect(try await HTTP.message(port: port).cache == "bypass")
+            #expect(try fake.counts().messages == 4)
+        }
+    }
+
+    @Test func anEntryExpiresAfterCacheTTL() async throws {
+        let fake = try FakeUpstream()
+        // Three seconds, so that the hit right after the miss is within the TTL even on a loaded machine.
+        try await withGateway(fake, "cache_ttl = 3") { cco, port in
+            #expect(try await HTTP.message(port: port).cache == "miss")
+            #expect(try await HTTP.message(port: port).cache == "hit")
+            try await Task.sleep(for: .milliseconds(3100))
+            #expect(try await HTTP.message(port: port).cache == "miss")
+            #expect(try fake.counts().messages == 2)
+        }
+    }
+
+    @Test func theByteBoundEvictsTheLeastRecentlyUsedAnswer() async throws {
+        let fake = try FakeUpstream()
+        // Each answer costs about 470 bytes: two fit, three do not.
+        try await withGateway(fake, "cache_size = 1000") { cco, port in
+            #expect(try await HTTP.message(port: port, text: "a").cache == "miss")
+            #expect(try await HTTP.message(port: port, text: "b").cache == "miss")
+            #expect(try await HTTP.message(port: port, text: "a").cache == "hit")   // b is now the least recently used
+            #expect(try await HTTP.message(port: port, text: "c").cache == "miss")  // evicts b
+            #expect(try await HTTP.message(port: port, text: "a").cache == "hit")
+            #expect(try await HTTP.message(port: port, text: "b").cache == "miss")
+            #expect(try fake.counts().messages == 4)
+            let metrics = try await HTTP.send(.GET, port: port, path: "/metrics")
+            #expect(metricValue(metrics.text, "cco_cache_evictions_total") ?? 0 >= 2)
+            #expect(metricValue(metrics.text, "cco_cache_bytes") ?? .infinity <= 1000)
+        }
+    }
+
+    @Test func aStreamArrivesIntactInOrderAndAsItIsProduced() async throws {
+        let fake = try FakeUpstream()
+        try await withGateway(fake) { cco, port in
+            let body = #"{"model":"claude-haiku-4-5","max_tokens":33,"stream":true,"messages":[{"role":"user","content":"hi"}]}"#
+            let slow = [("x-api-key", "sk-test-key"), ("x-fake-delay-ms", "80")]
+            let direct = try await HTTP.send(.POST, port: fake.port, path: "/v1/messages", body: body, headers: slow)
+
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/messages")
+            request.method = .POST
+            for (name, value) in slow { request.headers.add(name: name, value: value) }
+            request.body = .bytes(ByteBuffer(string: body))
+            let clock = ContinuousClock()
+            let started = clock.now
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            #expect(response.headers.first(name: "content-type")?.hasPrefix("text/event-stream") == true)
+            var relayed: [UInt8] = []
+            var firstEvent: Duration?
+            for try await chunk in response.body {
+                relayed += Array(buffer: chunk)
+                if firstEvent == nil, String(decoding: relayed, as: UTF8.self).contains("\n\n") { firstEvent = clock.now - started }
+            }
+            let total = clock.now - started
+            #expect(relayed == direct.body)
+            // Ten events 80 ms apart: the first must reach the client long before the last.
+            let first = try #require(firstEvent)
+            #expect(first < total / 2, "first event after \(first), whole stream \(total)")
+
+            let stats = try await HTTP.send(.GET, port: port, path: "/api/stats?range=today")
+            let totals = stats.json["totals"] as? [String: Any]
+            #expect(totals?["output_tokens"] as? Int == 33)
+            #expect(totals?["input_tokens"] as? Int == 101)
+        }
+    }
+
+    @Test func analyticsAndStatsEqualTheUpstreamsUsage() async throws {
+        let fake = try FakeUpstream()
+        try await withGateway(fake) { cco, port in
+            let outputs = [5, 17, 40, 8]
+            for (i, maxTokens) in outputs.enumerated() {
+                #expect(try await HTTP.message(port: port, maxTokens: maxTokens, text: "q\(i)").status == 200)
+            }
+            #expect(try await HTTP.message(port: port, maxTokens: 5, text: "q0").cache == "hit")
+            #expect(try await HTTP.message(port: port, maxTokens: 12, stream: true, model: "claude-haiku-4-5").status == 200)
+            #expect(try await HTTP.message(port: port, model: "fail-529").status == 529)
+
+            let stats = try await HTTP.send(.GET, port: port, path: "/api/stats?range=all&group_by=model")
+            #expect(stats.status == 200)
+            let totals = try #require(stats.json["totals"] as? [String: Any])
+            #expect(totals["requests"] as? Int == 7)
+            #expect(totals["cache_hits"] as? Int == 1)
+            #expect(totals["errors"] as? Int == 1)
+            // Billed: four sonnet calls and one haiku stream; the hit's tokens are saved, not billed.
+            #expect(totals["input_tokens"] as? Int == 5 * 101)
+            #expect(totals["output_tokens"] as? Int == outputs.reduce(0, +) + 12)
+            #expect(totals["cache_read_tokens"] as? Int == 5 * 5)
+            #expect(totals["cache_write_tokens"] as? Int == 5 * 3)
+            let sonnet = ModelPrice(input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75)
+            let sonnetCall = { (output: Int) -> Double in sonnet.cost(of: TokenUsage(input: 101, output: output, cacheRead: 5, cacheWrite: 3)) }
+            let haikuCall: Double = ModelPrice(input: 1, output: 5, cacheRead: 0.1, cacheWrite: 1.25)
+                .cost(of: TokenUsage(input: 101, output: 12, cacheRead: 5, cacheWrite: 3))
+            let expectedCost = outputs.map(sonnetCall).reduce(0, +) + haikuCall
+            #expect(abs((totals["cost_usd"] as? Double ?? 0) - expectedCost) < 1e-9)
+            #expect(abs((totals["saved_usd"] as? Double ?? 0) - sonnetCall(5)) < 1e-9)
+            let groups = try #require(stats.json["groups"] as? [[String: Any]])
+            #expect(groups.compactMap { $0["key"] as? String } == ["claude-haiku-4-5", "claude-sonnet-4-5-20250929", "fail-529"])
+
+            // `cco stats --json` prints the same report, from the daemon and, once stopped, from the file.
+            let live = try cco.run("stats", "--range", "all", "--json")
+            #expect(live.status == 0)
+            #expect(try cco.run("daemon", "stop").status == 0)
+            let offline = try cco.run("stats", "--range", "all", "--json")
+            #expect(offline.status == 0)
+            let liveTotals = (try JSONSerialization.jsonObject(with: Data(live.stdout.utf8)) as? [String: Any])?["totals"] as? [String: Any]
+            let offlineTotals = (try JSONSerialization.jsonObject(with: Data(offline.stdout.utf8)) as? [String: Any])?["totals"] as? [String: Any]
+            for field in ["requests", "input_tokens", "output_tokens", "cache_hits", "errors"] {
+                #expect(liveTotals?[field] as? Int == totals[field] as? Int, "\(field)")
+                #expect(offlineTotals?[field] as? Int == totals[field] as? Int, "\(field)")
+            }
+            let text = try cco.run("stats", "--range", "all")
+            #expect(text.stdout.contains("7 requests, 1 cache hit, 1 error"))
+            #expect(text.stdout.contains("claude-haiku-4-5"))
+        }
+    }
+
+    @Test func aSIGKILLLosesNoRowAnsweredMoreThanOneSecondBefore() async throws {
+        let fake = try FakeUpstream()
+        try await withGateway(fake) { cco, port in
+            for i in 0 ..< 60 {
+                #expect(try await HTTP.message(port: port, text: "k\(i)").status == 200)
+            }
+            try await Task.sleep(for: .seconds(1))
+            let pid = try #require(FileLock.holder(of: cco.paths.lockFile))
+            kill(pid, SIGKILL)
+            #expect(eventually { FileLock.holder(of: cco.paths.lockFile) == nil })
+
+            let database = try Connection(path: cco.paths.stateDirectory + "/analytics.db")
+            #expect(try database.scalar("PRAGMA integrity_check") == .text("ok"))
+            #expect(try database.scalar("SELECT COUNT(*) FROM requests") == .integer(60))
+        }
+    }
+
+    @Test func metricsAreValidPrometheusText() async throws {
+        let fake = try FakeUpstream()
+        try await withGateway(fake) { cco, port in
+            _ = try await HTTP.message(port: port)
+            _ = try await HTTP.message(port: port)
+            let reply = try await HTTP.send(.GET, port: port, path: "/metrics")
+            #expect(reply.status == 200)
+            #expect(reply.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
+            let problems = prometheusProblems(reply.text)
+            #expect(problems.isEmpty, "\(problems)")
+            #expect(metricValue(reply.text, "cco_cache_hits_total") == 1)
+            #expect(metricValue(reply.text, "cco_cache_misses_total") == 1)
+            #expect(metricValue(reply.text, #"cco_http_requests_total{route="/v1/messages",method="POST",status="200"}"#) == 2)
+            #expect(metricValue(reply.text, #"cco_tokens_total{model="claude-sonnet-4-5-20250929",kind="output",source="upstream"}"#) == 16)
+            #expect(reply.text.contains("cco_http_request_duration_seconds_bucket{route=\"/v1/messages\",le="))
+            #expect(metricValue(reply.text, "cco_analytics_queue_depth") != nil)
+            #expect(reply.text.contains("cco_cost_usd_total{model=\"claude-sonnet-4-5-20250929\"}"))
+        }
+    }
+
+    @Test func upstreamErrorsAreRelayedAndAnUnreachableUpstreamIsA502() async throws {
+        let fake = try FakeUpstream()
+        try await withGateway(fake) { cco, port in
+            let overloaded = try await HTTP.message(port: port, model: "fail-529")
+            #expect(overloaded.status == 529)
+            #expect((overloaded.json["error"] as? [String: Any])?["type"] as? String == "overloaded_error")
+            let unauthorized = try await HTTP.message(port: port, headers: [])
+            #expect(unauthorized.status == 401)
+            #expect(try await HTTP.send(.GET, port: port, path: "/v1/models").json["data"] != nil)
+        }
+        let closedPort = try Listener().port  // bound, then closed when the listener is released
+        try await withGateway(upstream: "http://127.0.0.1:\(closedPort)") { cco, port in
+            let reply = try await HTTP.message(port: port)
+            #expect(reply.status == 502)
+            #expect(reply.json["type"] as? String == "error")
+            let error = reply.json["error"] as? [String: Any]
+            #expect(error?["type"] as? String == "api_error")
+            #expect((error?["message"] as? String)?.contains("cannot reach the upstream http://127.0.0.1:\(closedPort)") == true)
+        }
+    }
+
+    @Test func aSilentUpstreamTimesOutWithA504() async throws {
+        let fake = try FakeUpstream()
+        try await withGateway(fake, "upstream_timeout = 1") { cco, port in
+            let reply = try await HTTP.message(port: port, headers: [("x-api-key", "k"), ("x-fake-delay-ms", "3000")])
+            #expect(reply.status == 504)
+            #expect(((reply.json["error"] as? [String: Any])?["message"] as? String)?.contains("upstream_timeout") == true)
+        }
+    }
+
+    @Test func malformedAndOversizedBodiesAreRefusedBeforeTheUpstream() async throws {
+        let fake = try FakeUpstream()
+        try await withGateway(fake, "max_request_size = 200") { cco, port in
+            let malformed = try await HTTP.send(.POST, port: port, path: "/v1/messages", body: #"{"model": "m", "messages": ["#)
+            #expect(malformed.status == 400)
+            #expect((malformed.json["error"] as? [String: Any])?["type"] as? String == "invalid_request_error")
+            #expect(((malformed.json["error"] as? [String: Any])?["message"] as? String)?.contains("not valid JSON") == true)
+            let large = try await HTTP.message(port: port, text: String(repeating: "x", count: 500))
+            #expect(large.status == 413)
+            #expect((large.json["error"] as? [String: Any])?["type"] as? String == "request_too_large")
+            #expect(try fake.counts().messages == 0)
+        }
+    }
+
+    @Test func credentialsAreNeverLoggedStoredOrEchoed() async throws {
+        let fake = try FakeUpstream()
+        let secret = "sk-ant-never-write-me-\(UInt32.random(in: 0 ... .max))"
+        try await withGateway(fake, "log_level = \"trace\"\ncache_persist = true") { cco, port in
+            _ = try await HTTP.message(port: port, headers: [("x-api-key", secret)])
+            _ = try await HTTP.message(port: port, headers: [("authorization", "Bearer \(secret)")])
+            let reply = try await HTTP.message(port: port, headers: [("x-api-key", secret)])
+            #expect(!reply.text.contains(secret) && !reply.headers.values.contains { $0.contains(secret) })
+            #expect(try cco.run("daemon", "stop").status == 0)
+            for file in try FileManager.default.subpathsOfDirectory(atPath: cco.stateDirectory) {
+                let path = cco.stateDirectory + "/" + file
+                guard let data = FileManager.default.contents(atPath: path) else { continue }
+                #expect(data.range(of: Data(secret.utf8)) == nil, "\(file) holds the credential")
+            }
+        }
+    }
+
+    @Test func cachePersistKeepsAnswersAcrossARestart() async throws {
+        let fake = try FakeUpstream()
+        try await withGateway(fake, "cache_persist = true") { cco, port in
+            #expect(try await HTTP.message(port: port).cache == "miss")
+            let restart = try cco.run("daemon", "restart")
+            #expect(restart.status == 0, "\(restart.stderr)")
+            let newPort = try #require(try PIDFile(path: cco.paths.pidFile).read()?.port)
+            #expect(try await HTTP.message(port: newPort).cache == "hit")
+            #expect(try fake.counts().messages == 1)
+        }
+    }
+
+    // MARK: - Helpers
+
+    func withGateway(_ fake: FakeUpstream, _ extra: String = "", _ body: (CCOProcess, Int) async throws -> Void) async throws {
+        try await withGateway(upstream: fake.url, extra, body)
+    }
+
+    func withGateway(upstream: String, _ extra: String = "", _ body: (CCOProcess, Int) async throws -> Void) async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cco-gw-\(UUID().uuidString.prefix(8))").path
+        let cco = CCOProcess(stateDirectory: dir)
+        defer {
+            if let pid = FileLock.holder(of: cco.paths.lockFile) { kill(pid, SIGKILL) }
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+        try cco.configure(upstream: upstream, extra)
+        let (_, port) = try cco.startOnFreePort()
+        try await body(cco, port)
+    }
+}
+
+/// The value of the sample line that starts with `series` followed by a space.
+func metricValue(_ text: String, _ series: String) -> Double? {
+    for line in text.split(separator: "\n") where line.hasPrefix(series + " ") {
+        return Double(line.dropFirst(series.count + 1))
+    }
+    return nil
+}
+
+/// Lines that do not follow the Prometheus text format 0.0.4: comments are `# TYPE|HELP name …`,
+/// samples are `name{label="value",…} number`, and every sample's family has a TYPE line first.
+func prometheusProblems(_ text: String) -> [String] {
+    var problems: [String] = []
+    var typed: Set<String> = []
+    let name = #"[a-zA-Z_:][a-zA-Z0-9_:]*"#
+    let sample = try! Regex(#"^(\#(name))(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)$"#)
+    let type = try! Regex(#"^# TYPE (\#(name)) (counter|gauge|histogram|summary|untyped)$"#)
+    for line in text.split(separator: "\n") {
+        if line.hasPrefix("# HELP ") { continue }
+        if let match = line.wholeMatch(of: type), let family = match.output[1].substring {
+            typed.insert(String(family))
+            continue
+        }
+        guard let match = line.wholeMatch(of: sample), let series = match.output[1].substring else {
+            problems.append(String(line))
+            continue
+        }
+        let family = ["_bucket", "_sum", "_count"].reduce(String(series)) { name, suffix in
+            name.hasSuffix(suffix) && typed.contains(String(name.dropLast(suffix.count))) ? String(name.dropLast(suffix.count)) : name
+        }
+        if !typed.contains(family) { problems.append("no TYPE before: \(line)") }
+    }
+    return problems
+}

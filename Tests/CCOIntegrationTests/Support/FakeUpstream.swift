@@ -1,0 +1,101 @@
+import AsyncHTTPClient
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOCore
+import NIOHTTP1
+import CCOCore
+
+/// The `FakeUpstream` executable (Tests/FakeUpstream) on a free loopback port: a real HTTP server
+/// that answers like the Messages API and counts the calls it gets.
+final class FakeUpstream {
+    static let executable: String = {
+        URL(fileURLWithPath: CCOProcess.executable).deletingLastPathComponent().appendingPathComponent("FakeUpstream").path
+    }()
+
+    let process = Process()
+    let port: Int
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    init() throws {
+        process.executableURL = URL(fileURLWithPath: Self.executable)
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var seen = ""
+        var port: Int?
+        let deadline = ContinuousClock().now + .seconds(10)
+        while port == nil, ContinuousClock().now < deadline {
+            let data = out.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            seen += String(decoding: data, as: UTF8.self)
+            if let range = seen.range(of: "listening on ") {
+                port = Int(seen[range.upperBound...].prefix { $0.isNumber })
+            }
+        }
+        guard let port else {
+            process.terminate()
+            throw TestFailure("the fake upstream did not start: \(seen)")
+        }
+        self.port = port
+    }
+
+    deinit {
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    /// The calls it has answered, by route, and the headers of the last one.
+    func counts() throws -> (messages: Int, countTokens: Int, models: Int, lastHeaders: [String: String]) {
+        guard case .success(let reply) = HealthProbe.get(host: "127.0.0.1", port: port, path: "/_counts"),
+              let object = try JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: Any] else {
+            throw TestFailure("the fake upstream does not answer /_counts")
+        }
+        return (object["messages"] as? Int ?? -1, object["count_tokens"] as? Int ?? -1, object["models"] as? Int ?? -1,
+                object["last_headers"] as? [String: String] ?? [:])
+    }
+}
+
+/// One HTTP answer, read whole.
+struct HTTPReply {
+    let status: Int
+    let headers: [String: String]
+    let body: [UInt8]
+    var text: String { String(decoding: body, as: UTF8.self) }
+    var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:] }
+    var cache: String? { headers["x-cco-cache"] }
+}
+
+enum HTTP {
+    static func send(_ method: HTTPMethod, port: Int, path: String, body: String? = nil,
+                     headers: [(String, String)] = [("x-api-key", "sk-test-key"), ("anthropic-version", "2023-06-01")]) async throws -> HTTPReply {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body {
+            request.headers.add(name: "content-type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 64 << 20)
+        var fields: [String: String] = [:]
+        for (name, value) in response.headers { fields[name.lowercased()] = value }
+        return HTTPReply(status: Int(response.status.code), headers: fields, body: Array(buffer: bytes))
+    }
+
+    static func message(port: Int, maxTokens: Int = 16, text: String = "hello", stream: Bool = false, model: String = "claude-sonnet-4-5-20250929",
+                        headers: [(String, String)] = [("x-api-key", "sk-test-key"), ("anthropic-version", "2023-06-01")]) async throws -> HTTPReply {
+        let body = #"{"model":"\#(model)","max_tokens":\#(maxTokens),"stream":\#(stream),"messages":[{"role":"user","content":"\#(text)"}]}"#
+        return try await send(.POST, port: port, path: "/v1/messages", body: body, headers: headers)
+    }
+}
+
+extension CCOProcess {
+    /// Writes `config.toml` with the gateway pointed at `upstream` plus `extra` lines.
+    func configure(upstream: String, _ extra: String = "") throws {
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        try "upstream_url = \"\(upstream)\"\n\(extra)\n".write(toFile: paths.configFile, atomically: true, encoding: .utf8)
+    }
+}
