@@ -60,6 +60,16 @@ import CCOSystemd
         #expect(SystemdUserService.explain(status) == words)
     }
 
+    @Test func anAbsoluteDatabaseOutsideTheStateDirectoryIsMadeWritable() {
+        var config = DaemonConfig()
+        config.databaseURL = "sqlite:///var/lib/cco data/analytics.db"
+        let outside = SystemdUnitTemplate(executable: "/usr/bin/cco", stateDirectory: "/home/a/.cco", ccoHome: nil, managerVersion: 252, config: config)
+        #expect(outside.render().contains("ReadWritePaths=-\"/var/lib/cco data\"\n"))
+        config.databaseURL = "sqlite:///home/a/.cco/db/analytics.db"
+        let inside = SystemdUnitTemplate(executable: "/usr/bin/cco", stateDirectory: "/home/a/.cco", ccoHome: nil, managerVersion: 252, config: config)
+        #expect(inside.render().components(separatedBy: "ReadWritePaths=").count == 2)
+    }
+
     @Test func unitDirectoryFollowsXDGConfigHome() {
         let paths = CCOPaths(stateDirectory: "/h/.cco")
         #expect(SystemdUserService(paths: paths, executable: "/c", environment: ["HOME": "/h"]).unitPath == "/h/.config/systemd/user/cco-daemon.service")

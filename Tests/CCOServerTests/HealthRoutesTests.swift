@@ -11,9 +11,9 @@ import Testing
     let state = ServingState()
     let identity = DaemonIdentity(pid: 4242, version: "9.9.9", startedAt: Date(timeIntervalSince1970: 1_764_000_000))
 
-    func get(_ path: String) async throws -> (status: HTTPResponse.Status, json: [String: Any]) {
+    func get(_ path: String, databaseProblem: String? = nil) async throws -> (status: HTTPResponse.Status, json: [String: Any]) {
         let router = Router()
-        HealthRoutes(identity: identity, state: state).register(on: router)
+        HealthRoutes(identity: identity, state: state, databaseProblem: { databaseProblem }).register(on: router)
         let responder = router.buildResponder()
         let channel = EmbeddedChannel()
         let context = BasicRequestContext(source: .init(channel: channel, logger: Logger(label: "test")))
@@ -37,6 +37,14 @@ import Testing
         #expect(json["pid"] as? Int == 4242)
         #expect((json["uptime_s"] as? Double ?? -1) >= 0)
         #expect(json["started_at"] as? String == "2025-11-24T16:00:00Z")
+        #expect(json["database"] as? String == "ok")
+    }
+
+    @Test func aDatabaseThatDoesNotAnswerMakesHealth503SoTheWatchdogStopsPinging() async throws {
+        let (status, json) = try await get("/health", databaseProblem: "sqlite error 10: disk I/O error")
+        #expect(status == .serviceUnavailable)
+        #expect(json["status"] as? String == "unhealthy")
+        #expect(json["database"] as? String == "sqlite error 10: disk I/O error")
     }
 
     @Test func readyIs503WhileStartingThen200ThenAgain503WhileStopping() async throws {

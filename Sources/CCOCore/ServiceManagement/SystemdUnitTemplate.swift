@@ -35,6 +35,7 @@ RestartPreventExitStatus=78
 NoNewPrivileges=yes
 ProtectSystem=strict
 ReadWritePaths=-{{STATE_DIR}}
+{{DATABASE_DIR}}
 PrivateTmp=yes
 RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6
 LockPersonality=yes
@@ -55,6 +56,8 @@ WantedBy=default.target
     public var managerVersion: Int
     /// `WatchdogSec=` from `health_check_interval` when `health_checks` is true.
     public var watchdogSeconds: Int?
+    /// The directory of an absolute `database_url` outside the state directory, made writable too.
+    public var databaseDirectory: String?
     /// Whether `MemoryDenyWriteExecute=yes` is set (the Swift runtime does not generate code).
     public var memoryDenyWriteExecute: Bool = true
 
@@ -64,6 +67,10 @@ WantedBy=default.target
         self.ccoHome = ccoHome
         self.managerVersion = managerVersion
         self.watchdogSeconds = config.healthChecks ? config.healthCheckInterval : nil
+        if case .absolute(let path)? = DatabaseLocation(url: config.databaseURL), let slash = path.lastIndex(of: "/") {
+            let directory = slash == path.startIndex ? "/" : String(path[..<slash])
+            if directory != stateDirectory && !directory.hasPrefix(stateDirectory + "/") { databaseDirectory = directory }
+        }
     }
 
     /// `Type=notify-reload` makes systemd itself send SIGHUP and wait for `READY=1` on reload.
@@ -77,6 +84,7 @@ WantedBy=default.target
             "ENVIRONMENT": ccoHome.map { "Environment=" + UnitFileEscaping.quoted("CCO_HOME=" + $0) } ?? "",
             "WATCHDOG": watchdogSeconds.map { "WatchdogSec=\($0)" } ?? "",
             "STATE_DIR": UnitFileEscaping.quoted(stateDirectory),
+            "DATABASE_DIR": databaseDirectory.map { "ReadWritePaths=-" + UnitFileEscaping.quoted($0) } ?? "",
             "MEMORY_DENY_WRITE_EXECUTE": memoryDenyWriteExecute ? "MemoryDenyWriteExecute=yes" : "",
         ]
         var lines: [String] = []
