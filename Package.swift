@@ -174,6 +174,12 @@ let package = Package(
             ],
             path: "Tests/FakeUpstream"
         ),
+        // scripts/bench: rows per second through the analytics writer.
+        .executableTarget(
+            name: "AnalyticsWriterBench",
+            dependencies: ["CCOAnalytics", "CCOCore", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/Benchmarks/AnalyticsWriterBench"
+        ),
         .testTarget(
             name: "CCOIntegrationTests",
             dependencies: [

@@ -1,0 +1,45 @@
+// Rows per second through the daemon's analytics writer: `record` from several tasks (as request
+// handlers do), `flush` in 200 ms batches (as the writer's service loop does), into a real SQLite file.
+//
+//   analytics-writer-bench [ROWS]     prints "ROWS rows in S s: R rows/s"
+import CCOAnalytics
+import CCOCore
+import Foundation
+import Logging
+
+let total = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 1_000_000
+let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cco-bench-\(getpid())").path
+try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(atPath: directory) }
+
+let writer = try AnalyticsWriter(path: directory + "/analytics.db", retentionDays: 0, pricing: .builtIn(),
+                                 queueLimit: total, logger: Logger(label: "bench"))
+let clock = ContinuousClock()
+let started = clock.now
+let producers = 4
+try await withThrowingTaskGroup(of: Void.self) { group in
+    for producer in 0 ..< producers {
+        group.addTask {
+            let now = WallClock.nowMilliseconds()
+            for i in stride(from: producer, to: total, by: producers) {
+                writer.record(RequestRecord(
+                    timestampMilliseconds: now + Int64(i % 1000), route: "/v1/messages", model: "claude-sonnet-4-5-20250929",
+                    status: 200, latencyMilliseconds: 1.5, usage: TokenUsage(input: 1200, output: 300, cacheRead: 50, cacheWrite: 10),
+                    cacheHit: i % 4 == 0, client: "bench/1.0"))
+            }
+        }
+    }
+    group.addTask {
+        // The service loop's cadence: a flush every 200 ms until every row is written.
+        while writer.counters.written < total {
+            try await Task.sleep(for: .milliseconds(200))
+            try await writer.flush()
+        }
+    }
+    try await group.waitForAll()
+}
+let elapsed = clock.now - started
+let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+let report = try await writer.stats(range: .all, groupBy: .model)
+precondition(report.totals.requests == total, "\(report.totals.requests) rows in the database, expected \(total)")
+print("\(total) rows in \((seconds * 100).rounded() / 100) s: \(Int(Double(total) / seconds)) rows/s")
