@@ -40,13 +40,13 @@ public final class AnalyticsWriter: Service, Sendable {
     private let queue: Mutex<Queue>
     private let databaseProblem = Mutex<String?>(nil)
     public let flushInterval: Duration
-    /// The most rows kept in memory while the database cannot be written; the oldest go first.
+    /// The most rows kept in memory while the database cannot be written; past it, new rows are dropped.
     public let queueLimit: Int
     private let threadPool: NIOThreadPool
     private let logger: Logger
 
     /// Opens the database at `path` (`:memory:` for none on disk), migrating it.
-    public init(path: String, retentionDays: Int, pricing: PricingTable, flushInterval: Duration = .milliseconds(200),
+    public init(path: String, retentionDays: Int, pricing: PricingTable, flushInterval: Duration = .milliseconds(50),
                 queueLimit: Int = 200_000, threadPool: NIOThreadPool = .singleton, logger: Logger) throws {
         store = Mutex(try AnalyticsStore(path: path))
         queue = Mutex(Queue(retentionDays: retentionDays, pricing: pricing))
@@ -61,13 +61,14 @@ public final class AnalyticsWriter: Service, Sendable {
         queue.withLock { queue in
             var record = record
             record.price(with: queue.pricing)
+            // Full only when the database has not been writable for a while: new rows are counted
+            // and dropped (O(1)), so a full queue never slows requests down.
+            guard queue.rows.count < queueLimit else {
+                queue.counters.dropped += 1
+                return
+            }
             queue.rows.append(record)
             queue.counters.queued += 1
-            if queue.rows.count > queueLimit {
-                let excess = queue.rows.count - queueLimit
-                queue.rows.removeFirst(excess)
-                queue.counters.dropped += excess
-            }
         }
     }
 
@@ -109,7 +110,7 @@ public final class AnalyticsWriter: Service, Sendable {
                 queue.counters.failedWrites += 1
                 if queue.rows.count > queueLimit {
                     let excess = queue.rows.count - queueLimit
-                    queue.rows.removeFirst(excess)
+                    queue.rows.removeLast(excess)
                     queue.counters.dropped += excess
                 }
             }

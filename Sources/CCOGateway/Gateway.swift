@@ -280,8 +280,15 @@ public final class Gateway: Sendable {
 
     /// `Cache-Control: no-cache` (or `no-store`, or `Pragma: no-cache`): answer from upstream.
     static func refusesCachedAnswer(_ request: Request) -> Bool {
-        let directives = (request.headers[values: .cacheControl] + request.headers[values: pragma]).joined(separator: ",").lowercased()
-        return directives.contains("no-cache") || directives.contains("no-store")
+        // Most requests carry neither header: look for them before building any string.
+        guard request.headers.contains(.cacheControl) || request.headers.contains(pragma) else { return false }
+        let values = request.headers[values: .cacheControl] + request.headers[values: pragma]
+        return values.contains { value in
+            value.split(separator: ",").contains { directive in
+                let name = directive.filter { $0 != " " && $0 != "\t" }.lowercased()
+                return name == "no-cache" || name == "no-store"
+            }
+        }
     }
 }
 

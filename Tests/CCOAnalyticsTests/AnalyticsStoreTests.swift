@@ -118,11 +118,14 @@ func row(_ ts: Int64, model: String = "claude-sonnet-4-5-20250929", status: Int 
         }
     }
 
-    @Test func theQueueKeepsTheNewestRowsWhenItOverflows() async throws {
+    @Test func aFullQueueDropsAndCountsNewRows() async throws {
         let writer = try AnalyticsWriter(path: ":memory:", retentionDays: 0, pricing: .builtIn(), queueLimit: 10, logger: Logger(label: "test"))
         for i in 0 ..< 25 { writer.record(row(Int64(i))) }
         #expect(writer.queueDepth == 10)
         #expect(writer.counters.dropped == 15)
+        try await writer.flush()
+        let report = try await writer.stats(range: .all, groupBy: .model)
+        #expect(report.totals.requests == 10)
     }
 
     @Test func recordPricesWithTheCurrentTable() async throws {

@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -152,5 +153,64 @@ import Testing
         try CacheSnapshot.save(cache, to: dir + "/cache.db", nowMilliseconds: now)
         let restored = ResponseCache<CachedResponse>(capacityBytes: 10_000, ttl: .seconds(10))
         #expect(try CacheSnapshot.restore(into: restored, from: dir + "/cache.db", nowMilliseconds: now + 11_000) == 0)
+    }
+}
+
+@Suite struct CanonicalJSONTests {
+    func canonical(_ text: String) throws -> String {
+        String(decoding: try CanonicalJSON(Array(text.utf8)).output, as: UTF8.self)
+    }
+
+    @Test func nestedObjectsAreSortedAndWhitespaceDropped() throws {
+        #expect(try canonical(#" { "b" : [ 1 , { "z":true, "a":null } ], "a" : "x y" } "#) == #"{"a":"x y","b":[1,{"a":null,"z":true}]}"#)
+    }
+
+    @Test func stringsAndNumbersKeepTheirSpelling() throws {
+        #expect(try canonical(#"{"s":"a\"b\\c\u00e9\n","n":[-0.5e+10,0,12.25E-3]}"#) == #"{"n":[-0.5e+10,0,12.25E-3],"s":"a\"b\\c\u00e9\n"}"#)
+    }
+
+    @Test func topLevelModelAndStreamAreRead() throws {
+        let json = try CanonicalJSON(Array(#"{"stream": false, "model": "claude-x", "metadata": {"model": "inner", "stream": true}}"#.utf8))
+        #expect(json.topLevel.strings["model"] == "claude-x")
+        #expect(json.topLevel.bools["stream"] == false)
+    }
+
+    @Test(arguments: [
+        (#"{"a":1,}"#, "a member name in quotes at byte 7"),
+        (#"{"a" 1}"#, "':' after a member name at byte 5"),
+        (#"{"a":01}"#, "',' or '}' at byte 6"),
+        (#"{"a":"x"#, "'\"' to close the string that starts at byte 5 at byte 7"),
+        (#"{"a":tru}"#, "a value at byte 5"),
+        (#"{"a":"\q"}"#, "a valid escape"),
+        ("{\"a\":\"\u{01}\"}", "no control character inside a string"),
+        (#"{} x"#, "the end of the document at byte 3"),
+        (#"[1 2]"#, "',' or ']' at byte 3"),
+        ("", "a value at byte 0"),
+    ])
+    func malformedDocumentsSayWhatWasExpectedAndWhere(text: String, expected: String) {
+        do {
+            _ = try CanonicalJSON(Array(text.utf8))
+            Issue.record("accepted \(text)")
+        } catch {
+            #expect(error.description.contains(expected), "\(error)")
+        }
+    }
+
+    @Test func deepNestingIsRefusedNotACrash() {
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect(throws: CanonicalJSON.SyntaxError.self) { try CanonicalJSON(Array(deep.utf8)) }
+    }
+
+    @Test func whatJSONSerializationAcceptsThisAcceptsWithTheSameMeaning() throws {
+        let samples = [
+            #"{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"héllo \ud83d\ude00"}]}],"max_tokens":1024,"temperature":0.7,"stop_sequences":["\n\nHuman:"],"metadata":{"user_id":"u-1"},"tools":[]}"#,
+            #"{"a":{"c":[true,false,null],"b":-1.5e-3}}"#,
+        ]
+        for sample in samples {
+            let canonical = try CanonicalJSON(Array(sample.utf8)).output
+            let original = try JSONSerialization.jsonObject(with: Data(sample.utf8)) as? NSDictionary
+            let reparsed = try JSONSerialization.jsonObject(with: Data(canonical)) as? NSDictionary
+            #expect(original == reparsed)
+        }
     }
 }

@@ -1,5 +1,5 @@
 // Rows per second through the daemon's analytics writer: `record` from several tasks (as request
-// handlers do), `flush` in 200 ms batches (as the writer's service loop does), into a real SQLite file.
+// handlers do), `flush` in 50 ms batches (as the writer's service loop does), into a real SQLite file.
 //
 //   analytics-writer-bench [ROWS]     prints "ROWS rows in S s: R rows/s"
 import CCOAnalytics
@@ -30,9 +30,9 @@ try await withThrowingTaskGroup(of: Void.self) { group in
         }
     }
     group.addTask {
-        // The service loop's cadence: a flush every 200 ms until every row is written.
+        // The service loop's cadence: a flush every 50 ms until every row is written.
         while writer.counters.written < total {
-            try await Task.sleep(for: .milliseconds(200))
+            try await Task.sleep(for: .milliseconds(50))
             try await writer.flush()
         }
     }

@@ -1,0 +1,245 @@
+/// One pass over a JSON document that validates it (RFC 8259) and writes its canonical form: object
+/// members sorted by key, insignificant whitespace dropped, strings and numbers kept as written.
+/// Two bodies that differ only in key order or whitespace canonicalize to the same bytes.
+///
+/// Written for the gateway's hot path: the cache key of every request hashes this form, and a
+/// JSONDecoder into a generic tree followed by a sorted JSONEncoder cost about a third of the
+/// daemon's CPU time on cache hits (perf, `scripts/bench`). This scanner allocates only its output.
+struct CanonicalJSON {
+    struct SyntaxError: Error, CustomStringConvertible {
+        let offset: Int
+        let expected: String
+        var description: String { "expected \(expected) at byte \(offset)" }
+    }
+
+    /// The top-level members the gateway reads: strings without escapes (`model`) and booleans (`stream`).
+    struct TopLevelMembers {
+        var strings: [String: String] = [:]
+        var bools: [String: Bool] = [:]
+    }
+
+    /// The canonical bytes.
+    let output: [UInt8]
+    let topLevel: TopLevelMembers
+    /// Whether the document is an object.
+    let isObject: Bool
+
+    static let deepestNesting = 512
+
+    init(_ bytes: [UInt8]) throws(SyntaxError) {
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count)
+        var members = TopLevelMembers()
+        let isObject = try bytes.withUnsafeBufferPointer { (input: UnsafeBufferPointer<UInt8>) throws(SyntaxError) -> Bool in
+            var scanner = Scanner(input: input)
+            scanner.skipWhitespace()
+            let isObject = scanner.peek == UInt8(ascii: "{")
+            try scanner.value(into: &output, depth: 0, topLevel: &members)
+            scanner.skipWhitespace()
+            guard scanner.position == input.count else { throw scanner.error("the end of the document") }
+            return isObject
+        }
+        self.output = output
+        self.topLevel = members
+        self.isObject = isObject
+    }
+}
+
+extension CanonicalJSON.TopLevelMembers {
+    fileprivate mutating func note(key: ArraySlice<UInt8>, value: ArraySlice<UInt8>) {
+        guard let first = value.first else { return }
+        let name = String(decoding: key.dropFirst().dropLast(), as: UTF8.self)
+        switch first {
+        case UInt8(ascii: "\""):
+            let content = value.dropFirst().dropLast()
+            if !content.contains(UInt8(ascii: "\\")) { strings[name] = String(decoding: content, as: UTF8.self) }
+        case UInt8(ascii: "t"): bools[name] = true
+        case UInt8(ascii: "f"): bools[name] = false
+        default: break
+        }
+    }
+}
+
+private struct Scanner {
+    let input: UnsafeBufferPointer<UInt8>
+    var position = 0
+
+    var peek: UInt8? { position < input.count ? input[position] : nil }
+
+    func error(_ expected: String) -> CanonicalJSON.SyntaxError {
+        CanonicalJSON.SyntaxError(offset: position, expected: expected)
+    }
+
+    mutating func skipWhitespace() {
+        while position < input.count {
+            switch input[position] {
+            case 0x20, 0x09, 0x0A, 0x0D: position += 1
+            default: return
+            }
+        }
+    }
+
+    /// Writes one value's canonical form to `out`. `topLevel` is given only for the outermost value.
+    mutating func value(into out: inout [UInt8], depth: Int, topLevel: inout CanonicalJSON.TopLevelMembers) throws(CanonicalJSON.SyntaxError) {
+        guard depth < CanonicalJSON.deepestNesting else { throw error("less than \(CanonicalJSON.deepestNesting) levels of nesting") }
+        skipWhitespace()
+        guard let byte = peek else { throw error("a value") }
+        switch byte {
+        case UInt8(ascii: "{"): try object(into: &out, depth: depth, topLevel: &topLevel)
+        case UInt8(ascii: "["): try array(into: &out, depth: depth, topLevel: &topLevel)
+        case UInt8(ascii: "\""): try string(into: &out)
+        case UInt8(ascii: "t"): try literal("true", into: &out)
+        case UInt8(ascii: "f"): try literal("false", into: &out)
+        case UInt8(ascii: "n"): try literal("null", into: &out)
+        case UInt8(ascii: "-"), UInt8(ascii: "0") ... UInt8(ascii: "9"): try number(into: &out)
+        default: throw error("a value")
+        }
+    }
+
+    mutating func object(into out: inout [UInt8], depth: Int, topLevel: inout CanonicalJSON.TopLevelMembers) throws(CanonicalJSON.SyntaxError) {
+        position += 1
+        out.append(UInt8(ascii: "{"))
+        let start = out.count
+        // Each member is written as `"key":value` at a range of `out`; sorted at the end if needed.
+        var members: [(key: Range<Int>, whole: Range<Int>)] = []
+        skipWhitespace()
+        if peek == UInt8(ascii: "}") {
+            position += 1
+            out.append(UInt8(ascii: "}"))
+            return
+        }
+        while true {
+            skipWhitespace()
+            guard peek == UInt8(ascii: "\"") else { throw error("a member name in quotes") }
+            let memberStart = out.count
+            try string(into: &out)
+            let keyRange = memberStart ..< out.count
+            skipWhitespace()
+            guard peek == UInt8(ascii: ":") else { throw error("':' after a member name") }
+            position += 1
+            out.append(UInt8(ascii: ":"))
+            let valueStart = out.count
+            var nested = CanonicalJSON.TopLevelMembers()
+            try value(into: &out, depth: depth + 1, topLevel: &nested)
+            if depth == 0 { topLevel.note(key: out[keyRange], value: out[valueStart...]) }
+            members.append((keyRange, memberStart ..< out.count))
+            skipWhitespace()
+            guard let next = peek else { throw error("',' or '}'") }
+            position += 1
+            if next == UInt8(ascii: "}") { break }
+            guard next == UInt8(ascii: ",") else { position -= 1; throw error("',' or '}'") }
+            out.append(UInt8(ascii: ","))
+        }
+        let sorted = members.indices.dropFirst().allSatisfy { i in
+            !out[members[i].key].lexicographicallyPrecedes(out[members[i - 1].key])
+        }
+        if !sorted {
+            let ordered = members.sorted { out[$0.key].lexicographicallyPrecedes(out[$1.key]) }
+            var rewritten: [UInt8] = []
+            rewritten.reserveCapacity(out.count - start)
+            for (index, member) in ordered.enumerated() {
+                if index > 0 { rewritten.append(UInt8(ascii: ",")) }
+                rewritten.append(contentsOf: out[member.whole])
+            }
+            out.replaceSubrange(start..., with: rewritten)
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    mutating func array(into out: inout [UInt8], depth: Int, topLevel: inout CanonicalJSON.TopLevelMembers) throws(CanonicalJSON.SyntaxError) {
+        position += 1
+        out.append(UInt8(ascii: "["))
+        skipWhitespace()
+        if peek == UInt8(ascii: "]") {
+            position += 1
+            out.append(UInt8(ascii: "]"))
+            return
+        }
+        while true {
+            var nested = CanonicalJSON.TopLevelMembers()
+            try value(into: &out, depth: depth + 1, topLevel: &nested)
+            skipWhitespace()
+            guard let next = peek else { throw error("',' or ']'") }
+            position += 1
+            if next == UInt8(ascii: "]") { break }
+            guard next == UInt8(ascii: ",") else { position -= 1; throw error("',' or ']'") }
+            out.append(UInt8(ascii: ","))
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
+    /// A string, copied as written (escapes included) after checking it.
+    mutating func string(into out: inout [UInt8]) throws(CanonicalJSON.SyntaxError) {
+        let start = position
+        position += 1
+        while true {
+            guard let byte = peek else { throw error("'\"' to close the string that starts at byte \(start)") }
+            switch byte {
+            case UInt8(ascii: "\""):
+                position += 1
+                out.append(contentsOf: input[start ..< position])
+                return
+            case UInt8(ascii: "\\"):
+                position += 1
+                guard let escaped = peek else { throw error("an escape") }
+                switch escaped {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    position += 1
+                case UInt8(ascii: "u"):
+                    position += 1
+                    for _ in 0 ..< 4 {
+                        guard let hex = peek, Self.isHexDigit(hex) else { throw error("four hex digits after \\u") }
+                        position += 1
+                    }
+                default:
+                    throw error("a valid escape (\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)")
+                }
+            case 0x00 ..< 0x20:
+                throw error("no control character inside a string (escape it)")
+            default:
+                position += 1
+            }
+        }
+    }
+
+    mutating func number(into out: inout [UInt8]) throws(CanonicalJSON.SyntaxError) {
+        let start = position
+        if peek == UInt8(ascii: "-") { position += 1 }
+        guard let first = peek, Self.isDigit(first) else { throw error("a digit") }
+        position += 1
+        if first != UInt8(ascii: "0") { skipDigits() }
+        if peek == UInt8(ascii: ".") {
+            position += 1
+            guard let d = peek, Self.isDigit(d) else { throw error("a digit after '.'") }
+            skipDigits()
+        }
+        if peek == UInt8(ascii: "e") || peek == UInt8(ascii: "E") {
+            position += 1
+            if peek == UInt8(ascii: "+") || peek == UInt8(ascii: "-") { position += 1 }
+            guard let d = peek, Self.isDigit(d) else { throw error("a digit in the exponent") }
+            skipDigits()
+        }
+        out.append(contentsOf: input[start ..< position])
+    }
+
+    mutating func literal(_ word: StaticString, into out: inout [UInt8]) throws(CanonicalJSON.SyntaxError) {
+        let bytes = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
+        guard position + bytes.count <= input.count, input[position ..< position + bytes.count].elementsEqual(bytes) else {
+            throw error("a value")
+        }
+        position += bytes.count
+        out.append(contentsOf: bytes)
+    }
+
+    mutating func skipDigits() {
+        while let d = peek, Self.isDigit(d) { position += 1 }
+    }
+
+    static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+
+    static func isHexDigit(_ b: UInt8) -> Bool {
+        isDigit(b) || (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "f")) || (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "F"))
+    }
+}
+
