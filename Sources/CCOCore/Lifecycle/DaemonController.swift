@@ -236,6 +236,11 @@ public struct DaemonController: Sendable {
     /// True once the process is gone: no such pid, a zombie (exited, not yet reaped: PID 1 may take
     /// seconds to reap an orphan), or a later process reusing the pid.
     private func waitForExit(_ identity: ProcessIdentity, timeout: Duration) -> Bool {
+        // Woken by the kernel at the exit, when the watch is on the same process (not a reused pid).
+        if let watch = ProcessExitWatch(pid: identity.pid) {
+            guard let now = ProcessIdentity.of(pid: identity.pid), now.startTime == identity.startTime, now.isAlive else { return true }
+            return watch.wait(timeout: timeout)
+        }
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         var pause = Duration.microseconds(500)
