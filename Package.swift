@@ -14,6 +14,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "cco", targets: ["cco"]),
+        .executable(name: "cco-daemon", targets: ["cco-daemon"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -114,7 +115,6 @@ let package = Package(
             dependencies: [
                 "CCOCore",
                 "CCOAnalytics",
-                "CCOServer",
                 "CCOSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -124,6 +124,13 @@ let package = Package(
         .executableTarget(
             name: "cco",
             dependencies: ["CCOCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+        // The daemon itself, apart from the command line so that `cco` starts fast: it alone links
+        // the HTTP server, the gateway's client, TLS and crypto. `cco daemon run` execs it.
+        .executableTarget(
+            name: "cco-daemon",
+            dependencies: ["CCOServer"],
             swiftSettings: swiftSettings
         ),
 
@@ -183,7 +190,7 @@ let package = Package(
         .testTarget(
             name: "CCOIntegrationTests",
             dependencies: [
-                "cco", "CCOCore", "CCOSQLite", "FakeUpstream",
+                "cco", "cco-daemon", "CCOCore", "CCOSQLite", "FakeUpstream",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),

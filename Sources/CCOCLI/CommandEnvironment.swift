@@ -37,8 +37,11 @@ struct CommandEnvironment {
         return CommandLine.arguments[0]
     }
 
+    /// `cco-daemon`, next to this `cco`.
+    var daemonExecutable: String { DaemonExecutable.path(besideCLI: executable) }
+
     var controller: DaemonController {
-        DaemonController(paths: paths, executable: executable, environment: variables)
+        DaemonController(paths: paths, executable: daemonExecutable, environment: variables)
     }
 
     var systemdService: SystemdUserService {

@@ -18,7 +18,7 @@ import NIOCore
 import ServiceLifecycle
 import UnixSignals
 
-/// `cco daemon run`: the daemon in the foreground, as the service manager (systemd, launchd, or
+/// `cco-daemon` (also reached as `cco daemon run`): the daemon in the foreground, as the service manager (systemd, launchd, or
 /// `cco daemon start`) runs it. A `ServiceGroup` of the HTTP server and the shutdown reporter that
 /// stops gracefully on SIGTERM and SIGINT.
 public struct DaemonRunner: Sendable {

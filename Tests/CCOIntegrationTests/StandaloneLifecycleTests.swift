@@ -8,6 +8,23 @@ import CCOCore
 /// The built `cco` binary against real processes, sockets, files and signals; each test has its own
 /// state directory and a port the kernel picks, so they run in parallel.
 @Suite struct StandaloneLifecycleTests {
+    @Test func aMissingDaemonBinaryIsOneLineThatSaysWhatToInstall() throws {
+        try withStateDirectory { cco throws in
+            let lonely = FileManager.default.temporaryDirectory.appendingPathComponent("cco-alone-\(UUID().uuidString.prefix(8))").path
+            try FileManager.default.createDirectory(atPath: lonely, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: lonely) }
+            try FileManager.default.copyItem(atPath: CCOProcess.executable, toPath: lonely + "/cco")
+            for arguments in [["daemon", "start", "--port", "0"], ["daemon", "run", "--port", "0"]] {
+                let result = try CCOProcess.runToCompletion(lonely + "/cco", arguments, environment: cco.environment)
+                #expect(result.status == 1)
+                let lines = result.stderr.split(separator: "\n")
+                #expect(lines.count == 1, "\(result.stderr)")
+                #expect(result.stderr.contains("\(lonely)/cco-daemon") && result.stderr.contains("install cco-daemon next to cco"))
+            }
+            #expect(FileLock.holder(of: cco.paths.lockFile) == nil)
+        }
+    }
+
     @Test func startStatusHealthLogsStopStatus() throws {
         try withStateDirectory { cco throws in
             let notRunning = try cco.run("daemon", "status")

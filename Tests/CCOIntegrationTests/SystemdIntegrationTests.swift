@@ -118,12 +118,14 @@ struct SystemdIntegrationTests {
         defer { sandbox.stop() }
         #expect(try sandbox.cco("daemon", "install").status == 0)
         let first = try sandbox.unitProperty("MainPID")
+        try #require(first != "0", "the unit did not start")  // kill 0 would stop the sandbox itself
         #expect(try sandbox.sh("kill -STOP \(first)").status == 0)
         // WatchdogSec (2) + TimeoutAbortSec (5) + RestartSec (1), with room for a slow machine.
         #expect(eventually(timeout: .seconds(20)) {
             (try? sandbox.unitProperty("NRestarts")) == "1" && (try? sandbox.unitProperty("ActiveState")) == "active"
         })
         let second = try sandbox.unitProperty("MainPID")
+        try #require(second != "0", "the unit was not restarted")
         #expect(second != first)
         #expect(try sandbox.sh("journalctl --user -u cco-daemon --no-pager").stdout.contains("Watchdog timeout"))
 
@@ -172,7 +174,7 @@ struct SystemdIntegrationTests {
         #expect(try sandbox.cco("daemon", "restart").status == 0)
         #expect(try sandbox.unitProperty("MainPID") != before)
         // Only the unit's daemon runs: start went through systemd, not beside it.
-        #expect(try sandbox.sh("pgrep -c -f '[b]in/cco daemon run'").stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+        #expect(try sandbox.sh("pgrep -c -f '[b]in/cco-daemon'").stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
         #expect(try sandbox.cco("daemon", "start", "--port", "9").stderr.contains("--port and --host apply to a standalone daemon"))
 
         let uninstall = try sandbox.cco("daemon", "uninstall")
@@ -180,7 +182,7 @@ struct SystemdIntegrationTests {
         #expect(!FileManager.default.fileExists(atPath: sandbox.home + "/.config/systemd/user/cco-daemon.service"))
         #expect(!FileManager.default.fileExists(atPath: sandbox.home + "/.config/systemd/user/default.target.wants/cco-daemon.service"))
         #expect(try sandbox.unitProperty("LoadState") == "not-found")
-        #expect(try sandbox.sh("pgrep -c -f '[b]in/cco daemon run'").stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        #expect(try sandbox.sh("pgrep -c -f '[b]in/cco-daemon'").stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
         // Back to standalone.
         let status = try sandbox.cco("daemon", "status")
         #expect(status.status == 3)

@@ -6,11 +6,11 @@ import Darwin
 import CCOSystemd
 import SystemPackage
 
-/// The standalone lifecycle (no service manager): start spawns `cco daemon run` and waits for it to
+/// The standalone lifecycle (no service manager): start spawns `cco-daemon` and waits for it to
 /// report ready on a notification socket, as systemd would; stop signals it, never anything else.
 public struct DaemonController: Sendable {
     public let paths: CCOPaths
-    /// The `cco` executable to run as the daemon.
+    /// The `cco-daemon` executable (``DaemonExecutable``) to run.
     public let executable: String
     /// The environment the daemon inherits (`NOTIFY_SOCKET` and `CCO_HOME` are set on top).
     public let environment: [String: String]
@@ -32,6 +32,30 @@ public struct DaemonController: Sendable {
 
         public var arguments: [String] {
             (port.map { ["--port", String($0)] } ?? []) + (host.map { ["--host", $0] } ?? [])
+        }
+
+        /// The inverse of ``arguments``: `--port N` and `--host H`, as `cco-daemon` receives them.
+        ///
+        /// - Returns: the overrides, or why the arguments are not understood.
+        public static func parse(_ arguments: [String]) -> Result<Overrides, ConfigError> {
+            var overrides = Overrides()
+            var rest = arguments[...]
+            while let flag = rest.popFirst() {
+                guard flag == "--port" || flag == "--host" else {
+                    return .failure(ConfigError(file: "cco-daemon", line: nil, key: nil, message: "unknown argument `\(flag)`; cco-daemon takes --port N and --host H"))
+                }
+                guard let value = rest.popFirst() else {
+                    return .failure(ConfigError(file: flag, line: nil, key: nil, message: "\(flag) needs a value"))
+                }
+                if flag == "--host" {
+                    overrides.host = value
+                } else if let port = Int(value) {
+                    overrides.port = port
+                } else {
+                    return .failure(ConfigError(file: "--port", line: nil, key: "port", message: "`port` must be \(ConfigKey.port.allowed), found \"\(value)\""))
+                }
+            }
+            return .success(overrides)
         }
 
         /// The config with these overrides applied and checked as the config file's values are.
@@ -105,10 +129,10 @@ public struct DaemonController: Sendable {
         let pid: Int32
         do {
             pid = try ProcessSpawner.spawnDetached(
-                executable: executable, arguments: ["daemon", "run"] + overrides.arguments,
+                executable: executable, arguments: overrides.arguments,
                 environment: childEnvironment, outputFile: paths.daemonOutputFile)
         } catch {
-            throw DaemonError(.startFailed, "cannot run \(executable): \(error); reinstall cco or check that the file exists and is executable")
+            throw DaemonError(.startFailed, "cannot run \(executable): \(error); install cco-daemon next to cco (scripts/start builds both)")
         }
 
         var reportedStatus: String?

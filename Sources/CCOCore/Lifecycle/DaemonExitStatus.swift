@@ -7,4 +7,13 @@ public enum DaemonExitStatus {
     public static let alreadyRunning: Int32 = 75
     /// The configuration is invalid; restarting will not help (EX_CONFIG).
     public static let configError: Int32 = 78
+
+    /// The exit status for a failure of the daemon's start-up.
+    public static func status(for code: DaemonError.Code) -> Int32 {
+        switch code {
+        case .config: configError
+        case .alreadyRunning: alreadyRunning
+        default: failure
+        }
+    }
 }

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import CCOCore
 
 /// A real systemd-journald, `systemd --user` manager and user D-Bus in a private mount namespace, with
 /// a fresh home, for an unprivileged user (scripts/systemd-sandbox does the setting up). Each test
@@ -44,9 +45,13 @@ final class SystemdSandbox {
         try FileManager.default.createDirectory(atPath: directory + "/bin", withIntermediateDirectories: true)
         cco = directory + "/bin/cco"
         try FileManager.default.copyItem(atPath: CCOProcess.executable, toPath: cco)
+        // `cco daemon run` (the unit's ExecStart) execs cco-daemon from beside cco.
+        let daemon = DaemonExecutable.path(besideCLI: cco)
+        try FileManager.default.copyItem(atPath: DaemonExecutable.path(besideCLI: CCOProcess.executable), toPath: daemon)
         chmod(directory, 0o755)
         chmod(directory + "/bin", 0o755)
         chmod(cco, 0o755)
+        chmod(daemon, 0o755)
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.script)
         process.arguments = ["start", directory, Self.user]

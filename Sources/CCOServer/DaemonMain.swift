@@ -1,0 +1,75 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+public import CCOCore
+import CCOSystemd
+
+/// `cco-daemon [--port N] [--host H]`: what `cco daemon run`, `cco daemon start`, the systemd unit
+/// and the launchd agent run. Reads the config, runs the daemon until SIGTERM, and returns the exit
+/// status (``DaemonExitStatus``).
+public enum DaemonMain {
+    public static func run(arguments: [String], environment: [String: String]) async -> Int32 {
+        umask(0o077)
+        let paths: CCOPaths
+        do {
+            paths = try CCOPaths.resolve(environment: environment)
+        } catch {
+            report(error.detail, errno: EINVAL)
+            return DaemonExitStatus.failure
+        }
+        let overrides: DaemonController.Overrides
+        let config: DaemonConfig
+        do {
+            overrides = try DaemonController.Overrides.parse(arguments).get()
+            config = try overrides.applied(to: try ConfigFile(path: paths.configFile).load(), configFile: paths.configFile)
+        } catch {
+            report(error.description, errno: EINVAL)
+            return DaemonExitStatus.configError
+        }
+        if FileSystem.exists(paths.stateDirectory) { _ = chdir(paths.stateDirectory) }
+        do {
+            var runner = DaemonRunner(paths: paths, config: config, overrides: overrides)
+            runner.journalStream = environment["JOURNAL_STREAM"]
+            runner.notifySocketIsReadinessOnly = environment[DaemonController.readinessOnlyVariable] == "1"
+            try await runner.run()
+            return DaemonExitStatus.success
+        } catch {
+            report(error.detail, errno: errno(for: error.code))
+            return DaemonExitStatus.status(for: error.code)
+        }
+    }
+
+    /// The process environment as a dictionary.
+    public static func currentEnvironment() -> [String: String] {
+        var variables: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let eq = text.firstIndex(of: "=") {
+                variables[String(text[..<eq])] = String(text[text.index(after: eq)...])
+            }
+            pointer += 1
+        }
+        return variables
+    }
+
+    /// One line on stderr, and the same to the service manager (STATUS= and ERRNO=), so that
+    /// `cco daemon start` and `systemctl status` show the daemon's own words.
+    private static func report(_ message: String, errno code: CInt) {
+        let line = Array(("error: " + message + "\n").utf8)
+        _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+        _ = try? Notifier.notify(.status(message), .errno(code))
+    }
+
+    private static func errno(for code: DaemonError.Code) -> CInt {
+        switch code {
+        case .addressInUse: EADDRINUSE
+        case .alreadyRunning: EALREADY
+        case .config: EINVAL
+        case .stateDirectory: EACCES
+        default: EIO
+        }
+    }
+}

@@ -1,0 +1,12 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CCOServer
+
+@main enum DaemonEntry {
+    static func main() async {
+        exit(await DaemonMain.run(arguments: Array(CommandLine.arguments.dropFirst()), environment: DaemonMain.currentEnvironment()))
+    }
+}
