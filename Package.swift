@@ -58,17 +58,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Request analytics in SQLite: the schema, the batched writer's store, the stats queries.
-        // Used by the daemon and by `cco stats` when no daemon runs.
+        // Request analytics in SQLite: the schema, the store, the stats queries. Used by the daemon's
+        // writer (in CCOGateway) and by `cco stats` when no daemon runs, so it stays free of NIO.
         .target(
             name: "CCOAnalytics",
-            dependencies: [
-                "CCOCore",
-                "CCOSQLite",
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: ["CCOCore", "CCOSQLite"],
             swiftSettings: swiftSettings
         ),
         // The Anthropic-compatible gateway: forwarding, the response cache, usage and metrics.
@@ -84,6 +78,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "SystemPackage", package: "swift-system"),
+                "CCOSQLite",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -146,6 +141,7 @@ let package = Package(
             dependencies: [
                 "CCOGateway", "CCOCore", "CCOAnalytics",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -184,7 +180,7 @@ let package = Package(
         // scripts/bench: rows per second through the analytics writer.
         .executableTarget(
             name: "AnalyticsWriterBench",
-            dependencies: ["CCOAnalytics", "CCOCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CCOGateway", "CCOAnalytics", "CCOCore", .product(name: "Logging", package: "swift-log")],
             path: "Tests/Benchmarks/AnalyticsWriterBench"
         ),
         .testTarget(

@@ -3,7 +3,6 @@ import Glibc
 #endif
 import CCOCore
 import CCOSQLite
-import Logging
 import Testing
 @testable import CCOAnalytics
 
@@ -102,38 +101,3 @@ func row(_ ts: Int64, model: String = "claude-sonnet-4-5-20250929", status: Int 
     }
 }
 
-@Suite struct AnalyticsWriterTests {
-    @Test func queuedRowsReachTheDatabaseOnFlush() async throws {
-        try await withDatabasePath { path in
-            let writer = try AnalyticsWriter(path: path, retentionDays: 0, pricing: .builtIn(), logger: Logger(label: "test"))
-            let now = WallClock.nowMilliseconds()
-            for i in 0 ..< 1000 { writer.record(row(now - Int64(i))) }
-            #expect(writer.queueDepth == 1000)
-            try await writer.flush()
-            #expect(writer.queueDepth == 0)
-            #expect(writer.counters.written == 1000)
-            let report = try await writer.stats(range: .today, groupBy: .model)
-            #expect(report.totals.requests == 1000)
-            #expect(report.totals.inputTokens == 100_000)
-        }
-    }
-
-    @Test func aFullQueueDropsAndCountsNewRows() async throws {
-        let writer = try AnalyticsWriter(path: ":memory:", retentionDays: 0, pricing: .builtIn(), queueLimit: 10, logger: Logger(label: "test"))
-        for i in 0 ..< 25 { writer.record(row(Int64(i))) }
-        #expect(writer.queueDepth == 10)
-        #expect(writer.counters.dropped == 15)
-        try await writer.flush()
-        let report = try await writer.stats(range: .all, groupBy: .model)
-        #expect(report.totals.requests == 10)
-    }
-
-    @Test func recordPricesWithTheCurrentTable() async throws {
-        let writer = try AnalyticsWriter(path: ":memory:", retentionDays: 0, pricing: .builtIn(), logger: Logger(label: "test"))
-        writer.apply(retentionDays: 0, pricing: .builtIn(overriddenBy: ["claude-sonnet-4-5": ModelPrice(input: 1_000_000, output: 0, cacheRead: 0, cacheWrite: 0)]))
-        writer.record(RequestRecord(timestampMilliseconds: WallClock.nowMilliseconds(), route: "/v1/messages", model: "claude-sonnet-4-5-x",
-                                    status: 200, latencyMilliseconds: 1, usage: TokenUsage(input: 2)))
-        let report = try await writer.stats(range: .today, groupBy: .model)
-        #expect(report.totals.costUSD == 2)
-    }
-}

@@ -3,6 +3,7 @@
 //
 //   analytics-writer-bench [ROWS]     prints "ROWS rows in S s: R rows/s"
 import CCOAnalytics
+import CCOGateway
 import CCOCore
 import Foundation
 import Logging

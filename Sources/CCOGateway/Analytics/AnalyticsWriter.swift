@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 public import CCOCore
+public import CCOAnalytics
 import CCOSQLite
 public import Logging
 public import NIOPosix

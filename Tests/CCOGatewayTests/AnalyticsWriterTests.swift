@@ -1,0 +1,60 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CCOAnalytics
+import CCOCore
+import Logging
+import Testing
+@testable import CCOGateway
+
+func withWriterDatabase<T>(_ body: (String) async throws -> T) async throws -> T {
+    var template = Array("/tmp/cco-writer-XXXXXX".utf8CString)
+    guard let made = mkdtemp(&template) else { fatalError("mkdtemp failed") }
+    let dir = String(cString: made)
+    defer {
+        for suffix in ["", "-wal", "-shm"] { unlink(dir + "/a.db" + suffix) }
+        rmdir(dir)
+    }
+    return try await body(dir + "/a.db")
+}
+
+func sampleRow(_ ts: Int64) -> RequestRecord {
+    RequestRecord(timestampMilliseconds: ts, route: "/v1/messages", model: "claude-sonnet-4-5-20250929", status: 200,
+                  latencyMilliseconds: 2, usage: TokenUsage(input: 100, output: 10, cacheRead: 5, cacheWrite: 3))
+}
+
+@Suite struct AnalyticsWriterTests {
+    @Test func queuedRowsReachTheDatabaseOnFlush() async throws {
+        try await withWriterDatabase { path in
+            let writer = try AnalyticsWriter(path: path, retentionDays: 0, pricing: .builtIn(), logger: Logger(label: "test"))
+            let now = WallClock.nowMilliseconds()
+            for i in 0 ..< 1000 { writer.record(sampleRow(now - Int64(i))) }
+            #expect(writer.queueDepth == 1000)
+            try await writer.flush()
+            #expect(writer.queueDepth == 0)
+            #expect(writer.counters.written == 1000)
+            let report = try await writer.stats(range: .today, groupBy: .model)
+            #expect(report.totals.requests == 1000)
+            #expect(report.totals.inputTokens == 100_000)
+        }
+    }
+
+    @Test func aFullQueueDropsAndCountsNewRows() async throws {
+        let writer = try AnalyticsWriter(path: ":memory:", retentionDays: 0, pricing: .builtIn(), queueLimit: 10, logger: Logger(label: "test"))
+        for i in 0 ..< 25 { writer.record(sampleRow(Int64(i))) }
+        #expect(writer.queueDepth == 10)
+        #expect(writer.counters.dropped == 15)
+        try await writer.flush()
+        let report = try await writer.stats(range: .all, groupBy: .model)
+        #expect(report.totals.requests == 10)
+    }
+
+    @Test func recordPricesWithTheCurrentTable() async throws {
+        let writer = try AnalyticsWriter(path: ":memory:", retentionDays: 0, pricing: .builtIn(), logger: Logger(label: "test"))
+        writer.apply(retentionDays: 0, pricing: .builtIn(overriddenBy: ["claude-sonnet-4-5": ModelPrice(input: 1_000_000, output: 0, cacheRead: 0, cacheWrite: 0)]))
+        writer.record(RequestRecord(timestampMilliseconds: WallClock.nowMilliseconds(), route: "/v1/messages", model: "claude-sonnet-4-5-x",
+                                    status: 200, latencyMilliseconds: 1, usage: TokenUsage(input: 2)))
+        let report = try await writer.stats(range: .today, groupBy: .model)
+        #expect(report.totals.costUSD == 2)
+    }
+}
