@@ -125,7 +125,7 @@ let package = Package(
         // the HTTP server, the gateway's client, TLS and crypto. `cco daemon run` execs it.
         .executableTarget(
             name: "cco-daemon",
-            dependencies: ["CCOServer"],
+            dependencies: ["CCOServer", "CCOCore"],
             swiftSettings: swiftSettings
         ),
 

@@ -13,15 +13,7 @@ struct CommandEnvironment {
     let paths: CCOPaths
 
     static func current() throws -> CommandEnvironment {
-        var variables: [String: String] = [:]
-        var pointer = environ
-        while let entry = pointer.pointee {
-            let text = String(cString: entry)
-            if let eq = text.firstIndex(of: "=") {
-                variables[String(text[..<eq])] = String(text[text.index(after: eq)...])
-            }
-            pointer += 1
-        }
+        let variables = ProcessEnvironment.current()
         do {
             return CommandEnvironment(variables: variables, paths: try CCOPaths.resolve(environment: variables))
         } catch {

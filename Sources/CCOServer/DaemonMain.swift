@@ -41,20 +41,6 @@ public enum DaemonMain {
         }
     }
 
-    /// The process environment as a dictionary.
-    public static func currentEnvironment() -> [String: String] {
-        var variables: [String: String] = [:]
-        var pointer = environ
-        while let entry = pointer.pointee {
-            let text = String(cString: entry)
-            if let eq = text.firstIndex(of: "=") {
-                variables[String(text[..<eq])] = String(text[text.index(after: eq)...])
-            }
-            pointer += 1
-        }
-        return variables
-    }
-
     /// One line on stderr, and the same to the service manager (STATUS= and ERRNO=), so that
     /// `cco daemon start` and `systemctl status` show the daemon's own words.
     private static func report(_ message: String, errno code: CInt) {

@@ -3,10 +3,11 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CCOCore
 import CCOServer
 
 @main enum DaemonEntry {
     static func main() async {
-        exit(await DaemonMain.run(arguments: Array(CommandLine.arguments.dropFirst()), environment: DaemonMain.currentEnvironment()))
+        exit(await DaemonMain.run(arguments: Array(CommandLine.arguments.dropFirst()), environment: ProcessEnvironment.current()))
     }
 }

@@ -11,11 +11,9 @@ public final class GatewayMetrics: Sendable {
     private let factory: PrometheusMetricsFactory
     /// Counters that mirror totals kept elsewhere (the cache's, the writer's) advance by the
     /// difference since the last scrape.
-    /// Metric handles by name and labels: making one goes through the registry's lock and label
-    /// hashing, which cost 5% of a cache hit's CPU time when done per request.
-    private let counters = Mutex<[String: CoreMetrics.Counter]>([:])
-    private let floatingCounters = Mutex<[String: FloatingPointCounter]>([:])
-    private let timers = Mutex<[String: CoreMetrics.Timer]>([:])
+    private let counters = HandleCache<CoreMetrics.Counter>()
+    private let floatingCounters = HandleCache<FloatingPointCounter>()
+    private let timers = HandleCache<CoreMetrics.Timer>()
     private let mirrored = Mutex<(cache: ResponseCache<CachedResponse>.Statistics, writer: AnalyticsWriter.Counters)>(
         (.init(), .init()))
 
@@ -44,14 +42,8 @@ public final class GatewayMetrics: Sendable {
         guard let price = pricing.price(for: model) else { return }
         let cost = price.cost(of: usage)
         let name = cacheHit ? "cco_saved_usd_total" : "cco_cost_usd_total"
-        let handle = floatingCounters.withLock { handles in
-            let key = Self.key(name, [("model", model)])
-            if let existing = handles[key] { return existing }
-            let made = FloatingPointCounter(label: name, dimensions: [("model", model)], factory: factory)
-            handles[key] = made
-            return made
-        }
-        handle.increment(by: cost)
+        floatingCounters.handle(name, [("model", model)]) { FloatingPointCounter(label: $0, dimensions: $1, factory: factory) }
+            .increment(by: cost)
     }
 
     /// An upstream call that got no answer: `unreachable` or `timeout`.
@@ -87,31 +79,31 @@ public final class GatewayMetrics: Sendable {
     }
 
     private func counter(_ name: String, _ dimensions: [(String, String)]) -> CoreMetrics.Counter {
-        counters.withLock { handles in
-            let key = Self.key(name, dimensions)
-            if let existing = handles[key] { return existing }
-            let made = CoreMetrics.Counter(label: name, dimensions: dimensions, factory: factory)
-            handles[key] = made
-            return made
-        }
+        counters.handle(name, dimensions) { CoreMetrics.Counter(label: $0, dimensions: $1, factory: factory) }
     }
 
     private func timer(_ name: String, _ dimensions: [(String, String)]) -> CoreMetrics.Timer {
-        timers.withLock { handles in
-            let key = Self.key(name, dimensions)
-            if let existing = handles[key] { return existing }
-            let made = CoreMetrics.Timer(label: name, dimensions: dimensions, factory: factory)
-            handles[key] = made
-            return made
-        }
-    }
-
-    private static func key(_ name: String, _ dimensions: [(String, String)]) -> String {
-        dimensions.reduce(name) { $0 + "\u{0}" + $1.0 + "=" + $1.1 }
+        timers.handle(name, dimensions) { CoreMetrics.Timer(label: $0, dimensions: $1, factory: factory) }
     }
 
     private static func nanoseconds(_ duration: Duration) -> Int64 {
         let c = duration.components
         return c.seconds * 1_000_000_000 + c.attoseconds / 1_000_000_000
+    }
+}
+
+/// Metric handles by name and labels, made once: making one goes through the registry's lock and
+/// label hashing, which cost 5% of a cache hit's CPU time when done per request.
+private final class HandleCache<Handle: Sendable>: Sendable {
+    private let handles = Mutex<[String: Handle]>([:])
+
+    func handle(_ name: String, _ dimensions: [(String, String)], make: (String, [(String, String)]) -> Handle) -> Handle {
+        let key = dimensions.reduce(name) { $0 + "\u{0}" + $1.0 + "=" + $1.1 }
+        return handles.withLock { handles in
+            if let existing = handles[key] { return existing }
+            let made = make(name, dimensions)
+            handles[key] = made
+            return made
+        }
     }
 }
