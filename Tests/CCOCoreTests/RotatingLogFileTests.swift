@@ -31,6 +31,25 @@ import Testing
         }
     }
 
+    @Test func aLogDeletedOrRenamedFromOutsideIsReplacedByANewFile() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/daemon.log"
+            let log = try RotatingLogFile(path: path, rotationSize: 1 << 20, maxFiles: 3)
+            log.write(Array("before\n".utf8))
+            unlink(path)
+            usleep(UInt32(RotatingLogFile.recheckInterval.components.seconds * 1_000_000 + 50_000))
+            log.write(Array("after delete\n".utf8))
+            #expect(readFile(path) == "after delete\n")
+
+            rename(path, dir + "/moved.log")
+            usleep(UInt32(RotatingLogFile.recheckInterval.components.seconds * 1_000_000 + 50_000))
+            log.write(Array("after rename\n".utf8))
+            #expect(readFile(path) == "after rename\n")
+            #expect(readFile(dir + "/moved.log") == "after delete\n")
+            #expect(fileMode(path) == 0o600)
+        }
+    }
+
     @Test func concurrentWritersAcrossRotationsLoseAndRepeatNoLine() throws {
         try withTemporaryDirectory { dir in
             let path = dir + "/daemon.log"

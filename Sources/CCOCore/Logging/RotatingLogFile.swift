@@ -12,6 +12,10 @@ public import SystemPackage
 ///
 /// Each line is written whole by one `write(2)` under a lock, and rotation happens between lines, so
 /// no line is split, lost or written twice across a rotation.
+///
+/// A log file deleted or renamed by someone else (an over-eager cleanup, logrotate without
+/// `copytruncate`) is noticed within `recheckInterval` and a new `daemon.log` is opened, so logging
+/// never continues into an unlinked inode. A file that could not be opened is retried as often.
 public final class RotatingLogFile: Sendable {
     public let path: String
     public var rotationSize: Int { state.withLock { $0.rotationSize } }
@@ -22,7 +26,18 @@ public final class RotatingLogFile: Sendable {
         var size: Int
         var rotationSize: Int
         var maxFiles: Int
+        /// The open file's identity, to notice when `path` names another file or none.
+        var identity: FileIdentity?
+        var lastCheck: ContinuousClock.Instant
     }
+
+    private struct FileIdentity: Equatable {
+        let device: UInt64
+        let inode: UInt64
+    }
+
+    /// How often `path` is compared with the open file.
+    public static let recheckInterval: Duration = .seconds(1)
     private let state: Mutex<State>
 
     /// Opens (creating with mode 0600) the log for appending.
@@ -31,8 +46,9 @@ public final class RotatingLogFile: Sendable {
     public init(path: String, rotationSize: Int, maxFiles: Int) throws(FileError) {
         precondition(rotationSize > 0 && maxFiles > 0, "validated by the config")
         self.path = path
-        let (fd, size) = try Self.openForAppend(path)
-        state = Mutex(State(fd: fd, size: size, rotationSize: rotationSize, maxFiles: maxFiles))
+        let (fd, size, identity) = try Self.openForAppend(path)
+        state = Mutex(State(fd: fd, size: size, rotationSize: rotationSize, maxFiles: maxFiles, identity: identity,
+                            lastCheck: ContinuousClock().now))
     }
 
     deinit {
@@ -42,6 +58,11 @@ public final class RotatingLogFile: Sendable {
     /// Appends one complete line (the caller includes the newline).
     public func write(_ line: [UInt8]) {
         state.withLock { state in
+            let now = ContinuousClock().now
+            if now - state.lastCheck >= Self.recheckInterval {
+                state.lastCheck = now
+                if state.fd < 0 || Self.identity(ofPath: path) != state.identity { reopen(&state) }
+            }
             if state.size > 0 && state.size + line.count > state.rotationSize {
                 rotate(&state)
             }
@@ -84,21 +105,33 @@ public final class RotatingLogFile: Sendable {
         let plan = Self.rotationPlan(path: path, maxFiles: state.maxFiles)
         unlink(plan.remove)
         for step in plan.renames { rename(step.from, step.to) }
+        reopen(&state)
+    }
+
+    private func reopen(_ state: inout State) {
         if state.fd >= 0 { Glibc.close(state.fd) }
-        if let (fd, size) = try? Self.openForAppend(path) {
+        if let (fd, size, identity) = try? Self.openForAppend(path) {
             state.fd = fd
             state.size = size
+            state.identity = identity
         } else {
             state.fd = -1
             state.size = 0
+            state.identity = nil
         }
     }
 
-    private static func openForAppend(_ path: String) throws(FileError) -> (CInt, Int) {
+    private static func openForAppend(_ path: String) throws(FileError) -> (CInt, Int, FileIdentity) {
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw FileError(path: path, operation: "open log file", errno: Errno(rawValue: errno)) }
         var st = stat()
         fstat(fd, &st)
-        return (fd, Int(st.st_size))
+        return (fd, Int(st.st_size), FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)))
+    }
+
+    private static func identity(ofPath path: String) -> FileIdentity? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
     }
 }
