@@ -64,6 +64,7 @@ public struct DaemonRunner: Sendable {
         }
         defer { logFile?.sync() }
         let logger = makeLogger(file: logFile, level: level)
+        for loose in StatePermissions.loose(in: paths) { logger.warning("\(loose)") }
 
         let identity = DaemonIdentity(pid: getpid(), version: CCOVersion.current)
         let state = ServingState()

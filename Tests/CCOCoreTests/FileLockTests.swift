@@ -70,3 +70,28 @@ final class Thread: @unchecked Sendable {
 
     func join() { pthread_join(handle, nil) }
 }
+
+@Suite struct StatePermissionsTests {
+    @Test func looserThanOwnerOnlyIsReportedWithTheFix() throws {
+        try withTemporaryDirectory { dir in
+            let paths = CCOPaths(stateDirectory: dir)
+            chmod(dir, 0o755)
+            writeFile(paths.configFile, "port = 1\n")
+            chmod(paths.configFile, 0o644)
+            writeFile(dir + "/analytics.db", "")
+            chmod(dir + "/analytics.db", 0o640)
+            writeFile(dir + "/daemon.pid", "")
+            chmod(dir + "/daemon.pid", 0o600)
+            let loose = StatePermissions.loose(in: paths).map(\.description)
+            #expect(loose == [
+                "\(dir) is mode 0755: every user can read it; chmod 700 \(dir)",
+                "\(dir)/analytics.db is mode 0640: your group can read it; chmod 600 \(dir)/analytics.db",
+                "\(dir)/config.toml is mode 0644: every user can read it; chmod 600 \(dir)/config.toml",
+            ])
+            chmod(dir, 0o700)
+            chmod(paths.configFile, 0o600)
+            chmod(dir + "/analytics.db", 0o600)
+            #expect(StatePermissions.loose(in: paths).isEmpty)
+        }
+    }
+}
