@@ -86,6 +86,9 @@ public struct DaemonRunner: Sendable {
         let readinessOnly = notifySocketIsReadinessOnly
         let app = Application(
             router: router,
+            // A client that stalls while sending a request, or idles between requests, is
+            // disconnected after `client_timeout`; a response being streamed is never cut.
+            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(config.clientTimeout)))),
             configuration: .init(address: .hostname(host, port: config.port), serverName: "cco/\(CCOVersion.current)"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0

@@ -38,6 +38,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
     case cacheMode = "cache_mode"
     case cachePersist = "cache_persist"
     case maxRequestSize = "max_request_size"
+    case clientTimeout = "client_timeout"
     case analyticsRetentionDays = "analytics_retention_days"
 
     /// The key as written in TOML.
@@ -64,6 +65,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case .cacheMode: "exact (identical non-streaming requests are answered from the cache) or off"
         case .cachePersist: "keep the response cache across restarts, in cache.db in the state dir"
         case .maxRequestSize: "largest request body accepted, in bytes; larger ones get 413"
+        case .clientTimeout: "seconds a client may stall while sending a request, or idle between requests, before it is disconnected"
         case .analyticsRetentionDays: "days of analytics kept; 0 keeps everything"
         }
     }
@@ -75,7 +77,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case .host: "an IP address or \"localhost\""
         case .logLevel: "one of " + LogLevelName.allCases.map(\.rawValue).joined(separator: ", ")
         case .logRotationSize, .logMaxFiles, .cacheSize, .cacheTTL, .healthCheckInterval, .upstreamConnectTimeout,
-             .upstreamTimeout, .maxRequestSize: "an integer greater than 0"
+             .upstreamTimeout, .maxRequestSize, .clientTimeout: "an integer greater than 0"
         case .analyticsRetentionDays: "an integer from 0 up"
         case .upstreamURL: "an http:// or https:// URL with a host, and no query, fragment or credentials"
         case .cacheMode: "one of " + CacheMode.allCases.map(\.rawValue).joined(separator: ", ")
@@ -105,6 +107,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case .cacheMode: .string(config.cacheMode.rawValue)
         case .cachePersist: .boolean(config.cachePersist)
         case .maxRequestSize: .integer(config.maxRequestSize)
+        case .clientTimeout: .integer(config.clientTimeout)
         case .analyticsRetentionDays: .integer(config.analyticsRetentionDays)
         }
     }
@@ -137,7 +140,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
             config.analyticsRetentionDays = v
         case (.logRotationSize, .integer(let v)), (.logMaxFiles, .integer(let v)), (.cacheSize, .integer(let v)),
              (.cacheTTL, .integer(let v)), (.healthCheckInterval, .integer(let v)), (.upstreamConnectTimeout, .integer(let v)),
-             (.upstreamTimeout, .integer(let v)), (.maxRequestSize, .integer(let v)):
+             (.upstreamTimeout, .integer(let v)), (.maxRequestSize, .integer(let v)), (.clientTimeout, .integer(let v)):
             guard v > 0 else { return rejection(value) }
             switch self {
             case .logRotationSize: config.logRotationSize = v
@@ -147,6 +150,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
             case .upstreamConnectTimeout: config.upstreamConnectTimeout = v
             case .upstreamTimeout: config.upstreamTimeout = v
             case .maxRequestSize: config.maxRequestSize = v
+            case .clientTimeout: config.clientTimeout = v
             default: config.healthCheckInterval = v
             }
         case (.allowRemote, .boolean(let v)): config.allowRemote = v

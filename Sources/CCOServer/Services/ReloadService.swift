@@ -64,8 +64,9 @@ final class ConfigReloader: Sendable {
                 applied += "; host/port change needs a restart"
             }
             if next.databaseURL != running.databaseURL || next.upstreamTimeout != running.upstreamTimeout
-                || next.upstreamConnectTimeout != running.upstreamConnectTimeout || next.cachePersist != running.cachePersist {
-                logger.warning("config reloaded, but database_url, cache_persist and upstream timeouts change at the next restart")
+                || next.upstreamConnectTimeout != running.upstreamConnectTimeout || next.cachePersist != running.cachePersist
+                || next.clientTimeout != running.clientTimeout {
+                logger.warning("config reloaded, but database_url, cache_persist and the timeouts change at the next restart")
                 applied += "; database_url/cache_persist/timeouts need a restart"
             }
             logger.info("\(applied)")
