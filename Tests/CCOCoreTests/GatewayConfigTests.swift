@@ -101,4 +101,26 @@ import Testing
         let usage = TokenUsage(input: 1_000_000, output: 100_000, cacheRead: 1_000_000, cacheWrite: 200_000)
         #expect(abs(price.cost(of: usage) - (3 + 1.5 + 0.3 + 0.75)) < 1e-9)
     }
+
+    // Found by scripts/faults: toml++ aborted the process on a control character in a table header.
+    @Test func aControlCharacterIsAOneLineErrorNotACrash() {
+        for (text, expected) in [
+            ("port = 1\n[\u{1D}ricing.m]\n", "c.toml:2: invalid TOML: control character U+001D at column 2 is not allowed; delete it"),
+            ("port = 1\r\nhost = \"a\u{7F}\"\r\n", "c.toml:2: invalid TOML: control character U+007F at column 10"),
+            ("port = 1\rhost = 2\n", "c.toml:1: invalid TOML: control character U+000D"),
+        ] {
+            do {
+                _ = try DaemonConfig.parse(text, file: "c.toml")
+                Issue.record("accepted \(text)")
+            } catch {
+                #expect(error.description.hasPrefix(expected), "\(error)")
+            }
+        }
+        #expect(throws: Never.self) { try DaemonConfig.parse("port = 1\r\n\tlog_level = \"info\"\r\n", file: "c.toml") }
+    }
+
+    @Test func anErrorQuotingANewlineStaysOneLine() {
+        let error = ConfigError(file: "c.toml", line: 1, key: nil, message: "expected 'true', saw 't\n'")
+        #expect(error.description == "c.toml:1: expected 'true', saw 't\\n'")
+    }
 }

@@ -15,6 +15,11 @@ extension DaemonConfig {
 
     /// Parses config text; `file` is only used in error messages.
     public static func parse(_ text: String, file: String) throws(ConfigError) -> DaemonConfig {
+        // TOML allows no control character but tab and newlines. Checked here first also because
+        // toml++ (inside TOMLKit) aborts the process on one in a table header instead of failing.
+        if let (line, column, scalar) = firstControlCharacter(in: text) {
+            throw ConfigError(file: file, line: line, key: nil, message: "invalid TOML: control character U+\(String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4)) at column \(column) is not allowed; delete it")
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -124,6 +129,29 @@ extension DaemonConfig {
     public static func explicitKeys(in text: String) -> Set<ConfigKey> {
         guard let table = try? TOMLTable(string: text) else { return [] }
         return Set(table.keys.compactMap(ConfigKey.init(rawValue:)))
+    }
+}
+
+/// The first character TOML forbids (a control character other than tab, LF, or CR before LF), with
+/// its 1-based line and column.
+func firstControlCharacter(in text: String) -> (line: Int, column: Int, scalar: Unicode.Scalar)? {
+    var line = 1, column = 0
+    var previous: Unicode.Scalar?
+    for scalar in text.unicodeScalars {
+        defer { previous = scalar }
+        if previous?.value == 0x0D && scalar.value != 0x0A { return (line, column, previous!) }
+        if scalar.value == 0x0A { line += 1; column = 0; continue }
+        column += 1
+        if scalar.value == 0x0D || scalar.value == 0x09 { continue }
+        if scalar.value < 0x20 || scalar.value == 0x7F { return (line, column, scalar) }
+    }
+    if previous?.value == 0x0D { return (line, column, previous!) }
+    return nil
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }
 
