@@ -20,6 +20,9 @@ extension DaemonConfig {
         if let (line, column, scalar) = firstControlCharacter(in: text) {
             throw ConfigError(file: file, line: line, key: nil, message: "invalid TOML: control character U+\(String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4)) at column \(column) is not allowed; delete it")
         }
+        if let line = firstMalformedTableHeader(in: text) {
+            throw ConfigError(file: file, line: line, key: nil, message: "invalid TOML: a table name must start with a letter, a digit, _, - or a quote, as in [pricing.\"claude-x\"]")
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -146,6 +149,48 @@ func firstControlCharacter(in text: String) -> (line: Int, column: Int, scalar: 
         if scalar.value < 0x20 || scalar.value == 0x7F { return (line, column, scalar) }
     }
     if previous?.value == 0x0D { return (line, column, previous!) }
+    return nil
+}
+
+/// The 1-based line of a table header (`[x]`, `[[x]]`) whose name starts with something other than a
+/// bare-key character or a quote. toml++ (inside TOMLKit) asserts on those and aborts the process
+/// (`[.a]`, `[=]`, `[ #]`: found by scripts/faults), so they are refused before it sees them.
+/// Lines inside a multi-line string or an array value that spans lines are not headers.
+func firstMalformedTableHeader(in text: String) -> Int? {
+    var openBrackets = 0
+    var inMultilineString: String?
+    for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        if let delimiter = inMultilineString {
+            if raw.contains(delimiter) { inMultilineString = nil }
+            continue
+        }
+        let line = raw.drop { $0 == " " || $0 == "\t" }
+        if openBrackets == 0, line.hasPrefix("[") {
+            let name = line.drop { $0 == "[" }.drop { $0 == " " || $0 == "\t" }
+            guard let first = name.first, (first.isASCII && (first.isLetter || first.isNumber)) || "_-\"'".contains(first) else {
+                return index + 1
+            }
+            continue
+        }
+        // Arrays and multi-line strings that continue on later lines.
+        for delimiter in ["\"\"\"", "'''"] where line.ranges(of: delimiter).count % 2 == 1 {
+            inMultilineString = delimiter
+        }
+        var inString: Character?
+        for character in line {
+            if let quote = inString {
+                if character == quote { inString = nil }
+            } else if character == "\"" || character == "'" {
+                inString = character
+            } else if character == "#" {
+                break
+            } else if character == "[" {
+                openBrackets += 1
+            } else if character == "]" {
+                openBrackets = max(0, openBrackets - 1)
+            }
+        }
+    }
     return nil
 }
 
