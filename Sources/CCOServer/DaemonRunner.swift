@@ -80,7 +80,23 @@ public struct DaemonRunner: Sendable {
         router.add(middleware: MetricsMiddleware(metrics: gateway.metrics))
         HealthRoutes(identity: identity, state: state, databaseProblem: { writer.problem }).register(on: router)
         gateway.register(on: router)
-        AdminRoutes(gateway: gateway).register(on: router)
+        let adminToken: String
+        do {
+            adminToken = try AdminToken.loadOrCreate(paths)
+        } catch {
+            throw DaemonError(.stateDirectory, "cannot create \(paths.adminTokenFile): \(error); check the state directory's permissions")
+        }
+        let paths = self.paths, overrides = self.overrides
+        let reloader = ConfigReloader(
+            load: { () throws(ConfigError) -> DaemonConfig in
+                try overrides.applied(to: try ConfigFile(path: paths.configFile).load(), configFile: paths.configFile)
+            },
+            running: config, logLevel: level, logFile: logFile, state: state, logger: logger,
+            applyToGateway: { next in
+                gateway.apply(next)
+                writer.apply(retentionDays: next.analyticsRetentionDays, pricing: .builtIn(overriddenBy: next.pricing))
+            })
+        AdminRoutes(gateway: gateway, token: adminToken, reload: { reloader.reload() }).register(on: router)
 
         let host = config.host
         let readinessOnly = notifySocketIsReadinessOnly
@@ -97,16 +113,6 @@ public struct DaemonRunner: Sendable {
             },
             logger: logger
         )
-        let paths = self.paths, overrides = self.overrides
-        let reloader = ConfigReloader(
-            load: { () throws(ConfigError) -> DaemonConfig in
-                try overrides.applied(to: try ConfigFile(path: paths.configFile).load(), configFile: paths.configFile)
-            },
-            running: config, logLevel: level, logFile: logFile, state: state, logger: logger,
-            applyToGateway: { next in
-                gateway.apply(next)
-                writer.apply(retentionDays: next.analyticsRetentionDays, pricing: .builtIn(overriddenBy: next.pricing))
-            })
         // The group stops services in reverse order: the server drains first, then the writer
         // flushes the last rows, then the gateway saves the cache and closes upstream connections.
         let gatewayShutdown = GatewayShutdown(gateway: gateway, cacheFile: config.cachePersist ? paths.cacheFile : nil, logger: logger)
@@ -235,3 +241,4 @@ public struct DaemonRunner: Sendable {
         }
     }
 }
+

@@ -300,6 +300,37 @@ import Testing
         }
     }
 
+    @Test func cachePurgeAndReloadNeedTheAdminToken() async throws {
+        let fake = try FakeUpstream()
+        try await withGateway(fake) { cco, port in
+            let token = try String(contentsOfFile: cco.paths.adminTokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(token.count == 64 && token.allSatisfy(\.isHexDigit))
+            #expect(fileMode(cco.paths.adminTokenFile) == 0o600)
+            _ = try await HTTP.message(port: port)
+            #expect(try await HTTP.message(port: port).cache == "hit")
+
+            for headers in [[(String, String)](), [("authorization", "Bearer " + String(repeating: "0", count: 64))], [("x-api-key", token)]] {
+                let refused = try await HTTP.send(.POST, port: port, path: "/api/cache/purge", headers: headers)
+                #expect(refused.status == 401)
+                #expect((refused.json["error"] as? [String: Any])?["type"] as? String == "authentication_error")
+            }
+            #expect(try await HTTP.message(port: port).cache == "hit")
+
+            let purged = try await HTTP.send(.POST, port: port, path: "/api/cache/purge", headers: [("authorization", "Bearer \(token)")])
+            #expect(purged.status == 200)
+            #expect(purged.json["purged_entries"] as? Int == 1)
+            #expect(try await HTTP.message(port: port).cache == "miss")
+
+            let reloaded = try await HTTP.send(.POST, port: port, path: "/api/reload", headers: [("authorization", "Bearer \(token)")])
+            #expect(reloaded.json["reloaded"] as? Bool == true)
+            try "log_level = \"loud\"\n".write(toFile: cco.paths.configFile, atomically: true, encoding: .utf8)
+            let refused = try await HTTP.send(.POST, port: port, path: "/api/reload", headers: [("authorization", "Bearer \(token)")])
+            #expect(refused.json["reloaded"] as? Bool == false)
+            #expect((refused.json["status"] as? String)?.contains("`log_level` must be one of") == true)
+            #expect(try await HTTP.send(.POST, port: port, path: "/api/reload").status == 401)
+        }
+    }
+
     // MARK: - Helpers
 
     func withGateway(_ fake: FakeUpstream, _ extra: String = "", _ body: (CCOProcess, Int) async throws -> Void) async throws {

@@ -110,6 +110,22 @@ public final class ResponseCache<Value: Sendable>: Sendable {
 
     public var statistics: Statistics { state.withLock { $0.statistics } }
 
+    /// Empties the cache (`POST /api/cache/purge`).
+    ///
+    /// - Returns: the entries and bytes removed.
+    @discardableResult
+    public func removeAll() -> (entries: Int, bytes: Int) {
+        state.withLock { state in
+            let removed = (state.statistics.entries, state.statistics.bytes)
+            state.entries.removeAll()
+            state.newest = nil
+            state.oldest = nil
+            state.statistics.entries = 0
+            state.statistics.bytes = 0
+            return removed
+        }
+    }
+
     /// Keys from the most to the least recently used (for tests and debugging).
     public var keysByRecency: [String] {
         state.withLock { state in

@@ -43,6 +43,8 @@ public struct CCOPaths: Sendable, Hashable {
     public var lockFile: String { stateDirectory + "/daemon.lock" }
     /// The response cache kept across restarts when `cache_persist = true`.
     public var cacheFile: String { stateDirectory + "/cache.db" }
+    /// The bearer token of the mutating admin endpoints (``AdminToken``).
+    public var adminTokenFile: String { stateDirectory + "/admin.token" }
     /// Serialises `cco daemon start|stop|restart` among themselves.
     public var controlLockFile: String { stateDirectory + "/control.lock" }
     public var logsDirectory: String { stateDirectory + "/logs" }

@@ -46,7 +46,9 @@ final class ConfigReloader: Sendable {
     }
 
     /// `RELOADING=1` with `MONOTONIC_USEC`, apply, then `READY=1` with a status that says the outcome.
-    func reload() {
+    /// - Returns: the status it reports, e.g. `listening on … (reload refused: …)`.
+    @discardableResult
+    func reload() -> String {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         let usec = UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec / 1000)
@@ -76,5 +78,6 @@ final class ConfigReloader: Sendable {
             status = "listening on \(url) (reload refused: \(error))"
         }
         _ = try? Notifier.notify(.ready, .status(status))
+        return status
     }
 }
