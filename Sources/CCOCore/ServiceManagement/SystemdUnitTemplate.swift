@@ -43,6 +43,7 @@ LockPersonality=yes
 # ProtectClock=, ProtectKernelModules=, ProtectKernelLogs= and PrivateUsers= need capabilities or a
 # user namespace there and fail the start (status 218, 226). scripts/faults reports the exposure.
 PrivateMounts=yes
+KeyringMode=private
 ProtectHome=read-only
 ProtectKernelTunables=yes
 ProtectControlGroups=yes
