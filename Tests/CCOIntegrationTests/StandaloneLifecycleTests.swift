@@ -13,7 +13,7 @@ import CCOCore
             let lonely = FileManager.default.temporaryDirectory.appendingPathComponent("cco-alone-\(UUID().uuidString.prefix(8))").path
             try FileManager.default.createDirectory(atPath: lonely, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: lonely) }
-            try FileManager.default.copyItem(atPath: CCOProcess.executable, toPath: lonely + "/cco")
+            try copyExecutable(CCOProcess.executable, to: lonely + "/cco")
             for arguments in [["daemon", "start", "--port", "0"], ["daemon", "run", "--port", "0"]] {
                 let result = try CCOProcess.runToCompletion(lonely + "/cco", arguments, environment: cco.environment)
                 #expect(result.status == 1)

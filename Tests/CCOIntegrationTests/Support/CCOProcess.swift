@@ -124,3 +124,11 @@ final class Listener {
 
     deinit { close(fd) }
 }
+
+/// Copies an executable with `cp` in a child process rather than in this one: a descriptor open for
+/// writing here would be inherited by whatever another test spawns at that moment, and exec of the
+/// copy would then fail with ETXTBSY ("Text file busy") for as long as that child lives.
+func copyExecutable(_ source: String, to destination: String) throws {
+    let result = try CCOProcess.runToCompletion("/bin/cp", [source, destination])
+    guard result.status == 0 else { throw TestFailure("cp \(source) \(destination): \(result.stderr)") }
+}

@@ -44,10 +44,10 @@ final class SystemdSandbox {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("cco-sd-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory + "/bin", withIntermediateDirectories: true)
         cco = directory + "/bin/cco"
-        try FileManager.default.copyItem(atPath: CCOProcess.executable, toPath: cco)
+        try copyExecutable(CCOProcess.executable, to: cco)
         // `cco daemon run` (the unit's ExecStart) execs cco-daemon from beside cco.
         let daemon = DaemonExecutable.path(besideCLI: cco)
-        try FileManager.default.copyItem(atPath: DaemonExecutable.path(besideCLI: CCOProcess.executable), toPath: daemon)
+        try copyExecutable(DaemonExecutable.path(besideCLI: CCOProcess.executable), to: daemon)
         chmod(directory, 0o755)
         chmod(directory + "/bin", 0o755)
         chmod(cco, 0o755)
