@@ -23,6 +23,8 @@ public final class Gateway: Sendable {
         var cacheMode: CacheMode
         var maxRequestSize: Int
         var timeoutSeconds: Int
+        /// The built-in prices with the config's `[pricing]` tables over them.
+        var pricing: PricingTable
 
         init(_ config: DaemonConfig) {
             // The config loader has validated the URL; the fallback is never taken.
@@ -30,6 +32,7 @@ public final class Gateway: Sendable {
             cacheMode = config.cacheMode
             maxRequestSize = config.maxRequestSize
             timeoutSeconds = config.upstreamTimeout
+            pricing = .builtIn(overriddenBy: config.pricing)
         }
     }
 
@@ -57,11 +60,14 @@ public final class Gateway: Sendable {
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
-    /// A reload: upstream, cache limits and mode, request size limit. Timeouts need a restart.
+    /// A reload: upstream, cache limits and mode, request size limit, prices. Timeouts need a restart.
     public func apply(_ config: DaemonConfig) {
         settings.withLock { $0 = Settings(config) }
         cache.setLimits(capacityBytes: config.cacheSize, ttl: .seconds(config.cacheTTL))
     }
+
+    /// The prices new calls are charged at.
+    var pricing: PricingTable { settings.withLock { $0.pricing } }
 
     /// Closes the upstream connections; call after the server has drained.
     public func shutdown() async {
@@ -81,8 +87,8 @@ public final class Gateway: Sendable {
 
     /// One call: read and check the body, answer from the cache when allowed, else relay upstream.
     func forward(_ request: Request, route: String, cacheable: Bool) async -> Response {
-        var call = GatewayCall(route: route, client: request.headers[.userAgent])
         let settings = settings.withLock { $0 }
+        var call = GatewayCall(route: route, client: request.headers[.userAgent], pricing: settings.pricing)
 
         var body: ByteBuffer?
         var parsed: MessagesRequest?
@@ -202,10 +208,11 @@ public final class Gateway: Sendable {
         return response
     }
 
+    /// Prices the call once, with the prices in force when it arrived, for the metrics and the row.
     private func record(_ call: GatewayCall) {
-        let pricing = writer?.pricing ?? .builtIn()
-        metrics.usageRecorded(model: call.model, usage: call.usage, cacheHit: call.cacheHit, pricing: pricing)
-        writer?.record(call.record())
+        let row = call.record()
+        metrics.usageRecorded(row)
+        writer?.record(row)
         logger.debug("\(call.route) \(call.status) model=\(call.model ?? "-") cache=\(call.cacheHit ? "hit" : "no") tokens=\(call.usage.input)/\(call.usage.output)")
     }
 
@@ -296,6 +303,7 @@ public final class Gateway: Sendable {
 struct GatewayCall: Sendable {
     let route: String
     let client: String?
+    let pricing: PricingTable
     let arrivedMilliseconds = WallClock.nowMilliseconds()
     let started = ContinuousClock().now
     var model: String?
@@ -304,16 +312,20 @@ struct GatewayCall: Sendable {
     var cacheHit = false
     var streamed = false
 
-    init(route: String, client: String?) {
+    init(route: String, client: String?, pricing: PricingTable) {
         self.route = route
         self.client = client
+        self.pricing = pricing
     }
 
+    /// The analytics row, priced.
     func record() -> RequestRecord {
         let elapsed = (ContinuousClock().now - started).components
-        return RequestRecord(
+        var row = RequestRecord(
             timestampMilliseconds: arrivedMilliseconds, route: route, model: model, status: status,
             latencyMilliseconds: Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15,
             usage: usage, cacheHit: cacheHit, streamed: streamed, client: client)
+        row.price(with: pricing)
+        return row
     }
 }

@@ -94,7 +94,7 @@ public struct DaemonRunner: Sendable {
             running: config, logLevel: level, logFile: logFile, state: state, logger: logger,
             applyToGateway: { next in
                 gateway.apply(next)
-                writer.apply(retentionDays: next.analyticsRetentionDays, pricing: .builtIn(overriddenBy: next.pricing))
+                writer.apply(retentionDays: next.analyticsRetentionDays)
             })
         AdminRoutes(gateway: gateway, token: adminToken, reload: { reloader.reload() }).register(on: router)
 
@@ -149,8 +149,7 @@ public struct DaemonRunner: Sendable {
         let location = DatabaseLocation(url: config.databaseURL) ?? .memory
         let path = location.path(in: paths)
         do {
-            return try AnalyticsWriter(path: path, retentionDays: config.analyticsRetentionDays,
-                                       pricing: .builtIn(overriddenBy: config.pricing), logger: logger)
+            return try AnalyticsWriter(path: path, retentionDays: config.analyticsRetentionDays, logger: logger)
         } catch {
             let failure = DaemonError(.database, "cannot open the analytics database \(path): \(error); fix `database_url` in \(paths.configFile)")
             logger.error("\(failure.detail)")

@@ -26,7 +26,7 @@ func sampleRow(_ ts: Int64) -> RequestRecord {
 @Suite struct AnalyticsWriterTests {
     @Test func queuedRowsReachTheDatabaseOnFlush() async throws {
         try await withWriterDatabase { path in
-            let writer = try AnalyticsWriter(path: path, retentionDays: 0, pricing: .builtIn(), logger: Logger(label: "test"))
+            let writer = try AnalyticsWriter(path: path, retentionDays: 0, logger: Logger(label: "test"))
             let now = WallClock.nowMilliseconds()
             for i in 0 ..< 1000 { writer.record(sampleRow(now - Int64(i))) }
             #expect(writer.queueDepth == 1000)
@@ -40,7 +40,7 @@ func sampleRow(_ ts: Int64) -> RequestRecord {
     }
 
     @Test func aFullQueueDropsAndCountsNewRows() async throws {
-        let writer = try AnalyticsWriter(path: ":memory:", retentionDays: 0, pricing: .builtIn(), queueLimit: 10, logger: Logger(label: "test"))
+        let writer = try AnalyticsWriter(path: ":memory:", retentionDays: 0, queueLimit: 10, logger: Logger(label: "test"))
         for i in 0 ..< 25 { writer.record(sampleRow(Int64(i))) }
         #expect(writer.queueDepth == 10)
         #expect(writer.counters.dropped == 15)
@@ -49,12 +49,19 @@ func sampleRow(_ ts: Int64) -> RequestRecord {
         #expect(report.totals.requests == 10)
     }
 
-    @Test func recordPricesWithTheCurrentTable() async throws {
-        let writer = try AnalyticsWriter(path: ":memory:", retentionDays: 0, pricing: .builtIn(), logger: Logger(label: "test"))
-        writer.apply(retentionDays: 0, pricing: .builtIn(overriddenBy: ["claude-sonnet-4-5": ModelPrice(input: 1_000_000, output: 0, cacheRead: 0, cacheWrite: 0)]))
-        writer.record(RequestRecord(timestampMilliseconds: WallClock.nowMilliseconds(), route: "/v1/messages", model: "claude-sonnet-4-5-x",
-                                    status: 200, latencyMilliseconds: 1, usage: TokenUsage(input: 2)))
+    @Test func aCallIsPricedWithTheTableInForceAfterAReload() async throws {
+        let writer = try AnalyticsWriter(path: ":memory:", retentionDays: 0, logger: Logger(label: "test"))
+        var config = DaemonConfig()
+        let gateway = Gateway(config: config, writer: writer, metrics: GatewayMetrics(), logger: Logger(label: "test"))
+        config.pricing = ["claude-sonnet-4-5": ModelPrice(input: 1_000_000, output: 0, cacheRead: 0, cacheWrite: 0)]
+        gateway.apply(config)
+        var call = GatewayCall(route: "/v1/messages", client: nil, pricing: gateway.pricing)
+        call.model = "claude-sonnet-4-5-x"
+        call.status = 200
+        call.usage = TokenUsage(input: 2)
+        writer.record(call.record())
         let report = try await writer.stats(range: .today, groupBy: .model)
         #expect(report.totals.costUSD == 2)
+        await gateway.shutdown()
     }
 }

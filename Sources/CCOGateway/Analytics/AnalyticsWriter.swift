@@ -33,7 +33,6 @@ public final class AnalyticsWriter: Service, Sendable {
         var rows: [RequestRecord] = []
         var counters = Counters()
         var retentionDays: Int
-        var pricing: PricingTable
         var lastWriteErrorLog: ContinuousClock.Instant?
     }
 
@@ -47,21 +46,19 @@ public final class AnalyticsWriter: Service, Sendable {
     private let logger: Logger
 
     /// Opens the database at `path` (`:memory:` for none on disk), migrating it.
-    public init(path: String, retentionDays: Int, pricing: PricingTable, flushInterval: Duration = .milliseconds(50),
+    public init(path: String, retentionDays: Int, flushInterval: Duration = .milliseconds(50),
                 queueLimit: Int = 200_000, threadPool: NIOThreadPool = .singleton, logger: Logger) throws {
         store = Mutex(try AnalyticsStore(path: path))
-        queue = Mutex(Queue(retentionDays: retentionDays, pricing: pricing))
+        queue = Mutex(Queue(retentionDays: retentionDays))
         self.flushInterval = flushInterval
         self.queueLimit = queueLimit
         self.threadPool = threadPool
         self.logger = logger
     }
 
-    /// Queues `record`, priced with the current pricing table.
+    /// Queues `record` (already priced by the gateway).
     public func record(_ record: RequestRecord) {
         queue.withLock { queue in
-            var record = record
-            record.price(with: queue.pricing)
             // Full only when the database has not been writable for a while: new rows are counted
             // and dropped (O(1)), so a full queue never slows requests down.
             guard queue.rows.count < queueLimit else {
@@ -73,15 +70,9 @@ public final class AnalyticsWriter: Service, Sendable {
         }
     }
 
-    /// The pricing table in force, for callers that want a cost before the row is written.
-    public var pricing: PricingTable { queue.withLock { $0.pricing } }
-
-    /// A reload: new retention and prices (prices apply to rows recorded from now on).
-    public func apply(retentionDays: Int, pricing: PricingTable) {
-        queue.withLock {
-            $0.retentionDays = retentionDays
-            $0.pricing = pricing
-        }
+    /// A reload: the new retention applies at the next hourly pass.
+    public func apply(retentionDays: Int) {
+        queue.withLock { $0.retentionDays = retentionDays }
     }
 
     public var counters: Counters { queue.withLock { $0.counters } }

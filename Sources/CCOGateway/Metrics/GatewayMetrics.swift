@@ -33,17 +33,17 @@ public final class GatewayMetrics: Sendable {
         timer("cco_http_request_duration_seconds", [("route", route)]).recordNanoseconds(Self.nanoseconds(duration))
     }
 
-    /// Tokens and money of one gateway call.
-    func usageRecorded(model: String?, usage: TokenUsage, cacheHit: Bool, pricing: PricingTable) {
-        let model = model ?? "unknown"
+    /// Tokens and money of one gateway call, from its priced analytics row.
+    func usageRecorded(_ row: RequestRecord) {
+        let usage = row.usage
+        let model = row.model ?? "unknown"
         for (kind, count) in [("input", usage.input), ("output", usage.output), ("cache_read", usage.cacheRead), ("cache_write", usage.cacheWrite)] where count > 0 {
-            counter("cco_tokens_total", [("model", model), ("kind", kind), ("source", cacheHit ? "cache" : "upstream")]).increment(by: count)
+            counter("cco_tokens_total", [("model", model), ("kind", kind), ("source", row.cacheHit ? "cache" : "upstream")]).increment(by: count)
         }
-        guard let price = pricing.price(for: model) else { return }
-        let cost = price.cost(of: usage)
-        let name = cacheHit ? "cco_saved_usd_total" : "cco_cost_usd_total"
+        guard row.model != nil, row.priced, usage != .zero else { return }
+        let name = row.cacheHit ? "cco_saved_usd_total" : "cco_cost_usd_total"
         floatingCounters.handle(name, [("model", model)]) { FloatingPointCounter(label: $0, dimensions: $1, factory: factory) }
-            .increment(by: cost)
+            .increment(by: row.cacheHit ? row.savedUSD : row.costUSD)
     }
 
     /// An upstream call that got no answer: `unreachable` or `timeout`.

@@ -13,7 +13,7 @@ let directory = FileManager.default.temporaryDirectory.appendingPathComponent("c
 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: directory) }
 
-let writer = try AnalyticsWriter(path: directory + "/analytics.db", retentionDays: 0, pricing: .builtIn(),
+let writer = try AnalyticsWriter(path: directory + "/analytics.db", retentionDays: 0,
                                  queueLimit: total, logger: Logger(label: "bench"))
 let clock = ContinuousClock()
 let started = clock.now
