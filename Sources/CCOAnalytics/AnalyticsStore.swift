@@ -124,29 +124,3 @@ public final class AnalyticsStore {
 
 @available(*, unavailable)
 extension AnalyticsStore: Sendable {}
-
-extension SQLiteValue {
-    var int: Int {
-        switch self {
-        case .integer(let v): Int(v)
-        case .real(let v): Int(v)
-        default: 0
-        }
-    }
-
-    var double: Double {
-        switch self {
-        case .integer(let v): Double(v)
-        case .real(let v): v
-        default: 0
-        }
-    }
-
-    var text: String {
-        switch self {
-        case .text(let v): v
-        case .integer(let v): String(v)
-        default: ""
-        }
-    }
-}

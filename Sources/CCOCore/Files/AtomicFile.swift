@@ -34,12 +34,20 @@ public enum AtomicFile {
             unlink(temporary)
             throw FileError(path: path, operation: "write", errno: error as? Errno)
         }
+        try replace(path, with: temporary)
+    }
+
+    /// The last step of an atomic write, for a `temporary` file that another writer (SQLite, say)
+    /// has already filled and synced: `rename(2)` it over `path`, then `fsync` the directory.
+    ///
+    /// - Throws: ``FileError``; the temporary file is removed and `path` is untouched then.
+    public static func replace(_ path: String, with temporary: String) throws(FileError) {
         guard rename(temporary, path) == 0 else {
             let e = errno
             unlink(temporary)
             throw FileError(path: path, operation: "rename into place", errno: Errno(rawValue: e))
         }
-        syncDirectory(directory)
+        syncDirectory(parentDirectory(of: path))
     }
 
     public static func write(_ text: String, to path: String, permissions: FilePermissions = [.ownerReadWrite]) throws(FileError) {

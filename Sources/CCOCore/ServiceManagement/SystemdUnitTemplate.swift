@@ -86,8 +86,8 @@ WantedBy=default.target
         self.ccoHome = ccoHome
         self.managerVersion = managerVersion
         self.watchdogSeconds = config.healthChecks ? config.healthCheckInterval : nil
-        if case .absolute(let path)? = DatabaseLocation(url: config.databaseURL), let slash = path.lastIndex(of: "/") {
-            let directory = slash == path.startIndex ? "/" : String(path[..<slash])
+        if case .absolute(let path)? = DatabaseLocation(url: config.databaseURL) {
+            let directory = AtomicFile.parentDirectory(of: path)
             if directory != stateDirectory && !directory.hasPrefix(stateDirectory + "/") { databaseDirectory = directory }
         }
     }

@@ -5,7 +5,6 @@ import Darwin
 #endif
 public import CCOCore
 import CCOSQLite
-import SystemPackage
 
 /// The response cache on disk (`cache_persist = true`): written at a graceful stop, read at start.
 ///
@@ -47,12 +46,7 @@ public enum CacheSnapshot {
             _ = unlink(temporary)
             throw error
         }
-        guard rename(temporary, path) == 0 else {
-            let code = errno
-            _ = unlink(temporary)
-            throw FileError(path: path, operation: "rename", errno: .init(rawValue: code))
-        }
-        syncDirectory(of: path)
+        try AtomicFile.replace(path, with: temporary)
         return entries.count
     }
 
@@ -100,20 +94,5 @@ public enum CacheSnapshot {
         }
         try connection.close()
         return restored
-    }
-
-    private static func syncDirectory(of path: String) {
-        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-        let fd = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY)
-        guard fd >= 0 else { return }
-        _ = fsync(fd)
-        _ = close(fd)
-    }
-}
-
-extension SQLiteValue {
-    var int: Int {
-        if case .integer(let v) = self { return Int(v) }
-        return 0
     }
 }
