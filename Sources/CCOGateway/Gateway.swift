@@ -38,7 +38,7 @@ public final class Gateway: Sendable {
 
     public let cache: ResponseCache<CachedResponse>
     public let metrics: GatewayMetrics
-    let writer: AnalyticsWriter?
+    let writer: AnalyticsWriter
     private let client: HTTPClient
     private let settings: Mutex<Settings>
     private let logger: Logger
@@ -46,7 +46,7 @@ public final class Gateway: Sendable {
     /// The largest upstream answer that is read whole (non-streaming); larger ones fail with 502.
     static let largestBufferedResponse = 256 << 20
 
-    public init(config: DaemonConfig, writer: AnalyticsWriter?, metrics: GatewayMetrics, logger: Logger) {
+    public init(config: DaemonConfig, writer: AnalyticsWriter, metrics: GatewayMetrics, logger: Logger) {
         cache = ResponseCache(capacityBytes: config.cacheSize, ttl: .seconds(config.cacheTTL))
         self.writer = writer
         self.metrics = metrics
@@ -212,7 +212,7 @@ public final class Gateway: Sendable {
     private func record(_ call: GatewayCall) {
         let row = call.record()
         metrics.usageRecorded(row)
-        writer?.record(row)
+        writer.record(row)
         logger.debug("\(call.route) \(call.status) model=\(call.model ?? "-") cache=\(call.cacheHit ? "hit" : "no") tokens=\(call.usage.input)/\(call.usage.output)")
     }
 

@@ -20,7 +20,6 @@ import Synchronization
 /// order, so the writer's final flush happens after the server has drained its requests.
 public final class AnalyticsWriter: Service, Sendable {
     public struct Counters: Sendable, Hashable {
-        public var queued = 0
         public var written = 0
         /// Rows given up when the queue overflowed while the database could not be written.
         public var dropped = 0
@@ -66,7 +65,6 @@ public final class AnalyticsWriter: Service, Sendable {
                 return
             }
             queue.rows.append(record)
-            queue.counters.queued += 1
         }
     }
 

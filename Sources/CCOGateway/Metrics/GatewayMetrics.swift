@@ -52,9 +52,9 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// The Prometheus text exposition, with the cache's and the analytics writer's figures as of now.
-    func render(cache: ResponseCache<CachedResponse>, writer: AnalyticsWriter?) -> [UInt8] {
+    func render(cache: ResponseCache<CachedResponse>, writer: AnalyticsWriter) -> [UInt8] {
         let stats = cache.statistics
-        let counters = writer?.counters ?? .init()
+        let counters = writer.counters
         mirrored.withLock { last in
             advance("cco_cache_hits_total", by: stats.hits - last.cache.hits)
             advance("cco_cache_misses_total", by: stats.misses - last.cache.misses)
@@ -67,7 +67,7 @@ public final class GatewayMetrics: Sendable {
         }
         Gauge(label: "cco_cache_bytes", factory: factory).record(stats.bytes)
         Gauge(label: "cco_cache_entries", factory: factory).record(stats.entries)
-        Gauge(label: "cco_analytics_queue_depth", factory: factory).record(writer?.queueDepth ?? 0)
+        Gauge(label: "cco_analytics_queue_depth", factory: factory).record(writer.queueDepth)
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         return buffer

@@ -9,10 +9,10 @@ public struct AdminRoutes: Sendable {
     public let gateway: Gateway
     /// The bearer token of the mutating endpoints (``AdminToken``).
     public let token: String
-    /// Re-reads the config, as SIGHUP does, and returns the status it reports.
-    public let reload: @Sendable () -> String
+    /// Re-reads the config, as SIGHUP does.
+    public let reload: @Sendable () -> ReloadOutcome
 
-    public init(gateway: Gateway, token: String, reload: @escaping @Sendable () -> String) {
+    public init(gateway: Gateway, token: String, reload: @escaping @Sendable () -> ReloadOutcome) {
         self.gateway = gateway
         self.token = token
         self.reload = reload
@@ -30,8 +30,14 @@ public struct AdminRoutes: Sendable {
         return nil
     }
 
-    private static func json(_ text: String) -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: text + "\n")))
+    struct Purged: ResponseEncodable {
+        let purged_entries: Int
+        let purged_bytes: Int
+    }
+
+    struct Reloaded: ResponseEncodable {
+        let reloaded: Bool
+        let status: String
     }
 
     public func register(on router: Router<BasicRequestContext>) {
@@ -44,33 +50,40 @@ public struct AdminRoutes: Sendable {
             guard let grouping = StatsGrouping(rawValue: groupText) else {
                 return GatewayError.badRequest("cco: group_by must be one of \(StatsGrouping.allCases.map(\.rawValue).joined(separator: ", ")), found \"\(groupText)\"").response
             }
-            guard let writer = gateway.writer else {
-                return GatewayError(status: .serviceUnavailable, type: "api_error", message: "cco: analytics are not recorded").response
-            }
             do {
-                let report = try await writer.stats(range: range, groupBy: grouping)
+                let report = try await gateway.writer.stats(range: range, groupBy: grouping)
                 return Response(status: .ok, headers: [.contentType: "application/json"],
                                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: report.json())))
             } catch {
                 return GatewayError(status: .internalServerError, type: "api_error", message: "cco: the analytics database failed: \(error)").response
             }
         }
-        router.post("/api/cache/purge") { request, _ -> Response in
+        router.post("/api/cache/purge") { request, context -> Response in
             if let refusal = refusal(request) { return refusal }
             let removed = gateway.cache.removeAll()
-            return Self.json("{\"purged_entries\":\(removed.entries),\"purged_bytes\":\(removed.bytes)}")
+            return try Purged(purged_entries: removed.entries, purged_bytes: removed.bytes).response(from: request, context: context)
         }
-        router.post("/api/reload") { request, _ -> Response in
+        router.post("/api/reload") { request, context -> Response in
             if let refusal = refusal(request) { return refusal }
-            let status = reload()
-            let refused = status.contains("reload refused")
-            let escaped = status.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"")
-            return Self.json("{\"reloaded\":\(!refused),\"status\":\"\(escaped)\"}")
+            let outcome = reload()
+            return try Reloaded(reloaded: outcome.applied, status: outcome.detail).response(from: request, context: context)
         }
         router.get("/metrics") { _, _ -> Response in
             let text = gateway.metrics.render(cache: gateway.cache, writer: gateway.writer)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
         }
+    }
+}
+
+/// What a reload did: the new config applied, or refused (the old one stays in force).
+public struct ReloadOutcome: Sendable, Hashable {
+    public let applied: Bool
+    /// What was applied (`reloaded: log_level = debug`), or why the new config was refused.
+    public let detail: String
+
+    public init(applied: Bool, detail: String) {
+        self.applied = applied
+        self.detail = detail
     }
 }

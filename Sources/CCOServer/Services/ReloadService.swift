@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import CCOCore
+import CCOGateway
 import CCOSystemd
 import Logging
 import ServiceLifecycle
@@ -46,15 +47,16 @@ final class ConfigReloader: Sendable {
     }
 
     /// `RELOADING=1` with `MONOTONIC_USEC`, apply, then `READY=1` with a status that says the outcome.
-    /// - Returns: the status it reports, e.g. `listening on … (reload refused: …)`.
+    /// - Returns: whether the new config was applied, and what was applied or why it was refused.
     @discardableResult
-    func reload() -> String {
+    func reload() -> ReloadOutcome {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         let usec = UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec / 1000)
         _ = try? Notifier.notify(.reloading, .monotonicUsec(usec))
         let url = DaemonConfig.baseURL(host: running.host, port: state.port)
         let status: String
+        let outcome: ReloadOutcome
         do {
             let next = try load()
             logLevel.set(next.logLevel.loggerLevel)
@@ -73,11 +75,13 @@ final class ConfigReloader: Sendable {
             }
             logger.info("\(applied)")
             status = "listening on \(url)"
+            outcome = ReloadOutcome(applied: true, detail: applied)
         } catch {
             logger.error("reload refused, the previous config stays in force: \(error)")
             status = "listening on \(url) (reload refused: \(error))"
+            outcome = ReloadOutcome(applied: false, detail: "reload refused: \(error)")
         }
         _ = try? Notifier.notify(.ready, .status(status))
-        return status
+        return outcome
     }
 }
