@@ -153,7 +153,7 @@ let package = Package(
         .testTarget(
             name: "CCOServerTests",
             dependencies: [
-                "CCOServer", "CCOCore",
+                "CCOServer", "CCOCore", "CCOGateway",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

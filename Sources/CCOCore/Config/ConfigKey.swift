@@ -70,6 +70,25 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         }
     }
 
+    /// When a changed value takes effect.
+    public enum Effect: Sendable {
+        /// `cco daemon reload` applies it to the running daemon.
+        case reload
+        /// The daemon reads it at start only.
+        case restart
+        /// `cco daemon install` writes it into the unit or the plist.
+        case install
+    }
+
+    public var effect: Effect {
+        switch self {
+        case .logLevel, .logRotationSize, .logMaxFiles, .cacheSize, .cacheTTL, .upstreamURL, .cacheMode, .maxRequestSize,
+             .analyticsRetentionDays: .reload
+        case .port, .host, .allowRemote, .databaseURL, .upstreamConnectTimeout, .upstreamTimeout, .cachePersist, .clientTimeout: .restart
+        case .autoStart, .healthChecks, .healthCheckInterval: .install
+        }
+    }
+
     /// What the key allows, as said in error messages.
     public var allowed: String {
         switch self {

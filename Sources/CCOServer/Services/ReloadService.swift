@@ -63,15 +63,13 @@ final class ConfigReloader: Sendable {
             logFile?.setLimits(rotationSize: next.logRotationSize, maxFiles: next.logMaxFiles)
             applyToGateway(next)
             var applied = "reloaded: log_level = \(next.logLevel.rawValue)"
-            if next.host != running.host || (next.port != running.port && running.port != 0) {
-                logger.warning("config reloaded, but host/port changes need a restart: cco daemon restart")
-                applied += "; host/port change needs a restart"
-            }
-            if next.databaseURL != running.databaseURL || next.upstreamTimeout != running.upstreamTimeout
-                || next.upstreamConnectTimeout != running.upstreamConnectTimeout || next.cachePersist != running.cachePersist
-                || next.clientTimeout != running.clientTimeout {
-                logger.warning("config reloaded, but database_url, cache_persist and the timeouts change at the next restart")
-                applied += "; database_url/cache_persist/timeouts need a restart"
+            let waiting = ConfigKey.allCases.filter { $0.effect != .reload && $0.value(in: next) != $0.value(in: running) }
+            for effect in [ConfigKey.Effect.restart, .install] {
+                let names = waiting.filter { $0.effect == effect }.map(\.name)
+                guard !names.isEmpty else { continue }
+                let when = effect == .restart ? "at the next restart (cco daemon restart)" : "at the next cco daemon install"
+                logger.warning("config reloaded, but \(names.joined(separator: ", ")) change \(when)")
+                applied += "; \(names.joined(separator: ", ")) change \(when)"
             }
             logger.info("\(applied)")
             status = "listening on \(url)"
