@@ -115,17 +115,17 @@ public final class Gateway: Sendable {
                 credential: Self.credential(of: request), upstream: settings.upstream.description, method: "POST", path: path,
                 anthropicVersion: request.headers[Self.anthropicVersion], anthropicBeta: request.headers[Self.anthropicBeta],
                 canonicalBody: parsed.canonicalBody)
-            if Self.refusesCachedAnswer(request) {
-                cacheKey = key
-            } else if let hit = cache.get(key.hex) {
-                call.cacheHit = true
-                call.usage = hit.usage
-                if call.model == nil { call.model = hit.model }
-                return finish(call, answer(from: hit))
-            } else {
-                cacheKey = key
+            // A `no-cache` request is not answered from the cache, but its fresh answer is stored.
+            if !Self.refusesCachedAnswer(request) {
+                if let hit = cache.get(key.hex) {
+                    call.cacheHit = true
+                    call.usage = hit.usage
+                    if call.model == nil { call.model = hit.model }
+                    return finish(call, answer(from: hit))
+                }
                 cacheState = "miss"
             }
+            cacheKey = key
         }
 
         var upstreamRequest = HTTPClientRequest(url: settings.upstream.url(forPath: path))
@@ -156,7 +156,8 @@ public final class Gateway: Sendable {
             return finish(call, upstreamFailure(error, settings: settings).response)
         }
         let array = Array(buffer: bytes)
-        if route.hasPrefix("/v1/messages"), route != "/v1/messages/count_tokens", let read = UsageReader.read(array) {
+        // count_tokens answers are free; only messages carry billed usage.
+        if route == "/v1/messages", let read = UsageReader.read(array) {
             call.usage = read.usage
             if call.model == nil { call.model = read.model }
         }
