@@ -8,6 +8,17 @@ import CCOCore
 /// The built `cco` binary against real processes, sockets, files and signals; each test has its own
 /// state directory and a port the kernel picks, so they run in parallel.
 @Suite struct StandaloneLifecycleTests {
+    @Test func standaloneReloadSaysWhatWasAppliedAndWhatWaits() throws {
+        try withStateDirectory { cco throws in
+            let (pid, _) = try cco.startOnFreePort()
+            try "log_level = \"debug\"\nclient_timeout = 5\n".write(toFile: cco.paths.configFile, atomically: true, encoding: .utf8)
+            let reload = try cco.run("daemon", "reload")
+            #expect(reload.status == 0, "\(reload.stderr)")
+            #expect(reload.stdout == "reloaded: log_level = debug; client_timeout change at the next restart (cco daemon restart) (pid \(pid))\n")
+            #expect(FileLock.holder(of: cco.paths.lockFile) == pid)
+        }
+    }
+
     @Test func aMissingDaemonBinaryIsOneLineThatSaysWhatToInstall() throws {
         try withStateDirectory { cco throws in
             let lonely = FileManager.default.temporaryDirectory.appendingPathComponent("cco-alone-\(UUID().uuidString.prefix(8))").path

@@ -17,6 +17,15 @@ public enum HealthProbe {
     ///
     /// - Returns: the reply, or a one-line reason when there is none within `timeout`.
     public static func get(host: String, port: Int, path: String, timeout: Duration = .seconds(2)) -> Result<Reply, ProbeFailure> {
+        exchange(method: "GET", host: host, port: port, path: path, headers: [], timeout: timeout)
+    }
+
+    /// POSTs an empty body to `path` (the daemon's admin endpoints), with extra `headers`.
+    public static func post(host: String, port: Int, path: String, headers: [(String, String)], timeout: Duration = .seconds(10)) -> Result<Reply, ProbeFailure> {
+        exchange(method: "POST", host: host, port: port, path: path, headers: headers + [("Content-Length", "0")], timeout: timeout)
+    }
+
+    private static func exchange(method: String, host: String, port: Int, path: String, headers: [(String, String)], timeout: Duration) -> Result<Reply, ProbeFailure> {
         let clock = ContinuousClock()
         let started = clock.now
         let target = HostAddress.connectable(host)
@@ -27,7 +36,8 @@ public enum HealthProbe {
         }
         defer { close(fd) }
         let hostHeader = target.contains(":") ? "[\(target)]:\(port)" : "\(target):\(port)"
-        let request = Array("GET \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: cco/\(CCOVersion.current)\r\nConnection: close\r\n\r\n".utf8)
+        let extra = headers.map { "\($0.0): \($0.1)\r\n" }.joined()
+        let request = Array("\(method) \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: cco/\(CCOVersion.current)\r\n\(extra)Connection: close\r\n\r\n".utf8)
         var sent = 0
         while sent < request.count {
             let n = request[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, CInt(MSG_NOSIGNAL)) }
