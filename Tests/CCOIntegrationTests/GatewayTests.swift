@@ -109,29 +109,31 @@ import Testing
         let fake = try FakeUpstream()
         try await withGateway(fake) { cco, port in
             let body = #"{"model":"claude-haiku-4-5","max_tokens":33,"stream":true,"messages":[{"role":"user","content":"hi"}]}"#
-            let slow = [("x-api-key", "sk-test-key"), ("x-fake-delay-ms", "80")]
-            let direct = try await HTTP.send(.POST, port: fake.port, path: "/v1/messages", body: body, headers: slow)
+            let direct = try await HTTP.send(.POST, port: fake.port, path: "/v1/messages", body: body, headers: [("x-api-key", "sk-test-key")])
 
+            // The fake holds the stream before its last event until the test releases it. Relayed as
+            // they come, the first nine events reach the client while the upstream is still holding;
+            // buffered, nothing would arrive until the fake gave up waiting 20 s later.
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/messages")
             request.method = .POST
-            for (name, value) in slow { request.headers.add(name: name, value: value) }
+            request.headers.add(name: "x-api-key", value: "sk-test-key")
+            request.headers.add(name: "x-fake-hold", value: "relay")
             request.body = .bytes(ByteBuffer(string: body))
-            let clock = ContinuousClock()
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
             #expect(response.headers.first(name: "content-type")?.hasPrefix("text/event-stream") == true)
             var relayed: [UInt8] = []
-            var arrivals: [ContinuousClock.Instant] = []  // when each complete event reached the client
+            var upstreamWhenNineArrived: String?
             for try await chunk in response.body {
                 relayed += Array(buffer: chunk)
                 let events = String(decoding: relayed, as: UTF8.self).components(separatedBy: "\n\n").count - 1
-                while arrivals.count < events { arrivals.append(clock.now) }
+                if events >= 9, upstreamWhenNineArrived == nil {
+                    upstreamWhenNineArrived = try fake.hold("relay")
+                    try await fake.release("relay")
+                }
             }
+            #expect(upstreamWhenNineArrived == "holding", "nine events reached the client when the upstream was \(upstreamWhenNineArrived ?? "not yet holding")")
+            #expect(try fake.hold("relay") == "released")
             #expect(relayed == direct.body)
-            // The upstream spaces its ten events 80 ms apart, 720 ms from first to last. Relayed as they
-            // come, they reach the client spread out the same way; buffered, they would arrive at once.
-            let spread = try #require(arrivals.last) - (try #require(arrivals.first))
-            #expect(arrivals.count == 10)
-            #expect(spread > .milliseconds(300), "events arrived within \(spread)")
 
             let stats = try await HTTP.send(.GET, port: port, path: "/api/stats?range=today")
             let totals = stats.json["totals"] as? [String: Any]

@@ -7,7 +7,9 @@
 // Usage it reports for POST /v1/messages: input_tokens = 100 + number of messages,
 // output_tokens = max_tokens (default 16), cache_read_input_tokens = 5, cache_creation_input_tokens = 3.
 // Request body fields that steer it: "model": "fail-529" answers 529 overloaded; header
-// x-fake-delay-ms: N waits N ms before answering (and between stream events).
+// x-fake-delay-ms: N waits N ms before answering (and between stream events); x-fake-hold: ID
+// holds a stream before its last event (message_stop) until POST /_release/ID, at most 20 s.
+// GET /_holds says, for each ID, "holding", "released" or "timed out".
 import Foundation
 import Hummingbird
 import NIOCore
@@ -18,6 +20,7 @@ struct Counts: Sendable {
     var countTokens = 0
     var models = 0
     var lastHeaders: [String: String] = [:]
+    var holds: [String: String] = [:]
 }
 
 let counts = Mutex(Counts())
@@ -45,6 +48,16 @@ func delay(_ request: Request) -> Duration {
 
 func authorized(_ request: Request) -> Bool {
     request.headers[.init("x-api-key")!] != nil || request.headers[.authorization]?.hasPrefix("Bearer ") == true
+}
+
+/// Waits until the test releases `id`, or 20 s; records which.
+func wait(for id: String) async throws {
+    counts.withLock { $0.holds[id] = "holding" }
+    let deadline = ContinuousClock.now + .seconds(20)
+    while counts.withLock({ $0.holds[id] }) == "holding" {
+        if ContinuousClock.now > deadline { counts.withLock { $0.holds[id] = "timed out" }; return }
+        try await Task.sleep(for: .milliseconds(5))
+    }
 }
 
 let router = Router()
@@ -80,6 +93,7 @@ router.post("/v1/messages") { request, _ -> Response in
             }
             try await send("content_block_stop", ["type": "content_block_stop", "index": 0])
             try await send("message_delta", ["type": "message_delta", "delta": ["stop_reason": "end_turn"], "usage": ["output_tokens": output]])
+            if let hold = request.headers[.init("x-fake-hold")!] { try await wait(for: hold) }
             try await send("message_stop", ["type": "message_stop"])
             try await writer.finish(nil)
         })
@@ -104,6 +118,15 @@ router.get("/v1/models") { request, _ -> Response in
 router.get("/_counts") { _, _ -> Response in
     let c = counts.withLock { $0 }
     return json(["messages": c.messages, "count_tokens": c.countTokens, "models": c.models, "last_headers": c.lastHeaders])
+}
+
+router.post("/_release/:id") { _, context -> Response in
+    let id = context.parameters.get("id") ?? ""
+    counts.withLock { if $0.holds[id] == "holding" { $0.holds[id] = "released" } }
+    return json(["holds": counts.withLock { $0.holds }])
+}
+router.get("/_holds") { _, _ -> Response in
+    json(counts.withLock { $0.holds })
 }
 
 let app = Application(

@@ -56,6 +56,21 @@ final class FakeUpstream {
         return (object["messages"] as? Int ?? -1, object["count_tokens"] as? Int ?? -1, object["models"] as? Int ?? -1,
                 object["last_headers"] as? [String: String] ?? [:])
     }
+
+    /// What became of a stream held with `x-fake-hold: id`: "holding", "released", "timed out" or nil.
+    func hold(_ id: String) throws -> String? {
+        guard case .success(let reply) = HealthProbe.get(host: "127.0.0.1", port: port, path: "/_holds"),
+              let object = try JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: String] else {
+            throw TestFailure("the fake upstream does not answer /_holds")
+        }
+        return object[id]
+    }
+
+    /// Lets a held stream send its last event.
+    func release(_ id: String) async throws {
+        let reply = try await HTTP.send(.POST, port: port, path: "/_release/\(id)")
+        guard reply.status == 200 else { throw TestFailure("the fake upstream refused to release \(id): \(reply.status)") }
+    }
 }
 
 /// One HTTP answer, read whole.
