@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
     ],
     targets: [
         // C libraries, each imported by exactly one Swift target.
@@ -97,6 +98,9 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -176,6 +180,11 @@ let package = Package(
             ],
             path: "Tests/FakeUpstream"
         ),
+        // A strict load generator (no retries) for the restart tests and scripts/bench.
+        .executableTarget(
+            name: "LoadGenerator",
+            path: "Tests/LoadGenerator"
+        ),
         // scripts/bench: rows per second through the analytics writer.
         .executableTarget(
             name: "AnalyticsWriterBench",
@@ -185,7 +194,7 @@ let package = Package(
         .testTarget(
             name: "CCOIntegrationTests",
             dependencies: [
-                "cco", "cco-daemon", "CCOCore", "CCOSQLite", "FakeUpstream",
+                "cco", "cco-daemon", "CCOCore", "CCOSQLite", "FakeUpstream", "LoadGenerator",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),

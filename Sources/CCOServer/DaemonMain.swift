@@ -6,7 +6,7 @@ import Darwin
 public import CCOCore
 import CCOSystemd
 
-/// `cco-daemon [--port N] [--host H]`: what `cco daemon run`, `cco daemon start`, the systemd unit
+/// `cco-daemon [--port N] [--host H] [--take-over]`: what `cco daemon run`, `cco daemon start`, the systemd unit
 /// and the launchd agent run. Reads the config, runs the daemon until SIGTERM, and returns the exit
 /// status (``DaemonExitStatus``).
 public enum DaemonMain {
@@ -22,7 +22,7 @@ public enum DaemonMain {
         let overrides: DaemonController.Overrides
         let config: DaemonConfig
         do {
-            overrides = try DaemonController.Overrides.parse(arguments).get()
+            overrides = try DaemonController.Overrides.parse(arguments.filter { $0 != DaemonController.takeOverFlag }).get()
             config = try overrides.applied(to: try ConfigFile(path: paths.configFile).load(), configFile: paths.configFile)
         } catch {
             report(error.description, errno: EINVAL)
@@ -33,6 +33,8 @@ public enum DaemonMain {
             var runner = DaemonRunner(paths: paths, config: config, overrides: overrides)
             runner.journalStream = environment["JOURNAL_STREAM"]
             runner.notifySocketIsReadinessOnly = environment[DaemonController.readinessOnlyVariable] == "1"
+            runner.underServiceManager = environment["NOTIFY_SOCKET"] != nil && !runner.notifySocketIsReadinessOnly
+            runner.takesOver = arguments.contains(DaemonController.takeOverFlag)
             try await runner.run()
             return DaemonExitStatus.success
         } catch {

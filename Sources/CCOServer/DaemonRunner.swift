@@ -33,6 +33,13 @@ public struct DaemonRunner: Sendable {
     /// The notification socket only waits for readiness (`cco daemon start`), so it is dropped after
     /// `READY=1`; a service manager's socket (systemd) is kept for STOPPING, RELOADING and WATCHDOG.
     public var notifySocketIsReadinessOnly = false
+    /// The notification socket is a service manager's (systemd): the listener goes in its fd store.
+    public var underServiceManager = false
+    /// Started by `cco daemon restart` to replace the running daemon: take its listener over
+    /// (``Takeover``) instead of binding, and the daemon lock once it has exited.
+    public var takesOver = false
+    /// Offer the listener to the next process on `handoff.sock` (started by `cco daemon start`).
+    public var offersHandoff: Bool { notifySocketIsReadinessOnly }
 
     public init(paths: CCOPaths, config: DaemonConfig, overrides: DaemonController.Overrides = .init()) {
         self.paths = paths
@@ -46,11 +53,23 @@ public struct DaemonRunner: Sendable {
     ///   address in use. Each says what failed and what to do.
     public func run() async throws(DaemonError) {
         try paths.prepareStateDirectory()
-        guard let lock = try takeLock() else {
-            let holder = FileLock.holder(of: paths.lockFile)
-            throw DaemonError(.alreadyRunning, "another cco daemon\(holder.map { " (pid \($0))" } ?? "") already runs for \(paths.stateDirectory)")
+        // A restart's new process asks the running daemon for its listener first; it takes the
+        // daemon lock only once that one has drained and exited.
+        let takeover: Takeover?
+        do {
+            takeover = takesOver ? try Takeover.begin(path: paths.handoffSocket) : nil
+        } catch {
+            throw DaemonError(.startFailed, "cannot take over from the running daemon: \(error); it goes on serving")
         }
-        defer { lock.unlock() }
+        let lock = LockHolder()
+        if takeover == nil {
+            guard let held = try takeLock() else {
+                let holder = FileLock.holder(of: paths.lockFile)
+                throw DaemonError(.alreadyRunning, "another cco daemon\(holder.map { " (pid \($0))" } ?? "") already runs for \(paths.stateDirectory)")
+            }
+            lock.hold(held)
+        }
+        defer { lock.release() }
 
         let level = LogLevelSetting(config.logLevel.loggerLevel)
         let toJournal = Journal.stderrIsJournalStream(environment: journalStream)
@@ -65,6 +84,24 @@ public struct DaemonRunner: Sendable {
         defer { logFile?.sync() }
         let logger = makeLogger(file: logFile, level: level)
         for loose in StatePermissions.loose(in: paths) { logger.warning("\(loose)") }
+
+        let listener: ListeningSocket, origin: ListenerOrigin
+        do {
+            let passed = (try? ListenFDs.take()) ?? []
+            (listener, origin) = try ListenerSource(host: config.host, port: config.port, logger: logger).acquire(passed: passed, takeover: takeover)
+        } catch {
+            let failure = listenFailure(error)
+            logger.error("\(failure.detail)")
+            throw failure
+        }
+        if underServiceManager, origin == .bound {
+            // systemd holds a copy across restarts and passes it back, so a restart never closes it.
+            do {
+                try Notifier.notify([.fdStore, .fdName(fdStoreName)], passing: [listener.fd])
+            } catch {
+                logger.warning("cannot keep the listener in systemd's fd store (a restart will close it): \(error)")
+            }
+        }
 
         let identity = DaemonIdentity(pid: getpid(), version: CCOVersion.current)
         let state = ServingState()
@@ -100,26 +137,50 @@ public struct DaemonRunner: Sendable {
 
         let host = config.host
         let readinessOnly = notifySocketIsReadinessOnly
-        let app = Application(
-            router: router,
+        let drainTimeout = self.drainTimeout
+        let drain = DrainCoordinator()
+        let server = HTTPServerService(
+            listener: listener, responder: router.buildResponder(), serverName: "cco/\(CCOVersion.current)",
             // A client that stalls while sending a request, or idles between requests, is
             // disconnected after `client_timeout`; a response being streamed is never cut.
-            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(config.clientTimeout)))),
-            configuration: .init(address: .hostname(host, port: config.port), serverName: "cco/\(CCOVersion.current)"),
-            onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? 0
-                state.setPort(port)
-                Self.reportReady(identity: identity, host: host, port: port, pidFile: pidFile, state: state, readinessOnly: readinessOnly, logger: logger)
+            idleTimeout: .seconds(Int64(config.clientTimeout)),
+            idleGrace: .milliseconds(250), logger: logger, drain: drain,
+            beforeAccepting: {
+                // Started, with the database open and the cache restored: the previous daemon stops
+                // accepting now, and the kernel queues connections until this one accepts (a
+                // millisecond); the socket itself never closes.
+                guard let takeover else { return }
+                if !(await takeover.reportReady()) {
+                    logger.warning("pid \(takeover.previousPID) did not confirm that it stopped accepting")
+                }
             },
-            logger: logger
-        )
+            onServing: { port in
+                state.setPort(port)
+                Self.reportReady(identity: identity, host: host, port: port, origin: origin, pidFile: pidFile, state: state, readinessOnly: readinessOnly, logger: logger)
+                // The daemon lock passes when the previous daemon has drained and exited.
+                if takeover != nil { lock.acquireInBackground(paths.lockFile, within: drainTimeout + .seconds(15), logger: logger) }
+            })
         // The group stops services in reverse order: the server drains first, then the writer
         // flushes the last rows, then the gateway saves the cache and closes upstream connections.
-        let gatewayShutdown = GatewayShutdown(gateway: gateway, cacheFile: config.cachePersist ? paths.cacheFile : nil, logger: logger)
-        var services: [any Service] = [gatewayShutdown, writer, app, ReloadService(reloader: reloader)]
+        let handover = Handover()
+        let cacheFile = config.cachePersist ? paths.cacheFile : nil
+        let gatewayShutdown = GatewayShutdown(gateway: gateway, cacheFile: cacheFile, handover: handover, logger: logger)
+        var services: [any Service] = [gatewayShutdown, writer, server, ReloadService(reloader: reloader)]
         if let interval = watchdogInterval(logger) {
             services.append(WatchdogService(interval: interval, host: host, state: state, logger: logger))
             logger.info("watchdog: pinging every \(interval / 2) after a /health check")
+        }
+        let groupHandle = ServiceGroupHandle()
+        if offersHandoff {
+            services.append(HandoffService(
+                path: paths.handoffSocket, listener: listener, logger: logger,
+                prepare: {
+                    // The new process restores the cache as it was at the handoff.
+                    if let cacheFile { GatewayShutdown.saveCache(gateway.cache, to: cacheFile, logger: logger) }
+                    handover.markHandedOver()
+                },
+                stopAccepting: { await drain.stopAccepting() },
+                onHandedOver: { _ in groupHandle.triggerGracefulShutdown() }))
         }
         // Last in the group, so the first to hear of a graceful shutdown.
         services.append(ShutdownReporter(state: state, logger: logger))
@@ -131,18 +192,18 @@ public struct DaemonRunner: Sendable {
         configuration.maximumGracefulShutdownDuration = drainTimeout
         configuration.maximumCancellationDuration = .seconds(1)
         let group = ServiceGroup(configuration: configuration)
+        groupHandle.set(group)
 
         logger.info("starting cco \(CCOVersion.current) (pid \(identity.pid)) for \(paths.stateDirectory)")
         do {
             try await group.run()
         } catch {
-            let failure = listenFailure(error)
+            let failure = DaemonError(.listenFailed, "the server stopped: \(error)")
             logger.error("\(failure.detail)")
             throw failure
         }
         logger.info("stopped")
     }
-
 
     /// The analytics database named by `database_url`, opened and migrated before the server binds.
     private func openAnalytics(logger: Logger) throws(DaemonError) -> AnalyticsWriter {
@@ -179,7 +240,8 @@ public struct DaemonRunner: Sendable {
         let interactive = isatty(STDERR_FILENO) == 1
         return Logger(label: "cco") { label in
             guard let file else { return JournalLogHandler(label: label, level: level) }
-            let fileHandler = RotatingFileLogHandler(label: label, file: file, level: level)
+            // The pid tells two daemons apart while one hands over to the next (both write here).
+            let fileHandler = RotatingFileLogHandler(label: "\(label)[\(getpid())]", file: file, level: level)
             guard interactive else { return fileHandler }
             var console = StreamLogHandler.standardError(label: label)
             console.logLevel = level.level
@@ -199,7 +261,7 @@ public struct DaemonRunner: Sendable {
 
     /// After the listener is bound, and not before: PID file with the real port, `/ready` → 200,
     /// then `READY=1` to the service manager.
-    private static func reportReady(identity: DaemonIdentity, host: String, port: Int, pidFile: PIDFile, state: ServingState, readinessOnly: Bool, logger: Logger) {
+    private static func reportReady(identity: DaemonIdentity, host: String, port: Int, origin: ListenerOrigin, pidFile: PIDFile, state: ServingState, readinessOnly: Bool, logger: Logger) {
         let url = DaemonConfig.baseURL(host: host, port: port)
         let record = PIDRecord(
             pid: identity.pid, host: host, port: port, version: identity.version, startedAt: identity.startedAt,
@@ -210,7 +272,7 @@ public struct DaemonRunner: Sendable {
             logger.error("cannot write the PID file: \(error)")
         }
         state.set(.serving)
-        logger.info("listening on \(url)")
+        logger.info("listening on \(url), \(origin)")
         do {
             try Notifier.notify([.ready, .status("listening on \(url)"), .mainPID(identity.pid)], unsetEnvironment: readinessOnly)
         } catch {
@@ -224,9 +286,9 @@ public struct DaemonRunner: Sendable {
     }
 
     /// Says why the listener could not be bound, naming the process holding the port when visible.
-    private func listenFailure(_ error: any Error) -> DaemonError {
+    private func listenFailure(_ error: SocketError) -> DaemonError {
         let address = "\(config.host):\(config.port)"
-        let code = (error as? IOError)?.errnoCode
+        let code: CInt? = error.errno == 0 ? nil : error.errno
         switch code {
         case EADDRINUSE:
             let owner = PortOwner.find(port: config.port).map { " by pid \($0.pid) (\($0.command))" } ?? ""
@@ -236,7 +298,7 @@ public struct DaemonRunner: Sendable {
         case EACCES:
             return DaemonError(.listenFailed, "cannot listen on \(address): permission denied (ports below 1024 need privileges); choose a port from 1024 up")
         default:
-            return DaemonError(.listenFailed, "cannot listen on \(address): \(error)")
+            return DaemonError(.listenFailed, "cannot listen on \(address): \(error); check `host` in \(paths.configFile)")
         }
     }
 }

@@ -171,16 +171,41 @@ import CCOCore
         }
     }
 
-    @Test func restartGivesANewProcessWithTheNewFlags() throws {
+    @Test func restartHandsTheListenerToANewProcessOnTheSamePort() throws {
         try withStateDirectory { cco throws in
-            let (first, _) = try cco.startOnFreePort()
+            let (first, port) = try cco.startOnFreePort()
             let restart = try cco.run("daemon", "restart", "--port", "0")
-            #expect(restart.status == 0)
-            #expect(restart.stdout.contains("stopped (pid \(first))"))
-            let started = try #require(CCOProcess.parseStarted(String(restart.stdout.split(separator: "\n").last ?? "")))
-            #expect(started.pid != first)
-            #expect(try cco.run("daemon", "status").status == 0)
-            try cco.run("daemon", "stop")
+            #expect(restart.status == 0, "\(restart.stderr)")
+            let line = restart.stdout.split(separator: "\n").last.map(String.init) ?? ""
+            #expect(line.hasPrefix("restarted (pid \(first) → "), "\(line)")
+            #expect(line.contains("on http://127.0.0.1:\(port) "), "port 0 keeps the socket it was handed: \(line)")
+            let record = try #require(try PIDFile(path: cco.paths.pidFile).read())
+            #expect(record.pid != first && record.port == port)
+            #expect(ProcessIdentity.of(pid: first)?.isAlive != true, "the previous daemon exits")
+            let status = try cco.run("daemon", "status")
+            #expect(status.status == 0 && status.stdout.contains("pid: \(record.pid)"), "\(status.stdout)")
+            #expect(try cco.run("daemon", "stop").status == 0)
+        }
+    }
+
+    @Test func restartOnAnotherPortBindsItAndTheOldDaemonExits() throws {
+        try withStateDirectory { cco throws in
+            let (first, port) = try cco.startOnFreePort()
+            let other = try freePort()
+            let restart = try cco.run("daemon", "restart", "--port", String(other))
+            #expect(restart.status == 0, "\(restart.stderr)")
+            #expect(restart.stdout.contains("restarted (pid \(first) → "))
+            let record = try #require(try PIDFile(path: cco.paths.pidFile).read())
+            #expect(record.port == other)
+            guard case .success(let reply) = HealthProbe.get(host: "127.0.0.1", port: other, path: "/health") else {
+                Issue.record("no answer on \(other)"); return
+            }
+            #expect(reply.status == 200)
+            // The old port is closed once the previous daemon has gone.
+            if case .success = HealthProbe.get(host: "127.0.0.1", port: port, path: "/health", timeout: .milliseconds(500)) {
+                Issue.record("port \(port) still answers")
+            }
+            #expect(try cco.run("daemon", "stop").status == 0)
         }
     }
 }

@@ -83,7 +83,13 @@ import Testing
     }
 
     @Test func unknownAssignmentsAreIgnored() {
-        #expect(NotifyState.parse(message: "READY=1\nFDSTORE=1\nSTATUS=ok") == [.ready, .status("ok")])
+        #expect(NotifyState.parse(message: "READY=1\nBUSERROR=org.example.Failed\nSTATUS=ok") == [.ready, .status("ok")])
+    }
+
+    @Test func fdStoreAssignmentsRoundTrip() {
+        let states: [NotifyState] = [.fdStore, .fdName("http"), .fdStoreRemove]
+        #expect(states.map(\.assignment) == ["FDSTORE=1", "FDNAME=http", "FDSTOREREMOVE=1"])
+        #expect(NotifyState.parse(message: states.map(\.assignment).joined(separator: "\n")) == states)
     }
 }
 

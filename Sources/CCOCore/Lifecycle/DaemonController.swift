@@ -113,6 +113,81 @@ public struct DaemonController: Sendable {
             throw DaemonError(.config, error.description)
         }
 
+        switch try spawnAndAwaitReady(overrides.arguments, began: began, timeout: timeout) {
+        case .alreadyRunning(let record):
+            return .alreadyRunning(record)
+        case .ready(let pid):
+            return .started(try healthyRecord(of: pid), elapsed: clock.now - began, notes: notes)
+        }
+    }
+
+    /// `cco-daemon`'s flag for a process that replaces the running daemon (``restart(_:timeout:drainTimeout:)``).
+    public static let takeOverFlag = "--take-over"
+
+    public struct RestartOutcome: Sendable {
+        /// The daemon that handed over and exited.
+        public let previousPID: Int32
+        public let record: PIDRecord
+        /// From the command until the new daemon answered `/health`.
+        public let elapsed: Duration
+        /// From the new daemon's `READY=1` until the previous one had drained and exited.
+        public let drained: Duration
+        /// The previous daemon had to be killed after `drainTimeout`.
+        public let killed: Bool
+    }
+
+    /// Replaces the running daemon without closing its listening socket: starts a new `cco-daemon`
+    /// that takes the socket over (``takeOverFlag``); once the new one serves, the old one stops
+    /// accepting, finishes its requests and exits. No connection is refused in between.
+    ///
+    /// - Returns: nil when there is no daemon that offers its socket (none runs, or it was not
+    ///   started by `cco daemon start`): the caller stops and starts instead.
+    /// - Throws: ``DaemonError`` when the new daemon fails; the running one then goes on serving.
+    public func restart(_ overrides: Overrides, timeout: Duration, drainTimeout: Duration) throws(DaemonError) -> RestartOutcome? {
+        let clock = ContinuousClock()
+        let began = clock.now
+        guard FileSystem.exists(paths.stateDirectory) else { return nil }
+        let control = try controlLock(timeout: timeout)
+        defer { control.unlock() }
+        guard case .running(let previous) = DaemonStatus.read(paths), FileSystem.exists(paths.handoffSocket),
+              let previousIdentity = ProcessIdentity.of(pid: previous.pid) else { return nil }
+        do {
+            _ = try overrides.applied(to: try ConfigFile(path: paths.configFile).load(), configFile: paths.configFile)
+        } catch {
+            throw DaemonError(.config, error.description)
+        }
+        let spawned: SpawnOutcome
+        do throws(DaemonError) {
+            spawned = try spawnAndAwaitReady(overrides.arguments + [Self.takeOverFlag], began: began, timeout: timeout)
+        } catch {
+            throw DaemonError(error.code, error.detail + "\n  the running daemon (pid \(previous.pid)) goes on serving")
+        }
+        guard case .ready(let pid) = spawned else {
+            throw DaemonError(.startFailed, "the new daemon found another one running; the running daemon (pid \(previous.pid)) goes on serving")
+        }
+        // The new daemon accepts from here; the previous one has stopped accepting and drains.
+        let served = clock.now
+        let record = try healthyRecord(of: pid)
+        var killed = false
+        if !waitForExit(previousIdentity, timeout: drainTimeout + .seconds(5)) {
+            kill(previous.pid, SIGKILL)
+            killed = waitForExit(previousIdentity, timeout: .seconds(5))
+        }
+        let drained = clock.now - served
+        // The new daemon takes the daemon lock once the previous one is gone.
+        let deadline = clock.now + .seconds(5)
+        while clock.now < deadline, FileLock.holder(of: paths.lockFile) != pid { sleepFor(.milliseconds(2)) }
+        return RestartOutcome(previousPID: previous.pid, record: record, elapsed: served - began, drained: drained, killed: killed)
+    }
+
+    private enum SpawnOutcome {
+        case ready(Int32)
+        case alreadyRunning(PIDRecord)
+    }
+
+    /// Spawns `cco-daemon` with `arguments` and waits for its `READY=1`.
+    private func spawnAndAwaitReady(_ arguments: [String], began: ContinuousClock.Instant, timeout: Duration) throws(DaemonError) -> SpawnOutcome {
+        let clock = ContinuousClock()
         let socket: NotifySocket
         do {
             socket = try NotifySocket.bindAbstract(name: "cco-notify-\(getpid())-\(UInt32.random(in: 0 ... .max))")
@@ -129,7 +204,7 @@ public struct DaemonController: Sendable {
         let pid: Int32
         do {
             pid = try ProcessSpawner.spawnDetached(
-                executable: executable, arguments: overrides.arguments,
+                executable: executable, arguments: arguments,
                 environment: childEnvironment, outputFile: paths.daemonOutputFile)
         } catch {
             throw DaemonError(.startFailed, "cannot run \(executable): \(error); install cco-daemon next to cco (scripts/start builds both)")
@@ -165,6 +240,11 @@ public struct DaemonController: Sendable {
             }
         }
 
+        return .ready(pid)
+    }
+
+    /// The PID record of the daemon `pid` that reported ready, once its `/health` answers.
+    private func healthyRecord(of pid: Int32) throws(DaemonError) -> PIDRecord {
         let record: PIDRecord
         do {
             guard let written = try PIDFile(path: paths.pidFile).read(), written.pid == pid else {
@@ -176,7 +256,7 @@ public struct DaemonController: Sendable {
         }
         switch HealthProbe.get(host: record.host, port: record.port, path: "/health", timeout: .seconds(2)) {
         case .success(let reply) where reply.status == 200:
-            return .started(record, elapsed: clock.now - began, notes: notes)
+            return record
         case .success(let reply):
             throw DaemonError(.startFailed, "the daemon (pid \(pid)) is ready but /health answered \(reply.status)\(lastLogLines())")
         case .failure(let failure):

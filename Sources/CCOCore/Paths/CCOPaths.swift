@@ -47,6 +47,9 @@ public struct CCOPaths: Sendable, Hashable {
     public var adminTokenFile: String { stateDirectory + "/admin.token" }
     /// Serialises `cco daemon start|stop|restart` among themselves.
     public var controlLockFile: String { stateDirectory + "/control.lock" }
+    /// Where a daemon started by `cco daemon start` offers its listening socket to the process that
+    /// `cco daemon restart` starts to replace it.
+    public var handoffSocket: String { stateDirectory + "/handoff.sock" }
     public var logsDirectory: String { stateDirectory + "/logs" }
     public var logFile: String { logsDirectory + "/daemon.log" }
     /// The standalone daemon's stdout and stderr (crash reports, anything not logged).

@@ -17,6 +17,34 @@ internal func systemd_watchdog_enabled(_ unsetEnvironment: Bool, _ usec: inout U
     sd_watchdog_enabled(unsetEnvironment ? 1 : 0, &usec)
 }
 
+/// Sends `state` with `fds` attached (SCM_RIGHTS), for `FDSTORE=1`.
+/// The corresponding C function is `sd_pid_notify_with_fds(3)`.
+internal func systemd_notify_with_fds(_ state: UnsafePointer<CChar>, _ fds: [CInt]) -> CInt {
+    fds.withUnsafeBufferPointer { sd_pid_notify_with_fds(0, 0, state, $0.baseAddress, UInt32($0.count)) }
+}
+
+/// The descriptors passed by the service manager (from `SD_LISTEN_FDS_START`) and their names.
+/// The corresponding C function is `sd_listen_fds_with_names(3)`.
+internal func systemd_listen_fds_with_names(_ unsetEnvironment: Bool) -> (CInt, [String]) {
+    var names: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+    let count = sd_listen_fds_with_names(unsetEnvironment ? 1 : 0, &names)
+    var result: [String] = []
+    if count > 0, let names {
+        for index in 0 ..< Int(count) {
+            result.append(names[index].map { String(cString: $0) } ?? "unknown")
+            free(names[index])
+        }
+    }
+    free(names)
+    return (count, result)
+}
+
+/// Whether `fd` is a listening TCP stream socket, of any address family.
+/// The corresponding C function is `sd_is_socket_inet(3)`.
+internal func systemd_is_listening_inet_stream(_ fd: CInt) -> CInt {
+    sd_is_socket_inet(fd, AF_UNSPEC, CInt(SOCK_STREAM.rawValue), 1, 0)
+}
+
 // MARK: sd-journal
 
 /// Sends one entry whose fields are `buffers` (each `NAME=value`).

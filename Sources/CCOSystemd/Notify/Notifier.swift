@@ -36,4 +36,26 @@ public enum Notifier {
         return .notSupported
         #endif
     }
+
+    /// Sends `states` with `fds` attached, as `FDSTORE=1` needs: systemd keeps the descriptors while
+    /// the service restarts (up to `FileDescriptorStoreMax=`).
+    ///
+    /// - Returns: ``NotifyOutcome/notSupported`` when `$NOTIFY_SOCKET` is unset.
+    /// - Throws: `Errno` if the message could not be delivered.
+    ///
+    /// The corresponding C function is `sd_pid_notify_with_fds(3)`.
+    @discardableResult
+    public static func notify(_ states: [NotifyState], passing fds: [CInt]) throws(Errno) -> NotifyOutcome {
+        let message = states.map(\.assignment).joined(separator: "\n")
+        #if os(Linux)
+        let r = message.withCString { systemd_notify_with_fds($0, fds) }
+        switch valueOrNegativeErrno(r) {
+        case .failure(let errno): throw errno
+        case .success(0): return .notSupported
+        case .success: return .sent
+        }
+        #else
+        return .notSupported
+        #endif
+    }
 }

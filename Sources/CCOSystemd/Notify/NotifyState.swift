@@ -23,6 +23,13 @@ public enum NotifyState: Sendable, Hashable {
     case monotonicUsec(UInt64)
     /// Extend the current start, reload or stop timeout: `EXTEND_TIMEOUT_USEC=…`.
     case extendTimeoutUsec(UInt64)
+    /// Keep the descriptors sent with this message in the service's file descriptor store, to be
+    /// passed back (`$LISTEN_FDS`) after a restart: `FDSTORE=1`.
+    case fdStore
+    /// Remove the stored descriptors named by ``fdName(_:)`` from the store: `FDSTOREREMOVE=1`.
+    case fdStoreRemove
+    /// The name the stored descriptors get in `$LISTEN_FDNAMES`: `FDNAME=…`.
+    case fdName(String)
 
     /// The `KEY=value` line this state is sent as.
     public var assignment: String {
@@ -37,6 +44,9 @@ public enum NotifyState: Sendable, Hashable {
         case .mainPID(let pid): "MAINPID=\(pid)"
         case .monotonicUsec(let usec): "MONOTONIC_USEC=\(usec)"
         case .extendTimeoutUsec(let usec): "EXTEND_TIMEOUT_USEC=\(usec)"
+        case .fdStore: "FDSTORE=1"
+        case .fdStoreRemove: "FDSTOREREMOVE=1"
+        case .fdName(let name): "FDNAME=" + name.replacingNewlines()
         }
     }
 
@@ -56,6 +66,9 @@ public enum NotifyState: Sendable, Hashable {
         case "MAINPID": guard let pid = CInt(value) else { return nil }; self = .mainPID(pid)
         case "MONOTONIC_USEC": guard let v = UInt64(value) else { return nil }; self = .monotonicUsec(v)
         case "EXTEND_TIMEOUT_USEC": guard let v = UInt64(value) else { return nil }; self = .extendTimeoutUsec(v)
+        case "FDSTORE" where value == "1": self = .fdStore
+        case "FDSTOREREMOVE" where value == "1": self = .fdStoreRemove
+        case "FDNAME": self = .fdName(value)
         default: return nil
         }
     }

@@ -132,3 +132,11 @@ func copyExecutable(_ source: String, to destination: String) throws {
     let result = try CCOProcess.runToCompletion("/bin/cp", [source, destination])
     guard result.status == 0 else { throw TestFailure("cp \(source) \(destination): \(result.stderr)") }
 }
+
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+func freePort() throws -> Int {
+    let socket = try ListeningSocket.bind(host: "127.0.0.1", port: 0)
+    defer { socket.close() }
+    guard let port = socket.localAddress?.port else { throw TestFailure("no port") }
+    return port
+}

@@ -1,0 +1,99 @@
+import HTTPTypes
+import NIOCore
+import NIOHTTPTypes
+
+/// Drains one HTTP/1.1 connection politely when the server stops accepting.
+///
+/// Hummingbird closes an idle keep-alive connection the moment it hears `ChannelShouldQuiesceEvent`,
+/// and closes a busy one right after its response without saying so. Either races a client that sends
+/// its next request at that moment: the request meets a closed socket and fails. This handler takes
+/// the event instead:
+/// - a request in progress, or the next one that arrives, is answered with `Connection: close` and
+///   the connection is closed after that response, so the client knows not to reuse it;
+/// - a connection that stays idle for `idleGrace` is then closed (a client that idles that long has
+///   its own idle timer and checks a pooled connection before reuse).
+///
+/// Sits between Hummingbird's HTTP/1 codec and its connection state handler
+/// (`HTTP1Channel.Configuration.additionalChannelHandlers`).
+final class DrainHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    private let idleGrace: TimeAmount
+    private let coordinator: DrainCoordinator
+    /// Requests read whose response has not been completely written.
+    private var inFlight = 0
+    private var draining = false
+    /// The response being written carries `Connection: close`.
+    private var closingAfterResponse = false
+    private var idleClose: Scheduled<Void>?
+
+    init(idleGrace: TimeAmount, coordinator: DrainCoordinator) {
+        self.idleGrace = idleGrace
+        self.coordinator = coordinator
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        // Accepted as the server stopped accepting: drain from the start.
+        if coordinator.isDraining { startDraining(context) }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .head = unwrapInboundIn(data) {
+            inFlight += 1
+            idleClose?.cancel()
+            idleClose = nil
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .head(var head) where draining && head.status.kind != .informational:
+            head.headerFields[.connection] = "close"
+            closingAfterResponse = true
+            context.write(wrapOutboundOut(.head(head)), promise: promise)
+        case .end:
+            inFlight = max(0, inFlight - 1)
+            if closingAfterResponse {
+                context.writeAndFlush(data, promise: promise)
+                context.close(promise: nil)
+            } else {
+                context.write(data, promise: promise)
+                if draining && inFlight == 0 { scheduleIdleClose(context) }
+            }
+        default:
+            context.write(data, promise: promise)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ChannelShouldQuiesceEvent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        // Not passed on: the connection state handler behind would close at once.
+        startDraining(context)
+    }
+
+    private func startDraining(_ context: ChannelHandlerContext) {
+        draining = true
+        if inFlight == 0 { scheduleIdleClose(context) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        idleClose?.cancel()
+        idleClose = nil
+    }
+
+    private func scheduleIdleClose(_ context: ChannelHandlerContext) {
+        guard idleClose == nil else { return }
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        idleClose = context.eventLoop.scheduleTask(in: idleGrace) { [self] in
+            idleClose = nil
+            if inFlight == 0 { loopBound.value.close(promise: nil) }
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import CCOCore
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+
+/// The daemon's HTTP/1.1 server: Hummingbird's router and HTTP/1 channel, served on a listening
+/// socket the daemon already holds (bound by itself, inherited from systemd, or handed over by the
+/// daemon it replaces), which Hummingbird's `Application` cannot do: it always binds its own.
+///
+/// On graceful shutdown it stops accepting (closing only its own descriptor: a socket that systemd's
+/// fd store or the next daemon also holds keeps listening there) and drains: requests in progress,
+/// streamed responses included, finish; keep-alive connections are closed politely (``DrainHandler``).
+/// The service returns once every connection has closed.
+struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Context == BasicRequestContext {
+    let listener: ListeningSocket
+    let responder: Responder
+    let serverName: String
+    /// A client that stalls while sending a request, or idles between requests, is disconnected.
+    let idleTimeout: TimeAmount
+    /// How long an idle keep-alive connection is kept once draining begins (``DrainHandler``).
+    let idleGrace: TimeAmount
+    let logger: Logger
+    /// Tracks connections; stops accepting and drains (the handoff uses it too).
+    let drain: DrainCoordinator
+    /// Runs before the first accept: a process taking over waits here until the previous daemon
+    /// has stopped accepting, so that the two never accept from the socket at once.
+    let beforeAccepting: @Sendable () async -> Void
+    /// Runs once the socket is being served, with its port.
+    let onServing: @Sendable (Int) async -> Void
+
+    func run() async throws {
+        let logger = self.logger
+        let responder = self.responder
+        let serverName = self.serverName
+        let date = HTTPDate()
+        let idleGrace = self.idleGrace
+        let drain = self.drain
+        await beforeAccepting()
+        let child = HTTP1Channel(
+            responder: { request, responseWriter, channel in
+                let context = BasicRequestContext(source: ApplicationRequestContextSource(channel: channel, logger: logger))
+                var response: Response
+                do {
+                    response = try await responder.respond(to: request, context: context)
+                } catch let error as HTTPParserError {
+                    throw error
+                } catch {
+                    logger.debug("unhandled error: \(error)")
+                    response = Response(status: .internalServerError)
+                }
+                response.headers[.date] = date.now
+                response.headers[.server] = serverName
+                try await responseWriter.write(response: response.head, body: response.body)
+            },
+            configuration: .init(additionalChannelHandlers: [DrainHandler(idleGrace: idleGrace, coordinator: drain)], idleTimeout: idleTimeout))
+
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(drain.makeServerChannelHandler())
+                }
+            }
+            .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+            .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
+            .bind(NIOBSDSocket.Handle(listener.fd), serverBackPressureStrategy: nil) { (channel: any Channel) -> EventLoopFuture<HTTP1Channel.Value> in
+                child.setup(channel: channel, logger: logger)
+            }
+
+        drain.serving(server.channel)
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { connections in
+                // Connections are served while this runs.
+                let port = server.channel.localAddress?.port ?? 0
+                connections.addTask { await onServing(port) }
+                do {
+                    try await server.executeThenClose { inbound in
+                        for try await connection in inbound {
+                            connections.addTask { await child.handle(value: connection, logger: logger) }
+                        }
+                    }
+                } catch {
+                    logger.error("the listener failed: \(error)")
+                }
+            }
+        } onGracefulShutdown: {
+            drain.beginDrain()
+        }
+    }
+}

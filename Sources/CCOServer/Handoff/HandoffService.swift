@@ -1,0 +1,124 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CCOCore
+import Dispatch
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The running daemon's side of a standalone restart: listens on `handoff.sock` in the state
+/// directory and, when the process that `cco daemon restart` started asks, passes it the listening
+/// socket (``HandoffMessage``). Once the new process has started, this one stops accepting, the new
+/// one accepts, and ``onHandedOver`` starts this daemon's graceful shutdown: it drains while the
+/// new one serves.
+///
+/// Only a process of the same user may ask (`SO_PEERCRED`; the socket is also 0600 in a 0700
+/// directory).
+final class HandoffService: Service, Sendable {
+    let path: String
+    let listener: ListeningSocket
+    /// Runs before the socket is passed: saves what the new process should start with (the cache).
+    let prepare: @Sendable () -> Void
+    /// Closes this daemon's server channel (its connections go on being served) and returns once no
+    /// more connection will be accepted here.
+    let stopAccepting: @Sendable () async -> Void
+    /// Runs once the new process accepts, with its pid: drain and exit.
+    let onHandedOver: @Sendable (Int32) -> Void
+    let logger: Logger
+    private let stopping = Atomic<Bool>(false)
+
+    init(path: String, listener: ListeningSocket, logger: Logger,
+         prepare: @escaping @Sendable () -> Void, stopAccepting: @escaping @Sendable () async -> Void,
+         onHandedOver: @escaping @Sendable (Int32) -> Void) {
+        self.path = path
+        self.listener = listener
+        self.logger = logger
+        self.prepare = prepare
+        self.stopAccepting = stopAccepting
+        self.onHandedOver = onHandedOver
+    }
+
+    func run() async throws {
+        let socket: UnixStream, inode: UInt64
+        do {
+            (socket, inode) = try UnixStream.listen(at: path)
+        } catch {
+            logger.warning("cannot listen on \(path); `cco daemon restart` will stop and start instead of handing over: \(error)")
+            try? await gracefulShutdown()
+            return
+        }
+        let finished = DispatchSemaphore(value: 0)
+        DispatchQueue(label: "cco.handoff").async {
+            self.serve(socket)
+            finished.signal()
+        }
+        try? await gracefulShutdown()
+        stopping.store(true, ordering: .relaxed)
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                finished.wait()
+                continuation.resume()
+            }
+        }
+        // The process that took over has renamed its own socket over the path by now; leave that.
+        if UnixStream.isStillBound(at: path, inode: inode) { unlink(path) }
+    }
+
+    private func serve(_ socket: UnixStream) {
+        while !stopping.load(ordering: .relaxed) {
+            let connection: UnixStream?
+            do {
+                connection = try socket.accept(timeout: .milliseconds(100))
+            } catch {
+                logger.warning("handoff socket: \(error)")
+                return
+            }
+            guard let connection else { continue }
+            if converse(connection) { return }
+        }
+    }
+
+    /// One takeover attempt; true when the listener was handed over and this daemon now drains.
+    private func converse(_ connection: UnixStream) -> Bool {
+        defer { connection.close() }
+        guard connection.peerUID == getuid() else {
+            logger.warning("handoff socket: refused a connection from another user")
+            return false
+        }
+        do {
+            guard let hello = try connection.receive(timeout: .seconds(2)),
+                  case .takeover(let version, let pid)? = HandoffMessage(line: hello.message) else { return false }
+            guard version == HandoffMessage.version else {
+                logger.warning("handoff: pid \(pid) speaks handoff version \(version), this daemon \(HandoffMessage.version); not handing over")
+                return false
+            }
+            logger.info("handoff: pid \(pid) asks for the listener")
+            prepare()
+            try connection.send(HandoffMessage.listener(pid: getpid()).line, passing: [listener.fd])
+            // The new process opens the database, restores the cache and binds nothing: seconds at most.
+            guard let answer = try connection.receive(timeout: .seconds(60)),
+                  case .ready(let newPID)? = HandoffMessage(line: answer.message) else {
+                logger.warning("handoff: pid \(pid) did not become ready; still serving")
+                return false
+            }
+            // Two processes never accept from the socket at once: this one stops before the new
+            // one starts (connections wait in the kernel's queue meanwhile).
+            let stopped = DispatchSemaphore(value: 0)
+            Task { [stopAccepting] in
+                await stopAccepting()
+                stopped.signal()
+            }
+            stopped.wait()
+            try? connection.send(HandoffMessage.draining.line)
+            logger.info("handoff: pid \(newPID) accepts from now on; draining and exiting")
+            onHandedOver(newPID)
+            return true
+        } catch {
+            logger.warning("handoff failed, still serving: \(error)")
+            return false
+        }
+    }
+}
