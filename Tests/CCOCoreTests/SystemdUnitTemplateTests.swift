@@ -24,6 +24,39 @@ import CCOSystemd
         #expect(unit.render() == golden)
     }
 
+    @Test func shippedSocketFileIsTheTemplate() throws {
+        let shipped = try String(contentsOf: Self.root.appendingPathComponent("systemd/cco-daemon.socket"), encoding: .utf8)
+        #expect(shipped == SystemdSocketTemplate.template)
+    }
+
+    @Test(arguments: [("127.0.0.1", 3000, "127.0.0.1:3000"), ("::1", 4100, "[::1]:4100"), ("0.0.0.0", 80, "0.0.0.0:80")])
+    func socketUnitListensOnTheConfiguredAddress(host: String, port: Int, listen: String) throws {
+        let socket = try SystemdSocketTemplate(host: host, port: port, configFile: "/c.toml")
+        #expect(socket.listen == listen)
+        #expect(socket.render().contains("\nListenStream=\(listen)\n"))
+        #expect(socket.render().contains("\nWantedBy=sockets.target\n"))
+        #expect(!socket.render().contains("{{"))
+    }
+
+    @Test func socketActivationNeedsAFixedPort() {
+        #expect(throws: ConfigError.self) { try SystemdSocketTemplate(host: "127.0.0.1", port: 0, configFile: "/c.toml") }
+        do {
+            _ = try SystemdSocketTemplate(host: "127.0.0.1", port: 0, configFile: "/c.toml")
+        } catch {
+            #expect(error.description.contains("`socket_activation` needs a fixed `port`"))
+        }
+    }
+
+    @Test func withSocketActivationTheServiceRequiresTheSocketAndEveryUnitKeepsItsListener() {
+        var config = DaemonConfig()
+        let plain = SystemdUnitTemplate(executable: "/usr/bin/cco", stateDirectory: "/s", ccoHome: nil, managerVersion: 252, config: config).render()
+        #expect(!plain.contains("cco-daemon.socket"))
+        #expect(plain.contains("\nFileDescriptorStoreMax=1\n"))
+        config.socketActivation = true
+        let activated = SystemdUnitTemplate(executable: "/usr/bin/cco", stateDirectory: "/s", ccoHome: nil, managerVersion: 252, config: config).render()
+        #expect(activated.contains("\nRequires=cco-daemon.socket\nAfter=cco-daemon.socket\n"))
+    }
+
     @Test func notifyReloadFromSystemd253AndNoWatchdogWithoutHealthChecks() {
         var config = DaemonConfig()
         config.healthChecks = false

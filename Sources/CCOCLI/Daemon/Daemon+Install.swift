@@ -45,10 +45,15 @@ extension Daemon {
             let outcome: SystemdUserService.InstallOutcome
             do { outcome = try service.install(config: config, manager: manager) } catch { throw failure(error) }
             printFileChange(outcome.file, service.unitPath, reloaded: "reloaded systemd")
+            if let socket = outcome.socket {
+                printFileChange(socket.file, service.socketUnitPath, reloaded: "listening on \(socket.listen)")
+            }
             if let pid = outcome.stoppedStandalonePID {
                 Terminal.out("stopped the standalone daemon (pid \(pid)): systemd runs it from now on")
             }
-            if let status = outcome.started {
+            if let socket = outcome.socket, outcome.socketStatus != nil {
+                Terminal.out("enabled: \(service.socketUnitName) listens on \(socket.listen) from login (socket_activation = true); the first connection starts the daemon")
+            } else if let status = outcome.started {
                 Terminal.out("enabled: starts at login (auto_start = true); running (pid \(status.mainPID)): \(status.statusText)")
             } else {
                 Terminal.out("not enabled or started (auto_start = false): `cco daemon enable --now` does both")
@@ -106,11 +111,22 @@ extension Daemon {
                 managerVersion: version ?? 252, config: config)
             Terminal.out("would write \(service.unitPath)\(version == nil ? " (systemd version unknown here: planned for < 253)" : ""):")
             Terminal.write(STDOUT_FILENO, unit.render())
+            var started = service.unitName
+            if config.socketActivation {
+                do {
+                    let socket = try SystemdSocketTemplate(host: config.host, port: config.port, configFile: environment.paths.configFile)
+                    Terminal.out("would write \(service.socketUnitPath):")
+                    Terminal.write(STDOUT_FILENO, socket.render())
+                    started = service.socketUnitName
+                } catch {
+                    Terminal.out("cannot render \(service.socketUnitName): \(error)")
+                }
+            }
             Terminal.out("would call org.freedesktop.systemd1.Manager on the user bus:")
             Terminal.out("  Reload()")
             if config.autoStart {
-                Terminal.out("  EnableUnitFiles([\"\(service.unitName)\"], runtime: false, force: true)")
-                Terminal.out("  StartUnit(\"\(service.unitName)\", \"replace\"), waiting for JobRemoved")
+                Terminal.out("  EnableUnitFiles([\"\(started)\"], runtime: false, force: true)")
+                Terminal.out("  StartUnit(\"\(started)\", \"replace\"), waiting for JobRemoved")
             }
         }
     }

@@ -23,9 +23,12 @@ extension Daemon {
                 return
             }
             if let (service, manager) = try environment.managedService() {
-                let status: UnitStatus
-                do { status = try service.status(manager: manager) } catch { throw failure(error) }
-                let report = ManagedStatusReport(service: service, unit: status, paths: environment.paths)
+                let status: UnitStatus, socket: UnitStatus?
+                do {
+                    status = try service.status(manager: manager)
+                    socket = try service.socketStatus(manager: manager)
+                } catch { throw failure(error) }
+                let report = ManagedStatusReport(service: service, unit: status, socket: socket, paths: environment.paths)
                 Terminal.out(json ? report.json() : report.text())
                 if report.exitCode != .success { throw report.exitCode }
                 return
@@ -154,14 +157,17 @@ extension Duration {
 struct ManagedStatusReport {
     let service: SystemdUserService
     let unit: UnitStatus
+    /// `cco-daemon.socket`, with socket activation.
+    let socket: UnitStatus?
     let paths: CCOPaths
     let record: PIDRecord?
     let health: Result<HealthProbe.Reply, ProbeFailure>?
     let watchdog: Int?
 
-    init(service: SystemdUserService, unit: UnitStatus, paths: CCOPaths) {
+    init(service: SystemdUserService, unit: UnitStatus, socket: UnitStatus? = nil, paths: CCOPaths) {
         self.service = service
         self.unit = unit
+        self.socket = socket
         self.paths = paths
         let record = (try? PIDFile(path: paths.pidFile).read()).flatMap { $0 }.flatMap { $0.pid == Int32(unit.mainPID) ? $0 : nil }
         self.record = record
@@ -179,6 +185,11 @@ struct ManagedStatusReport {
     func text() -> String {
         let bullet = Terminal.colored("●", isActive ? "32" : (unit.activeState == "failed" ? "31" : "0"))
         var lines = ["\(bullet) \(service.unitName) (systemd user unit, \(unit.unitFileState.isEmpty ? "not enabled" : unit.unitFileState))"]
+        if let socket {
+            let listening = socket.activeState == "active"
+            lines.append("  socket: \(service.socketUnitName) \(socket.activeState) (\(socket.subState)), \(socket.unitFileState.isEmpty ? "not enabled" : socket.unitFileState)"
+                + (listening && !isActive ? ": the first connection starts the daemon" : ""))
+        }
         if isActive {
             let since = unit.activeEnterTimestamp > 0 ? " since \(TimeText.local(Date(timeIntervalSince1970: Double(unit.activeEnterTimestamp) / 1e6)))" : ""
             lines.append("  \(unit.activeState) (\(unit.subState))\(since), pid \(unit.mainPID), restarts: \(unit.restarts)")

@@ -40,6 +40,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
     case maxRequestSize = "max_request_size"
     case clientTimeout = "client_timeout"
     case analyticsRetentionDays = "analytics_retention_days"
+    case socketActivation = "socket_activation"
 
     /// The key as written in TOML.
     public var name: String { rawValue }
@@ -67,6 +68,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case .maxRequestSize: "largest request body accepted, in bytes; larger ones get 413"
         case .clientTimeout: "seconds a client may stall while sending a request, or idle between requests, before it is disconnected"
         case .analyticsRetentionDays: "days of analytics kept; 0 keeps everything"
+        case .socketActivation: "systemd listens on host:port (cco-daemon.socket) and starts the daemon on the first connection"
         }
     }
 
@@ -85,7 +87,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case .logLevel, .logRotationSize, .logMaxFiles, .cacheSize, .cacheTTL, .upstreamURL, .cacheMode, .maxRequestSize,
              .analyticsRetentionDays: .reload
         case .port, .host, .allowRemote, .databaseURL, .upstreamConnectTimeout, .upstreamTimeout, .cachePersist, .clientTimeout: .restart
-        case .autoStart, .healthChecks, .healthCheckInterval: .install
+        case .autoStart, .healthChecks, .healthCheckInterval, .socketActivation: .install
         }
     }
 
@@ -101,7 +103,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case .upstreamURL: "an http:// or https:// URL with a host, and no query, fragment or credentials"
         case .cacheMode: "one of " + CacheMode.allCases.map(\.rawValue).joined(separator: ", ")
         case .databaseURL: "sqlite://relative/path, sqlite:///absolute/path or sqlite::memory:"
-        case .allowRemote, .autoStart, .healthChecks, .cachePersist: "true or false"
+        case .allowRemote, .autoStart, .healthChecks, .cachePersist, .socketActivation: "true or false"
         }
     }
 
@@ -128,6 +130,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case .maxRequestSize: .integer(config.maxRequestSize)
         case .clientTimeout: .integer(config.clientTimeout)
         case .analyticsRetentionDays: .integer(config.analyticsRetentionDays)
+        case .socketActivation: .boolean(config.socketActivation)
         }
     }
 
@@ -176,6 +179,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case (.autoStart, .boolean(let v)): config.autoStart = v
         case (.healthChecks, .boolean(let v)): config.healthChecks = v
         case (.cachePersist, .boolean(let v)): config.cachePersist = v
+        case (.socketActivation, .boolean(let v)): config.socketActivation = v
         default:
             return rejection(value)
         }

@@ -20,6 +20,7 @@ public struct DaemonConfig: Sendable, Hashable {
     public var maxRequestSize: Int = 33_554_432
     public var clientTimeout: Int = 60
     public var analyticsRetentionDays: Int = 90
+    public var socketActivation: Bool = false
     /// `[pricing."MODEL"]` tables: prices that replace or add to the built-in table.
     public var pricing: [String: ModelPrice] = [:]
 

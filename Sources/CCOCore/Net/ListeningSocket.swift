@@ -60,6 +60,11 @@ public struct ListeningSocket: Sendable, Hashable {
     /// keeps listening there.
     public func close() { systemClose(fd) }
 
+    /// The numeric addresses `host` resolves to for binding, in the order ``bind(host:port:backlog:)`` tries them.
+    public static func numericAddresses(host: String, port: Int) throws(SocketError) -> [String] {
+        try resolve(host: host, port: port).compactMap { numeric($0.storage, $0.length)?.host }
+    }
+
     // MARK: addresses
 
     struct Resolved {

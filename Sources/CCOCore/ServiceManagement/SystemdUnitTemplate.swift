@@ -14,6 +14,8 @@ public struct SystemdUnitTemplate: Sendable, Hashable {
 [Unit]
 Description=cco daemon (local CCO server)
 After=network.target
+{{SOCKET_REQUIRES}}
+{{SOCKET_AFTER}}
 # At most 5 starts in 60 s, then the unit stays failed (start-limit-hit) instead of looping.
 StartLimitIntervalSec=60
 StartLimitBurst=5
@@ -28,6 +30,9 @@ TimeoutStartSec=30
 TimeoutStopSec=15
 # Swift's crash backtracer catches the watchdog's SIGABRT and holds the process; kill it soon.
 TimeoutAbortSec=5
+# The daemon keeps its listening socket here (FDSTORE=1) and gets it back after a restart, so a
+# restart never closes it: connections wait in the kernel's queue meanwhile.
+FileDescriptorStoreMax=1
 Restart=on-failure
 RestartSec=1
 # 78 (EX_CONFIG) is a configuration error: restarting cannot help.
@@ -79,6 +84,8 @@ WantedBy=default.target
     public var databaseDirectory: String?
     /// Whether `MemoryDenyWriteExecute=yes` is set (the Swift runtime does not generate code).
     public var memoryDenyWriteExecute: Bool = true
+    /// `socket_activation`: the service needs `cco-daemon.socket`, which listens for it.
+    public var socketActivation: Bool
 
     public init(executable: String, stateDirectory: String, ccoHome: String?, managerVersion: Int, config: DaemonConfig) {
         self.executable = executable
@@ -86,6 +93,7 @@ WantedBy=default.target
         self.ccoHome = ccoHome
         self.managerVersion = managerVersion
         self.watchdogSeconds = config.healthChecks ? config.healthCheckInterval : nil
+        self.socketActivation = config.socketActivation
         if case .absolute(let path)? = DatabaseLocation(url: config.databaseURL) {
             let directory = AtomicFile.parentDirectory(of: path)
             if directory != stateDirectory && !directory.hasPrefix(stateDirectory + "/") { databaseDirectory = directory }
@@ -105,6 +113,8 @@ WantedBy=default.target
             "STATE_DIR": UnitFileEscaping.quoted(stateDirectory),
             "DATABASE_DIR": databaseDirectory.map { "ReadWritePaths=-" + UnitFileEscaping.quoted($0) } ?? "",
             "MEMORY_DENY_WRITE_EXECUTE": memoryDenyWriteExecute ? "MemoryDenyWriteExecute=yes" : "",
+            "SOCKET_REQUIRES": socketActivation ? "Requires=" + SystemdSocketTemplate.unitName : "",
+            "SOCKET_AFTER": socketActivation ? "After=" + SystemdSocketTemplate.unitName : "",
         ]
         var lines: [String] = []
         for line in Self.template.split(separator: "\n", omittingEmptySubsequences: false) {

@@ -30,6 +30,11 @@ public struct SystemdUserService: Sendable {
 
     public var unitPath: String { unitDirectory + "/" + unitName }
 
+    public var socketUnitName: String { SystemdSocketTemplate.unitName }
+    public var socketUnitPath: String { unitDirectory + "/" + socketUnitName }
+    /// Installed with `socket_activation = true`: systemd listens, and starts the service on demand.
+    public var usesSocketActivation: Bool { FileSystem.exists(socketUnitPath) }
+
     /// True when the unit file exists: then the CLI acts through systemd, never beside it.
     public var isInstalled: Bool { FileSystem.exists(unitPath) }
 
@@ -61,6 +66,10 @@ public struct SystemdUserService: Sendable {
         public var started: UnitStatus?
         public var stoppedStandalonePID: Int32?
         public var lingerOff: String?
+        /// With `socket_activation`: the socket unit's file and the address systemd listens on.
+        public var socket: (file: FileChange, listen: String)?
+        /// With `socket_activation`: the socket unit listens and the service starts on demand.
+        public var socketStatus: UnitStatus?
     }
 
     /// Renders and writes the unit (atomically; "unchanged" when identical), reloads the manager,
@@ -71,21 +80,50 @@ public struct SystemdUserService: Sendable {
         let unit = SystemdUnitTemplate(
             executable: executable, stateDirectory: paths.stateDirectory,
             ccoHome: environment["CCO_HOME"].map { _ in paths.stateDirectory }, managerVersion: version, config: config)
-        let text = unit.render()
-        let existing = try? FileSystem.readTextIfExists(unitPath)
-        let change: FileChange = existing == nil ? .written : (existing == text ? .unchanged : .updated)
+        let socket: SystemdSocketTemplate?
+        do {
+            socket = config.socketActivation ? try SystemdSocketTemplate(host: config.host, port: config.port, configFile: paths.configFile) : nil
+        } catch {
+            throw DaemonError(.config, error.description)
+        }
         // ReadWritePaths= needs the state directory to exist when the unit starts.
         try paths.prepareStateDirectory()
+        let change: FileChange, socketChange: FileChange?
         do {
             try FileSystem.makeDirectory(unitDirectory, mode: 0o755)
-            if change != .unchanged { try AtomicFile.write(text, to: unitPath, permissions: [.ownerReadWrite, .groupRead, .otherRead]) }
+            if socket == nil, usesSocketActivation { try removeSocketUnit(manager: manager) }
+            change = try writeIfChanged(unit.render(), to: unitPath)
+            socketChange = try socket.map { socket throws in try writeIfChanged(socket.render(), to: socketUnitPath) }
+        } catch let error as DaemonError {
+            throw error
+        } catch let error as BusError {
+            throw Self.failure(error)
         } catch {
             throw DaemonError(.stateDirectory, "\(error)")
         }
         var outcome = InstallOutcome(file: change, enabled: false, started: nil, stoppedStandalonePID: nil, lingerOff: lingerWarning())
+        if let socket, let socketChange { outcome.socket = (socketChange, socket.listen) }
         do {
             try manager.reloadManager()
             guard config.autoStart else { return outcome }
+            if let socket {
+                // The socket is enabled (started at login); the service is started by it, on demand.
+                _ = try manager.disableUnitFiles([unitName])
+                _ = try manager.enableUnitFiles([socketUnitName])
+                outcome.enabled = true
+                outcome.stoppedStandalonePID = try stopStandaloneDaemon()
+                let service = try manager.status(of: unitName)
+                if change != .unchanged || socketChange != .unchanged, service.activeState == "active" || service.activeState == "reloading" {
+                    _ = try manager.stop(unit: unitName)
+                }
+                let result = socketChange != .unchanged ? try manager.restart(unit: socketUnitName) : try manager.start(unit: socketUnitName)
+                let socketStatus = try manager.status(of: socketUnitName)
+                guard result == .done else {
+                    throw DaemonError(.startFailed, "start of \(socketUnitName) \(result.rawValue): \(socketStatus.activeState) (\(socketStatus.subState)); is \(socket.listen) in use? (`cco daemon status`)")
+                }
+                outcome.socketStatus = socketStatus
+                return outcome
+            }
             _ = try manager.enableUnitFiles([unitName])
             outcome.enabled = true
             outcome.stoppedStandalonePID = try stopStandaloneDaemon()
@@ -106,10 +144,36 @@ public struct SystemdUserService: Sendable {
         return outcome
     }
 
+    private func writeIfChanged(_ text: String, to path: String) throws -> FileChange {
+        let existing = try? FileSystem.readTextIfExists(path)
+        let change: FileChange = existing == nil ? .written : (existing == text ? .unchanged : .updated)
+        if change != .unchanged { try AtomicFile.write(text, to: path, permissions: [.ownerReadWrite, .groupRead, .otherRead]) }
+        return change
+    }
+
+    /// Stops and disables the socket unit and removes its file (`socket_activation` turned off).
+    @discardableResult
+    private func removeSocketUnit(manager: UnitManager) throws -> [String] {
+        var notes: [String] = []
+        let status = try manager.status(of: socketUnitName)
+        if status.activeState != "inactive" && status.activeState != "failed" && status.loadState == "loaded" {
+            _ = try manager.stop(unit: socketUnitName)
+            notes.append("stopped \(socketUnitName)")
+        }
+        let changes = try manager.disableUnitFiles([socketUnitName])
+        if !changes.isEmpty { notes.append("disabled: removed \(changes.map(\.file).joined(separator: ", "))") }
+        if usesSocketActivation {
+            try FileSystem.remove(socketUnitPath)
+            notes.append("removed \(socketUnitPath)")
+        }
+        return notes
+    }
+
     /// Stops (waiting for the job), disables, removes the file, reloads and resets the failed state.
     public func uninstall(manager: UnitManager) throws(DaemonError) -> [String] {
         var notes: [String] = []
         do {
+            if usesSocketActivation { notes += try removeSocketUnit(manager: manager) }
             let status = try manager.status(of: unitName)
             if status.activeState != "inactive" && status.activeState != "failed" && status.loadState == "loaded" {
                 _ = try manager.stop(unit: unitName)
@@ -135,7 +199,7 @@ public struct SystemdUserService: Sendable {
     public func enable(now: Bool, manager: UnitManager) throws(DaemonError) -> (changes: [UnitFileChange], status: UnitStatus?) {
         try requireInstalled()
         do {
-            let changes = try manager.enableUnitFiles([unitName])
+            let changes = try manager.enableUnitFiles([usesSocketActivation ? socketUnitName : unitName])
             guard now else { return (changes, nil) }
             return (changes, try start(manager: manager))
         } catch let error as BusError { throw Self.failure(error) } catch let error as DaemonError { throw error } catch {
@@ -147,7 +211,7 @@ public struct SystemdUserService: Sendable {
     public func disable(now: Bool, manager: UnitManager) throws(DaemonError) -> [UnitFileChange] {
         try requireInstalled()
         do {
-            let changes = try manager.disableUnitFiles([unitName])
+            let changes = try manager.disableUnitFiles(usesSocketActivation ? [socketUnitName, unitName] : [unitName])
             if now { _ = try stop(manager: manager) }
             return changes
         } catch let error as BusError { throw Self.failure(error) } catch let error as DaemonError { throw error } catch {
@@ -162,9 +226,19 @@ public struct SystemdUserService: Sendable {
         try runJob("start", manager) { try manager.start(unit: unitName) }
     }
 
-    /// `StopUnit`, waiting for the job. An explicit stop is not undone by `Restart=`.
+    /// `StopUnit`, waiting for the job. An explicit stop is not undone by `Restart=`. With socket
+    /// activation the socket stops too, or the next connection would start the daemon again.
     public func stop(manager: UnitManager) throws(DaemonError) -> UnitStatus {
-        try runJob("stop", manager) { try manager.stop(unit: unitName) }
+        try runJob("stop", manager) {
+            if usesSocketActivation { _ = try manager.stop(unit: socketUnitName) }
+            return try manager.stop(unit: unitName)
+        }
+    }
+
+    /// The socket unit's state, when socket activation is installed.
+    public func socketStatus(manager: UnitManager) throws(DaemonError) -> UnitStatus? {
+        guard usesSocketActivation else { return nil }
+        do { return try manager.status(of: socketUnitName) } catch { throw Self.failure(error) }
     }
 
     public func restart(manager: UnitManager) throws(DaemonError) -> UnitStatus {

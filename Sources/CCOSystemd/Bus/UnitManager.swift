@@ -153,7 +153,8 @@ public final class UnitManager {
         status.subState = string(unitProperties, "SubState")
         status.unitFileState = string(unitProperties, "UnitFileState")
         status.activeEnterTimestamp = UInt64(bitPattern: integer(unitProperties, "ActiveEnterTimestamp"))
-        guard status.loadState == "loaded" else { return status }
+        // The Service interface exists on .service units only (a .socket unit has Socket).
+        guard status.loadState == "loaded", unit.hasSuffix(".service") else { return status }
         let service = try allProperties(path, "org.freedesktop.systemd1.Service")
         status.result = string(service, "Result")
         status.statusText = string(service, "StatusText")

@@ -87,6 +87,17 @@ func withStateDirectory<T>(_ body: (CCOProcess) throws -> T) throws -> T {
     return try body(cco)
 }
 
+/// ``withStateDirectory(_:)`` for an async body.
+func withStateDirectory<T>(_ body: (CCOProcess) async throws -> T) async throws -> T {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cco-it-\(UUID().uuidString.prefix(8))").path
+    let cco = CCOProcess(stateDirectory: dir)
+    defer {
+        if let pid = FileLock.holder(of: cco.paths.lockFile) { kill(pid, SIGKILL) }
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+    return try await body(cco)
+}
+
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
