@@ -10,9 +10,9 @@ import CCOCore
 @Suite(.serialized, .enabled(if: SystemdSandbox.isAvailable, "needs root and systemd to start a sandboxed systemd --user"))
 struct SystemdIntegrationTests {
     /// A sandbox whose daemon listens on a port the kernel picks, with the given extra config.
-    func sandbox(config: String = "") throws -> SystemdSandbox {
+    func sandbox(port: Int = 0, config: String = "") throws -> SystemdSandbox {
         let sandbox = try SystemdSandbox()
-        try sandbox.sh("mkdir -p ~/.cco && chmod 700 ~/.cco && printf 'port = 0\\n\(config)' > ~/.cco/config.toml")
+        try sandbox.sh("mkdir -p ~/.cco && chmod 700 ~/.cco && printf 'port = \(port)\\n\(config)' > ~/.cco/config.toml")
         return sandbox
     }
 
@@ -187,6 +187,73 @@ struct SystemdIntegrationTests {
         let status = try sandbox.cco("daemon", "status")
         #expect(status.status == 3)
         #expect(status.stdout.contains("cco daemon: not running"))
+    }
+
+    @Test func twentyRestartsUnderLoadKeepTheListenerInTheFdStoreAndFailNoRequest() throws {
+        let sandbox = try self.sandbox()
+        defer { sandbox.stop() }
+        #expect(try sandbox.cco("daemon", "install").status == 0)
+        let record = try #require(PIDRecord.decode(Array(try sandbox.sh("cat ~/.cco/daemon.pid").stdout.utf8)))
+        let load = try LoadRun(port: record.port, rate: 200, connections: 4)
+        for _ in 0 ..< 20 {
+            let restart = try sandbox.cco("daemon", "restart")
+            #expect(restart.status == 0, "\(restart.stdout) \(restart.stderr)")
+        }
+        let report = try load.finish()
+        print("systemd, 20 restarts: /health \(report.summary)")
+        #expect(report.failed == 0, "\(report.summary)")
+        #expect(report.ok > 100)
+        #expect(try sandbox.unitProperty("NRestarts") == "0", "restarts asked for are not failures")
+        let journal = try sandbox.sh("journalctl --user -u cco-daemon -o cat --no-pager").stdout
+        // Port 0: the stored socket keeps the port the kernel picked first.
+        #expect(journal.components(separatedBy: "listening on http://127.0.0.1:\(record.port), kept in systemd's fd store across the restart").count - 1 == 20, "\(journal.suffix(2000))")
+    }
+
+    @Test func socketActivationStartsTheDaemonOnTheFirstConnectionAndRestartsFailNoRequest() throws {
+        let port = try freePort()
+        let sandbox = try self.sandbox(port: port, config: "socket_activation = true\\n")
+        defer { sandbox.stop() }
+        let install = try sandbox.cco("daemon", "install")
+        #expect(install.status == 0, "\(install.stdout) \(install.stderr)")
+        #expect(install.stdout.contains("wrote \(sandbox.home)/.config/systemd/user/cco-daemon.socket, listening on 127.0.0.1:\(port)"), "\(install.stdout)")
+        #expect(install.stdout.contains("the first connection starts the daemon"))
+        #expect(try sandbox.sh("systemctl --user is-active cco-daemon.socket").stdout == "active\n")
+        #expect(try sandbox.unitProperty("ActiveState") == "inactive", "nothing runs before the first connection")
+        let status = try sandbox.cco("daemon", "status")
+        #expect(status.stdout.contains("socket: cco-daemon.socket active (listening), enabled: the first connection starts the daemon"), "\(status.stdout)")
+
+        let clock = ContinuousClock()
+        let began = clock.now
+        guard case .success(let first) = HealthProbe.get(host: "127.0.0.1", port: port, path: "/health", timeout: .seconds(10)) else {
+            Issue.record("the first connection was not answered"); return
+        }
+        print("socket activation: first connection answered after \(clock.now - began)")
+        #expect(first.status == 200)
+        #expect(try sandbox.unitProperty("ActiveState") == "active")
+
+        let load = try LoadRun(port: port, rate: 200, connections: 4)
+        for _ in 0 ..< 20 {
+            #expect(try sandbox.cco("daemon", "restart").status == 0)
+        }
+        let report = try load.finish()
+        print("socket activation, 20 restarts: /health \(report.summary)")
+        #expect(report.failed == 0, "\(report.summary)")
+        let journal = try sandbox.sh("journalctl --user -u cco-daemon -o cat --no-pager").stdout
+        #expect(journal.contains("listening on http://127.0.0.1:\(port), from cco-daemon.socket (socket activation)"))
+        #expect(!journal.contains("fd store"), "a socket unit's listener is not stored again")
+
+        // Stop stops the socket too: nothing listens, so nothing starts the daemon again.
+        #expect(try sandbox.cco("daemon", "stop").status == 0)
+        #expect(try sandbox.sh("systemctl --user is-active cco-daemon.socket cco-daemon.service").stdout == "inactive\ninactive\n")
+        if case .success = HealthProbe.get(host: "127.0.0.1", port: port, path: "/health", timeout: .milliseconds(500)) {
+            Issue.record("port \(port) answers after stop")
+        }
+        // Turning socket activation off removes the socket unit.
+        try sandbox.sh("printf 'port = \(port)\\n' > ~/.cco/config.toml")
+        #expect(try sandbox.cco("daemon", "install").status == 0)
+        #expect(try sandbox.sh("test -e ~/.config/systemd/user/cco-daemon.socket").status != 0)
+        #expect(try sandbox.unitProperty("ActiveState") == "active")
+        #expect(try sandbox.cco("daemon", "uninstall").status == 0)
     }
 }
 
