@@ -177,10 +177,13 @@ public struct DaemonRunner: Sendable {
                 prepare: {
                     // The new process restores the cache as it was at the handoff.
                     if let cacheFile { GatewayShutdown.saveCache(gateway.cache, to: cacheFile, logger: logger) }
-                    handover.markHandedOver()
                 },
                 stopAccepting: { await drain.stopAccepting() },
-                onHandedOver: { _ in groupHandle.triggerGracefulShutdown() }))
+                onHandedOver: { _ in
+                    // Only now: a takeover that failed leaves this daemon serving, and saving at its stop.
+                    handover.markHandedOver()
+                    groupHandle.triggerGracefulShutdown()
+                }))
         }
         // Last in the group, so the first to hear of a graceful shutdown.
         services.append(ShutdownReporter(state: state, logger: logger))

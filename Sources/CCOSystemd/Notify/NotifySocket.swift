@@ -1,5 +1,8 @@
 #if canImport(Glibc)
 import Glibc
+// In a whole-module (release) build the socket constants resolve through the C module that
+// Internals/Calls.swift imports (its headers include <sys/socket.h>), so this file imports it too.
+internal import CSystemd
 #elseif canImport(Darwin)
 import Darwin
 #endif
