@@ -14,10 +14,20 @@ public struct ListeningSocket: Sendable, Hashable {
 
     public init(fd: CInt) { self.fd = fd }
 
+    /// How many connections the kernel queues before they are accepted, e.g. while one process hands
+    /// the socket to the next. The unit's `Backlog=` says the same.
+    public static let backlog: CInt = 4096
+
+    /// Sets the queue length again (`listen(2)` on a listening socket only updates it): NIO listens
+    /// with its default of 128 when it takes a socket over.
+    public func restoreBacklog(_ backlog: CInt = ListeningSocket.backlog) {
+        _ = listen(fd, backlog)
+    }
+
     /// Binds `host:port` (port 0 picks a free one) with `SO_REUSEADDR`, close-on-exec, and listens.
     ///
     /// - Throws: ``SocketError`` whose `errno` says why (`EADDRINUSE`, `EADDRNOTAVAIL`, `EACCES`).
-    public static func bind(host: String, port: Int, backlog: CInt = 4096) throws(SocketError) -> ListeningSocket {
+    public static func bind(host: String, port: Int, backlog: CInt = ListeningSocket.backlog) throws(SocketError) -> ListeningSocket {
         let subject = "\(host):\(port)"
         let addresses = try resolve(host: host, port: port)
         var lastError = SocketError("bind", subject, errno: EADDRNOTAVAIL)

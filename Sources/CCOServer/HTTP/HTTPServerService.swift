@@ -71,6 +71,7 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
                 child.setup(channel: channel, logger: logger)
             }
 
+        listener.restoreBacklog()
         drain.serving(server.channel)
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { connections in

@@ -62,9 +62,6 @@ final class Takeover: Sendable {
             return HandoffMessage(line: reply.message) == .draining
         } catch {
             return false
-        } 
+        }
     }
-
-    /// Ends the conversation without taking over (the previous daemon goes on serving).
-    func abandon() { connection.close() }
 }
