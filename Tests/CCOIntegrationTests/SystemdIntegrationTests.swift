@@ -4,6 +4,7 @@ import Glibc
 #endif
 import Testing
 import CCOCore
+import NIOHTTP1
 
 /// The built `cco` against a real `systemd --user`, journald and user bus (scripts/systemd-sandbox).
 /// Serialized: the sandboxes share one test user and its cgroup path.
@@ -189,20 +190,31 @@ struct SystemdIntegrationTests {
         #expect(status.stdout.contains("cco daemon: not running"))
     }
 
-    @Test func twentyRestartsUnderLoadKeepTheListenerInTheFdStoreAndFailNoRequest() throws {
-        let sandbox = try self.sandbox()
+    @Test func twentyRestartsUnderLoadKeepTheListenerInTheFdStoreAndFailNoRequest() async throws {
+        let fake = try FakeUpstream()
+        let sandbox = try self.sandbox(config: "upstream_url = \"\(fake.url)\"\\ncache_persist = true\\n")
         defer { sandbox.stop() }
         #expect(try sandbox.cco("daemon", "install").status == 0)
         let record = try #require(PIDRecord.decode(Array(try sandbox.sh("cat ~/.cco/daemon.pid").stdout.utf8)))
-        let load = try LoadRun(port: record.port, rate: 200, connections: 4)
+        let body = #"{"model":"claude-haiku-4-5","max_tokens":16,"messages":[{"role":"user","content":"systemd restart"}]}"#
+        let warm = try await HTTP.send(.POST, port: record.port, path: "/v1/messages", body: body,
+                                       headers: [("x-api-key", "sk-restart"), ("anthropic-version", "2023-06-01")])
+        #expect(warm.status == 200 && warm.cache == "miss")
+        let health = try LoadRun(port: record.port, rate: 200, connections: 4)
+        let cached = try LoadRun(port: record.port, rate: 100, connections: 2, arguments: [
+            "--method", "POST", "--path", "/v1/messages", "--body", body,
+            "--header", "x-api-key: sk-restart", "--header", "anthropic-version: 2023-06-01"])
         for _ in 0 ..< 20 {
             let restart = try sandbox.cco("daemon", "restart")
             #expect(restart.status == 0, "\(restart.stdout) \(restart.stderr)")
         }
-        let report = try load.finish()
-        print("systemd, 20 restarts: /health \(report.summary)")
-        #expect(report.failed == 0, "\(report.summary)")
-        #expect(report.ok > 100)
+        let healthReport = try health.finish()
+        let cachedReport = try cached.finish()
+        print("systemd, 20 restarts: /health \(healthReport.summary); cached gateway call \(cachedReport.summary)")
+        #expect(healthReport.failed == 0, "\(healthReport.summary)")
+        #expect(cachedReport.failed == 0, "\(cachedReport.summary)")
+        #expect(healthReport.ok > 100 && cachedReport.ok > 50)
+        #expect(try fake.counts().messages == 1, "the cache survives each restart (cache_persist)")
         #expect(try sandbox.unitProperty("NRestarts") == "0", "restarts asked for are not failures")
         let journal = try sandbox.sh("journalctl --user -u cco-daemon -o cat --no-pager").stdout
         // Port 0: the stored socket keeps the port the kernel picked first.

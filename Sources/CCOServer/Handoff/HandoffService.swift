@@ -7,7 +7,6 @@ import CCOCore
 import Dispatch
 import Logging
 import ServiceLifecycle
-import Synchronization
 
 /// The running daemon's side of a standalone restart: listens on `handoff.sock` in the state
 /// directory and, when the process that `cco daemon restart` started asks, passes it the listening
@@ -28,7 +27,6 @@ final class HandoffService: Service, Sendable {
     /// Runs once the new process accepts, with its pid: drain and exit.
     let onHandedOver: @Sendable (Int32) -> Void
     let logger: Logger
-    private let stopping = Atomic<Bool>(false)
 
     init(path: String, listener: ListeningSocket, logger: Logger,
          prepare: @escaping @Sendable () -> Void, stopAccepting: @escaping @Sendable () async -> Void,
@@ -50,35 +48,27 @@ final class HandoffService: Service, Sendable {
             try? await gracefulShutdown()
             return
         }
+        // Woken by the kernel when a process connects; cancelled at once when the daemon stops.
+        let queue = DispatchQueue(label: "cco.handoff")
+        let source = DispatchSource.makeReadSource(fileDescriptor: socket.fd, queue: queue)
         let finished = DispatchSemaphore(value: 0)
-        DispatchQueue(label: "cco.handoff").async {
-            self.serve(socket)
-            finished.signal()
+        source.setEventHandler { [self] in
+            guard let connection = try? socket.accept(timeout: .zero) else { return }
+            if converse(connection) { source.cancel() }
         }
+        source.setCancelHandler { finished.signal() }
+        source.resume()
         try? await gracefulShutdown()
-        stopping.store(true, ordering: .relaxed)
+        source.cancel()
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                finished.wait()
+                finished.wait()  // after a conversation in progress, if any
                 continuation.resume()
             }
         }
+        socket.close()
         // The process that took over has renamed its own socket over the path by now; leave that.
         if UnixStream.isStillBound(at: path, inode: inode) { unlink(path) }
-    }
-
-    private func serve(_ socket: UnixStream) {
-        while !stopping.load(ordering: .relaxed) {
-            let connection: UnixStream?
-            do {
-                connection = try socket.accept(timeout: .milliseconds(100))
-            } catch {
-                logger.warning("handoff socket: \(error)")
-                return
-            }
-            guard let connection else { continue }
-            if converse(connection) { return }
-        }
     }
 
     /// One takeover attempt; true when the listener was handed over and this daemon now drains.
