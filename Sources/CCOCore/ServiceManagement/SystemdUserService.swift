@@ -154,17 +154,22 @@ public struct SystemdUserService: Sendable {
     /// Stops and disables the socket unit and removes its file (`socket_activation` turned off).
     @discardableResult
     private func removeSocketUnit(manager: UnitManager) throws -> [String] {
+        try remove(socketUnitName, at: socketUnitPath, manager: manager)
+    }
+
+    /// Stops `unit` (waiting for the job) when it runs, disables it and removes its file.
+    private func remove(_ unit: String, at path: String, manager: UnitManager) throws -> [String] {
         var notes: [String] = []
-        let status = try manager.status(of: socketUnitName)
+        let status = try manager.status(of: unit)
         if status.activeState != "inactive" && status.activeState != "failed" && status.loadState == "loaded" {
-            _ = try manager.stop(unit: socketUnitName)
-            notes.append("stopped \(socketUnitName)")
+            _ = try manager.stop(unit: unit)
+            notes.append("stopped \(unit)")
         }
-        let changes = try manager.disableUnitFiles([socketUnitName])
+        let changes = try manager.disableUnitFiles([unit])
         if !changes.isEmpty { notes.append("disabled: removed \(changes.map(\.file).joined(separator: ", "))") }
-        if usesSocketActivation {
-            try FileSystem.remove(socketUnitPath)
-            notes.append("removed \(socketUnitPath)")
+        if FileSystem.exists(path) {
+            try FileSystem.remove(path)
+            notes.append("removed \(path)")
         }
         return notes
     }
@@ -174,17 +179,7 @@ public struct SystemdUserService: Sendable {
         var notes: [String] = []
         do {
             if usesSocketActivation { notes += try removeSocketUnit(manager: manager) }
-            let status = try manager.status(of: unitName)
-            if status.activeState != "inactive" && status.activeState != "failed" && status.loadState == "loaded" {
-                _ = try manager.stop(unit: unitName)
-                notes.append("stopped \(unitName)")
-            }
-            let changes = try manager.disableUnitFiles([unitName])
-            if !changes.isEmpty { notes.append("disabled: removed \(changes.map(\.file).joined(separator: ", "))") }
-            if isInstalled {
-                try FileSystem.remove(unitPath)
-                notes.append("removed \(unitPath)")
-            }
+            notes += try remove(unitName, at: unitPath, manager: manager)
             try manager.reloadManager()
             try? manager.resetFailed(unit: unitName)  // nothing to reset is not an error
         } catch let error as BusError {

@@ -25,13 +25,7 @@ public enum Notifier {
     public static func notify(_ states: [NotifyState], unsetEnvironment: Bool = false) throws(Errno) -> NotifyOutcome {
         let message = states.map(\.assignment).joined(separator: "\n")
         #if os(Linux)
-        // sd_notify returns 0 when $NOTIFY_SOCKET is unset, > 0 when sent, and -errno on failure.
-        let r = message.withCString { systemd_notify(unsetEnvironment, $0) }
-        switch valueOrNegativeErrno(r) {
-        case .failure(let errno): throw errno
-        case .success(0): return .notSupported
-        case .success: return .sent
-        }
+        return try outcome(message.withCString { systemd_notify(unsetEnvironment, $0) })
         #else
         return .notSupported
         #endif
@@ -48,14 +42,21 @@ public enum Notifier {
     public static func notify(_ states: [NotifyState], passing fds: [CInt]) throws(Errno) -> NotifyOutcome {
         let message = states.map(\.assignment).joined(separator: "\n")
         #if os(Linux)
-        let r = message.withCString { systemd_notify_with_fds($0, fds) }
+        return try outcome(message.withCString { systemd_notify_with_fds($0, fds) })
+        #else
+        return .notSupported
+        #endif
+    }
+
+    #if os(Linux)
+    /// sd_notify and its variants return 0 when `$NOTIFY_SOCKET` is unset, > 0 when sent, and
+    /// -errno on failure.
+    private static func outcome(_ r: CInt) throws(Errno) -> NotifyOutcome {
         switch valueOrNegativeErrno(r) {
         case .failure(let errno): throw errno
         case .success(0): return .notSupported
         case .success: return .sent
         }
-        #else
-        return .notSupported
-        #endif
     }
+    #endif
 }
