@@ -221,6 +221,29 @@ struct SystemdIntegrationTests {
         #expect(journal.components(separatedBy: "listening on http://127.0.0.1:\(record.port), kept in systemd's fd store across the restart").count - 1 == 20, "\(journal.suffix(2000))")
     }
 
+    @Test func aCrashRestartKeepsTheSocketSoNoConnectionIsRefused() throws {
+        let sandbox = try self.sandbox()
+        defer { sandbox.stop() }
+        #expect(try sandbox.cco("daemon", "install").status == 0)
+        let record = try #require(PIDRecord.decode(Array(try sandbox.sh("cat ~/.cco/daemon.pid").stdout.utf8)))
+        let load = try LoadRun(port: record.port, rate: 100, connections: 2)
+        for kill in 1 ... 3 {
+            let before = try sandbox.unitProperty("MainPID")
+            #expect(try sandbox.sh("systemctl --user kill -s KILL cco-daemon").status == 0)
+            // Restart=on-failure after RestartSec=1; the fd store holds the socket meanwhile.
+            #expect(eventually(timeout: .seconds(10)) {
+                (try? sandbox.unitProperty("NRestarts")) == String(kill) && (try? sandbox.unitProperty("ActiveState")) == "active"
+                    && (try? sandbox.unitProperty("MainPID")) != before
+            })
+        }
+        let report = try load.finish()
+        print("systemd, 3 crashes: /health \(report.summary)")
+        // Requests in progress at a kill die with the process; no connection is ever refused.
+        #expect(report.errors.keys.allSatisfy { !$0.contains("refused") }, "\(report.summary)")
+        #expect(report.failed <= 3 * 2, "at most the requests in flight at each kill: \(report.summary)")
+        #expect(report.ok > 200)
+    }
+
     @Test func socketActivationStartsTheDaemonOnTheFirstConnectionAndRestartsFailNoRequest() throws {
         let port = try freePort()
         let sandbox = try self.sandbox(port: port, config: "socket_activation = true\\n")
