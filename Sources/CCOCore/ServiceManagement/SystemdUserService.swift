@@ -239,6 +239,8 @@ public struct SystemdUserService: Sendable {
     public func restart(manager: UnitManager) throws(DaemonError) -> UnitStatus {
         try runJob("restart", manager) {
             try? manager.resetFailed(unit: unitName)  // a restart after start-limit-hit is the user's intent
+            // The socket unit fails with the service's start limit; Requires= starts it again.
+            if usesSocketActivation { try? manager.resetFailed(unit: socketUnitName) }
             return try manager.restart(unit: unitName)
         }
     }
