@@ -43,3 +43,55 @@ import NIOHTTP1
         }
     }
 }
+
+/// An upgrade: `cco-daemon` is replaced on disk (a new inode, as a package manager or `swift build`
+/// leaves it) while the old one serves, and `cco daemon restart` moves the listener onto the new one.
+@Suite struct UpgradeRestartTests {
+    @Test func restartOntoANewBinaryRunsItAndFailsNoRequest() async throws {
+        try await withStateDirectory { cco async throws in
+            let bin = cco.stateDirectory + "-bin"
+            try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: bin) }
+            let built = URL(fileURLWithPath: CCOProcess.executable).deletingLastPathComponent().path
+            try copyExecutable(built + "/cco", to: bin + "/cco")
+            try copyExecutable(built + "/cco-daemon", to: bin + "/cco-daemon")
+            func cli(_ arguments: String...) throws -> CCOProcess.Result {
+                try CCOProcess.runToCompletion(bin + "/cco", arguments, environment: cco.environment)
+            }
+
+            let port = try freePort()
+            try FileManager.default.createDirectory(atPath: cco.stateDirectory, withIntermediateDirectories: true)
+            try "port = \(port)\n".write(toFile: cco.paths.configFile, atomically: true, encoding: .utf8)
+            #expect(try cli("daemon", "start").status == 0)
+            let old = try #require(try PIDFile(path: cco.paths.pidFile).read()).pid
+            let oldInode = try inode(of: "/proc/\(old)/exe")
+
+            // The upgrade: the new file is written beside the old one and renamed over it, so the
+            // running daemon keeps its (now unlinked) executable.
+            try copyExecutable(built + "/cco-daemon", to: bin + "/cco-daemon.new")
+            #expect(rename(bin + "/cco-daemon.new", bin + "/cco-daemon") == 0)
+            let newInode = try inode(of: bin + "/cco-daemon")
+            #expect(newInode != oldInode)
+
+            let health = try LoadRun(port: port, rate: 200, connections: 4)
+            let restart = try cli("daemon", "restart")
+            let report = try health.finish()
+            #expect(restart.status == 0, "\(restart.stdout) \(restart.stderr)")
+            #expect(restart.stdout.contains("listener kept open"), "\(restart.stdout)")
+            let new = try #require(try PIDFile(path: cco.paths.pidFile).read()).pid
+            #expect(new != old)
+            #expect(try inode(of: "/proc/\(new)/exe") == newInode, "the new daemon runs the binary now on disk")
+            #expect(eventually { ProcessIdentity.of(pid: old)?.isAlive != true }, "the old daemon exits")
+            print("restart onto a new binary: /health \(report.summary)")
+            #expect(report.failed == 0, "\(report.summary)")
+            #expect(report.ok > 50)
+            #expect(try cli("daemon", "stop").status == 0)
+        }
+    }
+
+    private func inode(of path: String) throws -> UInt64 {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw TestFailure("stat \(path): errno \(errno)") }
+        return UInt64(info.st_ino)
+    }
+}
