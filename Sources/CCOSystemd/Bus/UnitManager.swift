@@ -134,38 +134,38 @@ public final class UnitManager {
 
     /// The unit's state and, for a service, its main process and results.
     ///
-    /// Reads each interface's properties with one `Properties.GetAll` round trip rather than one
-    /// call per property (`cco daemon status` runs this on every call).
+    /// One round trip: `Properties.GetAll` with an empty interface name answers the properties of
+    /// every interface at once (Unit, and Service for a service), on the unit's path from
+    /// ``UnitName/objectPath(of:)``, which loads the unit as `LoadUnit` would. `cco daemon status`
+    /// runs this on every call.
     public func status(of unit: String) throws(BusError) -> UnitStatus {
-        let path = try loadUnit(unit)
-        let unitProperties = try allProperties(path, "org.freedesktop.systemd1.Unit")
-        func string(_ values: [String: BusReply.Value], _ name: String) -> String {
-            if case .string(let s)? = values[name] { return s }
+        let properties = try allProperties(UnitName.objectPath(of: unit), "")
+        func string(_ name: String) -> String {
+            if case .string(let s)? = properties[name] { return s }
             return ""
         }
-        func integer(_ values: [String: BusReply.Value], _ name: String) -> Int64 {
-            if case .integer(let i)? = values[name] { return i }
+        func integer(_ name: String) -> Int64 {
+            if case .integer(let i)? = properties[name] { return i }
             return 0
         }
         var status = UnitStatus()
-        status.loadState = string(unitProperties, "LoadState")
-        status.activeState = string(unitProperties, "ActiveState")
-        status.subState = string(unitProperties, "SubState")
-        status.unitFileState = string(unitProperties, "UnitFileState")
-        status.activeEnterTimestamp = UInt64(bitPattern: integer(unitProperties, "ActiveEnterTimestamp"))
-        // The Service interface exists on .service units only (a .socket unit has Socket).
+        status.loadState = string("LoadState")
+        status.activeState = string("ActiveState")
+        status.subState = string("SubState")
+        status.unitFileState = string("UnitFileState")
+        status.activeEnterTimestamp = UInt64(bitPattern: integer("ActiveEnterTimestamp"))
+        // The Service interface's fields, for a loaded .service only (a .socket unit has Socket).
         guard status.loadState == "loaded", unit.hasSuffix(".service") else { return status }
-        let service = try allProperties(path, "org.freedesktop.systemd1.Service")
-        status.result = string(service, "Result")
-        status.statusText = string(service, "StatusText")
-        status.mainPID = UInt32(truncatingIfNeeded: integer(service, "MainPID"))
-        status.restarts = UInt32(truncatingIfNeeded: integer(service, "NRestarts"))
-        status.execMainStatus = Int32(truncatingIfNeeded: integer(service, "ExecMainStatus"))
-        status.watchdogUsec = UInt64(bitPattern: integer(service, "WatchdogUSec"))
+        status.result = string("Result")
+        status.statusText = string("StatusText")
+        status.mainPID = UInt32(truncatingIfNeeded: integer("MainPID"))
+        status.restarts = UInt32(truncatingIfNeeded: integer("NRestarts"))
+        status.execMainStatus = Int32(truncatingIfNeeded: integer("ExecMainStatus"))
+        status.watchdogUsec = UInt64(bitPattern: integer("WatchdogUSec"))
         return status
     }
 
-    /// `org.freedesktop.DBus.Properties.GetAll(interface)` on an object.
+    /// `org.freedesktop.DBus.Properties.GetAll(interface)` on an object; `""` reads every interface.
     private func allProperties(_ path: String, _ interface: String) throws(BusError) -> [String: BusReply.Value] {
         let reply = try bus.call(destination: Self.destination, path: path, interface: "org.freedesktop.DBus.Properties",
                                  member: "GetAll", [.string(interface)], description: "GetAll \(interface)")
