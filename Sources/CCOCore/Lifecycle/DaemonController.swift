@@ -231,12 +231,12 @@ public struct DaemonController: Sendable {
                 if exit == .exited(DaemonExitStatus.alreadyRunning), let holder = FileLock.holder(of: paths.lockFile) {
                     return .alreadyRunning(try waitForRecord(of: holder, until: began + timeout))
                 }
-                throw startFailure(exit: exit, status: reportedStatus, errno: reportedErrno)
+                throw startFailure(pid: pid, exit: exit, status: reportedStatus, errno: reportedErrno)
             }
             if clock.now - began > timeout {
                 kill(pid, SIGKILL)
                 _ = waitForExit(pid: pid, timeout: .seconds(2))
-                throw DaemonError(.readinessTimedOut, "the daemon (pid \(pid)) did not report ready within \(timeout) and was stopped\(lastLogLines())")
+                throw DaemonError(.readinessTimedOut, "the daemon (pid \(pid)) did not report ready within \(timeout) and was stopped\(lastLogLines(of: pid))")
             }
         }
 
@@ -258,9 +258,9 @@ public struct DaemonController: Sendable {
         case .success(let reply) where reply.status == 200:
             return record
         case .success(let reply):
-            throw DaemonError(.startFailed, "the daemon (pid \(pid)) is ready but /health answered \(reply.status)\(lastLogLines())")
+            throw DaemonError(.startFailed, "the daemon (pid \(pid)) is ready but /health answered \(reply.status)\(lastLogLines(of: pid))")
         case .failure(let failure):
-            throw DaemonError(.startFailed, "the daemon (pid \(pid)) is ready but \(record.baseURL)/health does not answer: \(failure)\(lastLogLines())")
+            throw DaemonError(.startFailed, "the daemon (pid \(pid)) is ready but \(record.baseURL)/health does not answer: \(failure)\(lastLogLines(of: pid))")
         }
     }
 
@@ -334,7 +334,7 @@ public struct DaemonController: Sendable {
             if FileLock.holder(of: paths.lockFile) == nil { break }
             sleepFor(.milliseconds(5))
         }
-        throw DaemonError(.startFailed, "another daemon (pid \(pid)) holds \(paths.lockFile) but did not become ready\(lastLogLines())")
+        throw DaemonError(.startFailed, "another daemon (pid \(pid)) holds \(paths.lockFile) but did not become ready\(lastLogLines(of: pid))")
     }
 
     /// True once the process is gone: no such pid, a zombie (exited, not yet reaped: PID 1 may take
@@ -369,7 +369,7 @@ public struct DaemonController: Sendable {
         return nil
     }
 
-    private func startFailure(exit: ProcessSpawner.ChildExit, status: String?, errno: CInt?) -> DaemonError {
+    private func startFailure(pid: Int32, exit: ProcessSpawner.ChildExit, status: String?, errno: CInt?) -> DaemonError {
         var reason = status
         if reason == nil, let output = try? FileSystem.readTextIfExists(paths.daemonOutputFile) {
             reason = output.split(separator: "\n").last(where: { !$0.isEmpty }).map(String.init)
@@ -378,12 +378,20 @@ public struct DaemonController: Sendable {
         if exit == .exited(DaemonExitStatus.configError) { code = .config }
         else if errno == EADDRINUSE { code = .addressInUse }
         else { code = .startFailed }
-        return DaemonError(code, (reason ?? "the daemon exited during start-up (\(exit))") + lastLogLines())
+        return DaemonError(code, (reason ?? "the daemon exited during start-up (\(exit))") + lastLogLines(of: pid, besides: reason))
     }
 
-    /// The last lines of the daemon's log, for start-up failures, indented under the error.
-    private func lastLogLines(_ count: Int = 5) -> String {
-        guard let tail = try? LogTail.lastLines(count, of: paths.logFile), !tail.lines.isEmpty else { return "" }
-        return "\n  last log lines (\(paths.logFile)):\n" + tail.lines.map { "    " + $0 }.joined(separator: "\n")
+    /// The last lines that the daemon `pid` wrote to its log, for start-up failures, indented under
+    /// the error; a line that only repeats `reason` is left out, so an error the daemon reported
+    /// itself stays one line. Lines of earlier daemons are not this start's story and are skipped.
+    private func lastLogLines(of pid: Int32, besides reason: String? = nil, _ count: Int = 5) -> String {
+        guard let tail = try? LogTail.lastLines(200, of: paths.logFile) else { return "" }
+        let marker = "[\(pid)]: "
+        let lines = tail.lines.filter { line in
+            guard let range = line.firstRange(of: marker) else { return false }
+            return reason.map { line[range.upperBound...] != $0 } ?? true
+        }.suffix(count)
+        guard !lines.isEmpty else { return "" }
+        return "\n  last log lines (\(paths.logFile)):\n" + lines.map { "    " + $0 }.joined(separator: "\n")
     }
 }
