@@ -294,7 +294,9 @@ import Testing
         let fake = try FakeUpstream()
         try await withGateway(fake, "cache_persist = true") { cco, port in
             #expect(try await HTTP.message(port: port).cache == "miss")
-            let restart = try cco.run("daemon", "restart")
+            // --port 0 keeps the listener it was handed; without it the config's port (3000) would
+            // be bound anew, and a test must not need port 3000 free.
+            let restart = try cco.run("daemon", "restart", "--port", "0")
             #expect(restart.status == 0, "\(restart.stderr)")
             let newPort = try #require(try PIDFile(path: cco.paths.pidFile).read()?.port)
             #expect(try await HTTP.message(port: newPort).cache == "hit")

@@ -73,8 +73,11 @@ import NIOHTTP1
             let newInode = try inode(of: bin + "/cco-daemon")
             #expect(newInode != oldInode)
 
+            // Load from before the restart until after it: the old daemon, the takeover, the new one.
             let health = try LoadRun(port: port, rate: 200, connections: 4)
+            usleep(300_000)
             let restart = try cli("daemon", "restart")
+            usleep(300_000)
             let report = try health.finish()
             #expect(restart.status == 0, "\(restart.stdout) \(restart.stderr)")
             #expect(restart.stdout.contains("listener kept open"), "\(restart.stdout)")
@@ -84,7 +87,7 @@ import NIOHTTP1
             #expect(eventually { ProcessIdentity.of(pid: old)?.isAlive != true }, "the old daemon exits")
             print("restart onto a new binary: /health \(report.summary)")
             #expect(report.failed == 0, "\(report.summary)")
-            #expect(report.ok > 50)
+            #expect(report.ok > 40, "the load ran through the restart: \(report.summary)")
             #expect(try cli("daemon", "stop").status == 0)
         }
     }
