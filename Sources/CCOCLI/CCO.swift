@@ -2,7 +2,7 @@ public import ArgumentParser
 import CCOCore
 
 /// `cco`: the root command.
-public struct CCO: AsyncParsableCommand {
+public struct CCO: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "cco",
         abstract: "Run and manage the local CCO daemon.",

@@ -9,7 +9,7 @@ import CCOCore
 
 /// `cco stats`: what the gateway's calls cost, from the running daemon or, when none runs, from the
 /// analytics database file.
-struct Stats: AsyncParsableCommand {
+struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show requests, tokens and cost recorded by the gateway.",
         discussion: """
@@ -26,7 +26,7 @@ struct Stats: AsyncParsableCommand {
     @Flag(help: "Print the report as JSON, exactly as GET /api/stats returns it.")
     var json = false
 
-    func run() async throws {
+    func run() throws {
         let environment = try CommandEnvironment.current()
         let (report, source) = try gather(environment)
         if json {

@@ -61,6 +61,21 @@ struct SystemdIntegrationTests {
         #expect(unit.contains("WatchdogSec=30"))
     }
 
+    /// An unprivileged user's `cco` writes nothing to syslog (and so nothing to the journal): a
+    /// libdispatch worker thread of an async main would try to renice itself, fail with EACCES and
+    /// log "Failed to set thread priority for worker thread" on every call.
+    @Test func commandsRunAsTheUserWriteNothingToSyslog() throws {
+        let sandbox = try sandbox()
+        defer { sandbox.stop() }
+        #expect(try sandbox.cco("daemon", "install").status == 0)
+        for command in ["daemon status", "stats", "config show", "daemon logs -n 5", "daemon reload"] {
+            let run = try sandbox.sh("strace -f -qq -e trace=connect -o ~/connect.trace \(sandbox.cco) \(command) >/dev/null; echo rc=$?")
+            #expect(run.stdout.contains("rc=0"), "\(command): \(run.stdout) \(run.stderr)")
+            let trace = try String(contentsOfFile: sandbox.home + "/connect.trace", encoding: .utf8)
+            #expect(!trace.contains("/dev/log"), "cco \(command) connected to syslog:\n\(trace)")
+        }
+    }
+
     @Test func enableAndDisableGoThroughDBusWithoutSpawningSystemctl() throws {
         let sandbox = try sandbox(config: "auto_start = false\n")
         defer { sandbox.stop() }

@@ -2,13 +2,13 @@ import ArgumentParser
 import CCOCore
 
 extension Config {
-    struct Get: AsyncParsableCommand {
+    struct Get: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print one key's effective value.")
 
         @Argument(help: "The key, e.g. port.")
         var key: String
 
-        func run() async throws {
+        func run() throws {
             let key = try configKey(key)
             let config = try CommandEnvironment.current().loadConfig()
             switch key.value(in: config) {

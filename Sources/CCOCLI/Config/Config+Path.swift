@@ -2,10 +2,10 @@ import ArgumentParser
 import CCOCore
 
 extension Config {
-    struct Path: AsyncParsableCommand {
+    struct Path: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the path of config.toml.")
 
-        func run() async throws {
+        func run() throws {
             Terminal.out(try CommandEnvironment.current().paths.configFile)
         }
     }

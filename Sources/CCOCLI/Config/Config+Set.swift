@@ -2,7 +2,7 @@ import ArgumentParser
 import CCOCore
 
 extension Config {
-    struct Set: AsyncParsableCommand {
+    struct Set: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Set one key: the file is validated first and replaced atomically (mode 0600).")
 
@@ -12,7 +12,7 @@ extension Config {
         @Argument(help: "The new value, e.g. 8080.")
         var value: String
 
-        func run() async throws {
+        func run() throws {
             let key = try configKey(key)
             let environment = try CommandEnvironment.current()
             let file = ConfigFile(path: environment.paths.configFile)

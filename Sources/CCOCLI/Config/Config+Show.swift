@@ -7,11 +7,11 @@ import ArgumentParser
 import CCOCore
 
 extension Config {
-    struct Show: AsyncParsableCommand {
+    struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print the effective config: every key, with defaults filled in and marked.")
 
-        func run() async throws {
+        func run() throws {
             let environment = try CommandEnvironment.current()
             let path = environment.paths.configFile
             let config = try environment.loadConfig()

@@ -2,7 +2,7 @@ import ArgumentParser
 import CCOCore
 
 /// `cco config …`: read, check and change `config.toml`.
-struct Config: AsyncParsableCommand {
+struct Config: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show, validate and change the daemon's configuration.",
         subcommands: [Path.self, Show.self, Validate.self, Get.self, Set.self]

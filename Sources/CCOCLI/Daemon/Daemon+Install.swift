@@ -13,7 +13,7 @@ enum ServicePlatform: String, ExpressibleByArgument, CaseIterable {
 }
 
 extension Daemon {
-    struct Install: AsyncParsableCommand {
+    struct Install: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Install the service (systemd user unit, or launchd agent on macOS); with auto_start = true also enable and start it.")
 
@@ -27,7 +27,7 @@ extension Daemon {
             if platform != nil && !dryRun { throw ValidationError("--platform needs --dry-run") }
         }
 
-        func run() async throws {
+        func run() throws {
             let environment = try CommandEnvironment.current()
             let config = try environment.loadConfig()
             let kind: ServiceManagerKind = platform.map { $0 == .macos ? .launchd : .systemd } ?? environment.serviceManagerKind
@@ -131,11 +131,11 @@ extension Daemon {
         }
     }
 
-    struct Uninstall: AsyncParsableCommand {
+    struct Uninstall: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Stop, disable and remove the service.")
 
-        func run() async throws {
+        func run() throws {
             let environment = try CommandEnvironment.current()
             let notes: [String]
             if environment.serviceManagerKind == .launchd {
@@ -151,14 +151,14 @@ extension Daemon {
         }
     }
 
-    struct Enable: AsyncParsableCommand {
+    struct Enable: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Start the service at login (EnableUnitFiles over D-Bus, or launchctl enable); --now also starts it.")
 
         @Flag(help: "Also start the service now.")
         var now = false
 
-        func run() async throws {
+        func run() throws {
             let environment = try CommandEnvironment.current()
             if environment.serviceManagerKind == .launchd {
                 let agent = environment.launchdService
@@ -181,14 +181,14 @@ extension Daemon {
         }
     }
 
-    struct Disable: AsyncParsableCommand {
+    struct Disable: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Do not start the service at login (DisableUnitFiles over D-Bus, or launchctl disable); --now also stops it.")
 
         @Flag(help: "Also stop the service now.")
         var now = false
 
-        func run() async throws {
+        func run() throws {
             let environment = try CommandEnvironment.current()
             if environment.serviceManagerKind == .launchd {
                 let agent = environment.launchdService

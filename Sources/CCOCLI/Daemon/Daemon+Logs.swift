@@ -8,7 +8,7 @@ import CCOCore
 import CCOSystemd
 
 extension Daemon {
-    struct Logs: AsyncParsableCommand {
+    struct Logs: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print the daemon's last log lines, or follow the log across rotation.")
 
@@ -22,7 +22,7 @@ extension Daemon {
             guard lines >= 1 else { throw ValidationError("--lines must be at least 1") }
         }
 
-        func run() async throws {
+        func run() throws {
             let environment = try CommandEnvironment.current()
             let paths = environment.paths
             if environment.serviceManagerKind == .systemd && environment.systemdService.isInstalled {

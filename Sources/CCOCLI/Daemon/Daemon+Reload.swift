@@ -13,11 +13,11 @@ import CCOCore
 import CCOSystemd
 
 extension Daemon {
-    struct Reload: AsyncParsableCommand {
+    struct Reload: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Re-read the config without a restart (log level, log rotation); an invalid config is refused.")
 
-        func run() async throws {
+        func run() throws {
             let environment = try CommandEnvironment.current()
             // Refuse a broken config here, with its file:line message; the daemon would refuse it too.
             _ = try environment.loadConfig()

@@ -2,7 +2,7 @@ import ArgumentParser
 import CCOCore
 
 extension Daemon {
-    struct Restart: AsyncParsableCommand {
+    struct Restart: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Replace the running daemon without refusing a connection; --host and --port apply to the new run.",
             discussion: """
@@ -17,7 +17,7 @@ extension Daemon {
 
         var timeout: Double { readiness.timeout }
 
-        func run() async throws {
+        func run() throws {
             let environment = try CommandEnvironment.current()
             if let agent = environment.installedLaunchAgent() {
                 try address.rejectUnderSystemd()

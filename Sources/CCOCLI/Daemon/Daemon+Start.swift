@@ -3,7 +3,7 @@ import CCOCore
 import CCOSystemd
 
 extension Daemon {
-    struct Start: AsyncParsableCommand {
+    struct Start: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Start the daemon in the background and wait until it serves.")
 
@@ -13,7 +13,7 @@ extension Daemon {
 
         var timeout: Double { readiness.timeout }
 
-        func run() async throws {
+        func run() throws {
             let environment = try CommandEnvironment.current()
             if let agent = environment.installedLaunchAgent() {
                 try address.rejectUnderSystemd()

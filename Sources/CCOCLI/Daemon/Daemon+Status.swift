@@ -8,7 +8,7 @@ import CCOCore
 import CCOSystemd
 
 extension Daemon {
-    struct Status: AsyncParsableCommand {
+    struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show whether the daemon runs, where, and whether it is healthy.",
             discussion: "Exit status: 0 running, 1 dead with a PID file left behind, 3 not running, 4 unknown.")
@@ -16,7 +16,7 @@ extension Daemon {
         @Flag(help: "Print one JSON object on stdout.")
         var json = false
 
-        func run() async throws {
+        func run() throws {
             let environment = try CommandEnvironment.current()
             if let agent = environment.installedLaunchAgent() {
                 try LaunchAgentCommands.status(agent, json: json)

@@ -3,7 +3,7 @@ import CCOCore
 import CCOSystemd
 
 extension Daemon {
-    struct Stop: AsyncParsableCommand {
+    struct Stop: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Stop the daemon: SIGTERM, then SIGKILL after the timeout.")
 
@@ -14,7 +14,7 @@ extension Daemon {
             guard timeout > 0 else { throw ValidationError("--timeout must be greater than 0") }
         }
 
-        func run() async throws {
+        func run() throws {
             let environment = try CommandEnvironment.current()
             if let agent = environment.installedLaunchAgent() {
                 try LaunchAgentCommands.stop(agent)

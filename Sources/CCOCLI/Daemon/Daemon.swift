@@ -3,7 +3,7 @@ import CCOCore
 import CCOSystemd
 
 /// `cco daemon …`: the daemon's lifecycle.
-struct Daemon: AsyncParsableCommand {
+struct Daemon: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Start, stop and inspect the cco daemon.",
         subcommands: [Start.self, Stop.self, Restart.self, Reload.self, Status.self, Logs.self,
