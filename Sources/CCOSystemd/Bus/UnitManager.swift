@@ -83,12 +83,6 @@ public final class UnitManager {
         Int(try version().prefix { $0.isNumber })
     }
 
-    /// Loads the unit if needed and returns its object path. Corresponds to `LoadUnit`.
-    public func loadUnit(_ unit: String) throws(BusError) -> String {
-        let reply = try managerCall("LoadUnit", [.string(unit)], "LoadUnit \(unit)")
-        return try reply.readString("o") ?? ""
-    }
-
     /// `StartUnit`, waiting for the job's result.
     public func start(unit: String, mode: JobMode = .replace, timeout: Duration = .seconds(90)) throws(BusError) -> JobResult {
         try runJob("StartUnit", unit: unit, mode: mode, timeout: timeout)
