@@ -245,8 +245,8 @@ public struct DaemonRunner: Sendable {
         let interactive = isatty(STDERR_FILENO) == 1
         return Logger(label: "cco") { label in
             guard let file else { return JournalLogHandler(label: label, level: level) }
-            // The pid tells two daemons apart while one hands over to the next (both write here).
-            let fileHandler = RotatingFileLogHandler(label: "\(label)[\(getpid())]", file: file, level: level)
+            let fileHandler = RotatingFileLogHandler(label: RotatingFileLogHandler.processLabel(label, pid: getpid()),
+                                                     file: file, level: level)
             guard interactive else { return fileHandler }
             var console = StreamLogHandler.standardError(label: label)
             console.logLevel = level.level

@@ -85,6 +85,20 @@ import Testing
             #expect(text.split(separator: "\n").count == 1)
         }
     }
+
+    @Test func aLineIsReadBackOnlyForThePidThatWroteIt() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/daemon.log"
+            let file = try RotatingLogFile(path: path, rotationSize: 1 << 20, maxFiles: 2)
+            let label = RotatingFileLogHandler.processLabel("cco", pid: 4242)
+            #expect(label == "cco[4242]")
+            Logger(label: label) { RotatingFileLogHandler(label: $0, file: file, level: .info) }.info("cannot listen")
+            let line = try #require(readFile(path)?.split(separator: "\n").first.map(String.init))
+            #expect(RotatingFileLogHandler.message(of: line, writtenBy: 4242) == "cannot listen")
+            #expect(RotatingFileLogHandler.message(of: line, writtenBy: 424) == nil)
+            #expect(RotatingFileLogHandler.message(of: line, writtenBy: 42) == nil)
+        }
+    }
 }
 
 extension String {

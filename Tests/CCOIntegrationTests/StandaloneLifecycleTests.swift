@@ -115,9 +115,13 @@ import CCOCore
 
     @Test func startOnPortInUseFailsClearlyAndLeavesNoPIDFileOrLock() throws {
         try withStateDirectory { cco throws in
+            // An earlier daemon's lines in the log are not this failure's story.
+            _ = try cco.startOnFreePort()
+            #expect(try cco.run("daemon", "stop").status == 0)
             let listener = try Listener()
             let result = try cco.run("daemon", "start", "--port", String(listener.port))
             #expect(result.status != 0)
+            #expect(result.stderr.split(separator: "\n").count == 1, "one line, not the log repeating it: \(result.stderr)")
             let firstLine = result.stderr.split(separator: "\n").first.map(String.init) ?? ""
             #expect(firstLine.hasPrefix("error: cannot listen on 127.0.0.1:\(listener.port): address in use by pid \(getpid())"))
             #expect(firstLine.contains("choose another port with --port"))

@@ -386,10 +386,9 @@ public struct DaemonController: Sendable {
     /// itself stays one line. Lines of earlier daemons are not this start's story and are skipped.
     private func lastLogLines(of pid: Int32, besides reason: String? = nil, _ count: Int = 5) -> String {
         guard let tail = try? LogTail.lastLines(200, of: paths.logFile) else { return "" }
-        let marker = "[\(pid)]: "
         let lines = tail.lines.filter { line in
-            guard let range = line.firstRange(of: marker) else { return false }
-            return reason.map { line[range.upperBound...] != $0 } ?? true
+            guard let message = RotatingFileLogHandler.message(of: line, writtenBy: pid) else { return false }
+            return reason.map { message != $0 } ?? true
         }.suffix(count)
         guard !lines.isEmpty else { return "" }
         return "\n  last log lines (\(paths.logFile)):\n" + lines.map { "    " + $0 }.joined(separator: "\n")

@@ -23,6 +23,19 @@ public struct RotatingFileLogHandler: LogHandler {
         self.init(label: label, file: file, level: LogLevelSetting(level))
     }
 
+    /// The label of a process's lines, `cco[4242]`: the pid tells two daemons apart while one hands
+    /// over to the next (both write to the same file).
+    public static func processLabel(_ label: String, pid: Int32) -> String {
+        "\(label)[\(pid)]"
+    }
+
+    /// The message (with its metadata) of a line written under ``processLabel(_:pid:)`` by `pid`,
+    /// or nil for another process's line.
+    public static func message(of line: String, writtenBy pid: Int32) -> Substring? {
+        guard let range = line.firstRange(of: "[\(pid)]: ") else { return nil }
+        return line[range.upperBound...]
+    }
+
     /// Shared with the daemon's other handlers: a reload changes it for all of them.
     public var logLevel: Logger.Level {
         get { setting.level }
