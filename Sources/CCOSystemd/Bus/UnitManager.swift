@@ -133,7 +133,7 @@ public final class UnitManager {
     /// ``UnitName/objectPath(of:)``, which loads the unit as `LoadUnit` would. `cco daemon status`
     /// runs this on every call.
     public func status(of unit: String) throws(BusError) -> UnitStatus {
-        let properties = try allProperties(UnitName.objectPath(of: unit), "")
+        let properties = try allProperties(of: UnitName.objectPath(of: unit))
         func string(_ name: String) -> String {
             if case .string(let s)? = properties[name] { return s }
             return ""
@@ -159,10 +159,10 @@ public final class UnitManager {
         return status
     }
 
-    /// `org.freedesktop.DBus.Properties.GetAll(interface)` on an object; `""` reads every interface.
-    private func allProperties(_ path: String, _ interface: String) throws(BusError) -> [String: BusReply.Value] {
+    /// Every interface's properties of an object: `org.freedesktop.DBus.Properties.GetAll("")`.
+    private func allProperties(of path: String) throws(BusError) -> [String: BusReply.Value] {
         let reply = try bus.call(destination: Self.destination, path: path, interface: "org.freedesktop.DBus.Properties",
-                                 member: "GetAll", [.string(interface)], description: "GetAll \(interface)")
+                                 member: "GetAll", [.string("")], description: "GetAll \(path)")
         return try reply.readProperties()
     }
 
