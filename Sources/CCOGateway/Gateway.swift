@@ -40,6 +40,8 @@ public final class Gateway: Sendable {
     public let metrics: GatewayMetrics
     let writer: AnalyticsWriter
     private let client: HTTPClient
+    /// Upstream calls in flight, each holding one pooled connection.
+    let upstreamSlots: UpstreamSlots
     private let settings: Mutex<Settings>
     private let logger: Logger
 
@@ -57,6 +59,13 @@ public final class Gateway: Sendable {
             timeout: .init(connect: .seconds(Int64(config.upstreamConnectTimeout)), read: .seconds(Int64(config.upstreamTimeout))),
             decompression: .disabled)
         configuration.connectionPool.idleTimeout = .seconds(60)
+        // One connection per call in flight, as many as the slots: a call never waits in the pool
+        // (async-http-client's default of 8 per host made the ninth concurrent stream wait, and
+        // fail after upstream_connect_timeout). HTTP/1.1 only, as the SDKs and Claude Code speak
+        // to the API: over HTTP/2 the server's stream limit would queue calls on one connection.
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = config.upstreamMaxConnections
+        configuration.httpVersion = .http1Only
+        upstreamSlots = UpstreamSlots(capacity: config.upstreamMaxConnections)
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
@@ -133,6 +142,11 @@ public final class Gateway: Sendable {
         upstreamRequest.headers = Self.forwardedRequestHeaders(request.headers)
         if let body { upstreamRequest.body = .bytes(body) }
 
+        guard let slot = upstreamSlots.take() else {
+            metrics.upstreamRefused("max_connections")
+            logger.warning("upstream call refused: upstream_max_connections (\(upstreamSlots.capacity)) calls are in flight")
+            return finish(call, GatewayError.saturated(limit: upstreamSlots.capacity).response)
+        }
         let response: HTTPClientResponse
         do {
             response = try await client.execute(upstreamRequest, deadline: .distantFuture, logger: nil)
@@ -146,7 +160,7 @@ public final class Gateway: Sendable {
 
         let contentType = response.headers.first(name: "content-type") ?? ""
         if contentType.hasPrefix("text/event-stream") {
-            return Response(status: status, headers: headers, body: relay(response.body, call: call))
+            return Response(status: status, headers: headers, body: relay(response.body, call: call, holding: slot))
         }
 
         let bytes: ByteBuffer
@@ -155,6 +169,8 @@ public final class Gateway: Sendable {
         } catch {
             return finish(call, upstreamFailure(error, settings: settings).response)
         }
+        // Held until the answer is read whole: its connection was busy until then.
+        withExtendedLifetime(slot) {}
         let array = Array(buffer: bytes)
         // count_tokens answers are free; only messages carry billed usage.
         if route == "/v1/messages", let read = UsageReader.read(array) {
@@ -178,9 +194,11 @@ public final class Gateway: Sendable {
     }
 
     /// A streamed answer, passed on chunk by chunk as it arrives; its usage is read on the way and
-    /// the call is recorded when the stream ends (or the client goes away).
-    private func relay(_ upstream: HTTPClientResponse.Body, call: GatewayCall) -> ResponseBody {
+    /// the call is recorded when the stream ends (or the client goes away). The call's upstream slot
+    /// is held until then, or until the body is dropped unread.
+    private func relay(_ upstream: HTTPClientResponse.Body, call: GatewayCall, holding slot: UpstreamSlots.Slot) -> ResponseBody {
         ResponseBody { writer in
+            defer { withExtendedLifetime(slot) {} }
             var call = call
             var scanner = StreamUsageScanner()
             do {
@@ -219,6 +237,12 @@ public final class Gateway: Sendable {
 
     private func upstreamFailure(_ error: any Error, settings: Settings) -> GatewayError {
         let upstream = settings.upstream.description
+        if let clientError = error as? HTTPClientError, clientError == .getConnectionFromPoolTimeout {
+            // Not the upstream's fault: no pooled connection became free in time.
+            metrics.upstreamRefused("pool_timeout")
+            logger.warning("upstream call refused: no connection to \(upstream) became free within upstream_connect_timeout")
+            return .saturated(limit: upstreamSlots.capacity)
+        }
         if let clientError = error as? HTTPClientError, clientError == .readTimeout || clientError == .deadlineExceeded {
             metrics.upstreamFailed("timeout")
             logger.warning("upstream \(upstream) timed out")

@@ -84,6 +84,7 @@ public struct DaemonRunner: Sendable {
         defer { logFile?.sync() }
         let logger = makeLogger(file: logFile, level: level)
         for loose in StatePermissions.loose(in: paths) { logger.warning("\(loose)") }
+        raiseDescriptorLimit(logger: logger)
 
         let listener: ListeningSocket, origin: ListenerOrigin
         do {
@@ -208,6 +209,26 @@ public struct DaemonRunner: Sendable {
             throw failure
         }
         logger.info("stopped")
+    }
+
+    /// Every call in flight holds two descriptors; the soft limit services start with allows a few
+    /// hundred. Raised to what the hard limit allows, with a warning when that still falls short.
+    private func raiseDescriptorLimit(logger: Logger) {
+        let limit: DescriptorLimit
+        do {
+            let (before, after) = try DescriptorLimit.raiseSoftLimit()
+            if after != before { logger.debug("open files: soft limit raised from \(before.soft) to \(after.soft)") }
+            limit = after
+        } catch {
+            logger.warning("cannot raise the open-files limit: \(error)")
+            guard let current = DescriptorLimit.current() else { return }
+            limit = current
+        }
+        // Two per call, and a margin for the listener, the database, the log and idle clients.
+        let needed = UInt64(2 * config.upstreamMaxConnections + 256)
+        if limit.soft < needed {
+            logger.warning("open files are limited to \(limit); upstream_max_connections = \(config.upstreamMaxConnections) needs about \(needed): raise LimitNOFILE= (or ulimit -n), or lower upstream_max_connections")
+        }
     }
 
     /// The analytics database named by `database_url`, opened and migrated before the server binds.

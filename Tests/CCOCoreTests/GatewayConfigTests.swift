@@ -10,6 +10,20 @@ import Testing
         #expect(config.maxRequestSize == 32 << 20)
         #expect(config.analyticsRetentionDays == 90)
         #expect(config.pricing.isEmpty)
+        #expect(config.upstreamMaxConnections == 4096)
+    }
+
+    @Test func upstreamMaxConnectionsIsBoundedOnBothSides() throws {
+        #expect(try DaemonConfig.parse("upstream_max_connections = 1", file: "c.toml").upstreamMaxConnections == 1)
+        #expect(try DaemonConfig.parse("upstream_max_connections = 16384", file: "c.toml").upstreamMaxConnections == 16384)
+        for bad in ["0", "-3", "16385", "\"many\""] {
+            do {
+                _ = try DaemonConfig.parse("upstream_max_connections = \(bad)", file: "c.toml")
+                Issue.record("upstream_max_connections = \(bad) was accepted")
+            } catch {
+                #expect(error.description == "c.toml:1: `upstream_max_connections` must be an integer from 1 to 16384, found \(bad)")
+            }
+        }
     }
 
     @Test(arguments: [

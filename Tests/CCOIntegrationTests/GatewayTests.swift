@@ -335,7 +335,82 @@ import Testing
         }
     }
 
+    @Test func sixtyFourHeldStreamsAreRelayedAtOnceAndEachArrivesWhole() async throws {
+        let fake = try FakeUpstream()
+        try await withGateway(fake) { cco, port in
+            let whole = try await HTTP.send(.POST, port: fake.port, path: "/v1/messages", body: HTTP.streamBody).text
+            let ids = (0 ..< 64).map { "many\($0)" }
+            try await withHTTPClient(connections: 128) { client in
+                try await withThrowingTaskGroup(of: (status: Int, text: String).self) { group in
+                    for id in ids { group.addTask { try await HTTP.heldStream(client, port: port, id: id) } }
+                    // All 64 reach the upstream while none has finished: none waits for another.
+                    let holding = { (try? fake.holds().values.filter { $0 == "holding" }.count) ?? 0 }
+                    #expect(await waitUntil(timeout: .seconds(20)) { holding() == 64 }, "holding at once: \(holding()) of 64")
+                    let metrics = try await HTTP.send(.GET, port: port, path: "/metrics")
+                    #expect(metricValue(metrics.text, "cco_upstream_in_flight") == 64)
+                    for id in ids { try await fake.release(id) }
+                    var finished = 0
+                    for try await reply in group {
+                        #expect(reply.status == 200)
+                        #expect(reply.text == whole)
+                        finished += 1
+                    }
+                    #expect(finished == 64)
+                }
+            }
+            #expect(try fake.holds().values.allSatisfy { $0 == "released" })
+            let after = try await HTTP.send(.GET, port: port, path: "/metrics")
+            #expect(metricValue(after.text, "cco_upstream_in_flight") == 0)
+            #expect(metricValue(after.text, #"cco_upstream_refused_total{reason="max_connections"}"#) == 0)
+            #expect(metricValue(after.text, #"cco_upstream_failures_total{reason="unreachable"}"#) == nil)
+        }
+    }
+
+    @Test func aCallPastUpstreamMaxConnectionsIsRefusedAtOnceAsOverloadedNotUnreachable() async throws {
+        let fake = try FakeUpstream()
+        try await withGateway(fake, "upstream_max_connections = 2") { cco, port in
+            try await withHTTPClient(connections: 16) { client in
+                try await withThrowingTaskGroup(of: (status: Int, text: String).self) { group in
+                    for id in ["full0", "full1"] { group.addTask { try await HTTP.heldStream(client, port: port, id: id) } }
+                    #expect(await waitUntil(timeout: .seconds(20)) { (try? fake.holds().count) == 2 })
+                    let clock = ContinuousClock()
+                    let started = clock.now
+                    let refused = try await HTTP.message(port: port, text: "third")
+                    #expect(clock.now - started < .seconds(2), "refused after \(clock.now - started), not at once")
+                    #expect(refused.status == 503)
+                    let error = refused.json["error"] as? [String: Any]
+                    #expect(error?["type"] as? String == "overloaded_error")
+                    #expect((error?["message"] as? String)?.contains("2 upstream calls are already in flight (upstream_max_connections)") == true)
+                    #expect(try fake.counts().messages == 2)
+                    let metrics = try await HTTP.send(.GET, port: port, path: "/metrics")
+                    #expect(metricValue(metrics.text, #"cco_upstream_refused_total{reason="max_connections"}"#) == 1)
+                    #expect(metricValue(metrics.text, "cco_upstream_max_connections") == 2)
+
+                    for id in ["full0", "full1"] { try await fake.release(id) }
+                    for try await reply in group { #expect(reply.status == 200) }
+                }
+            }
+            // The slots came back with the streams' ends.
+            #expect(try await HTTP.message(port: port, text: "fourth").status == 200)
+            #expect(try cco.run("daemon", "logs", "-n", "20").stdout.contains("upstream_max_connections (2) calls are in flight"))
+        }
+    }
+
     // MARK: - Helpers
+
+    /// A client of its own with `connections` per host: the shared one pools 8, as cco's once did.
+    func withHTTPClient(connections: Int, _ body: (HTTPClient) async throws -> Void) async throws {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = connections
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        do {
+            try await body(client)
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+    }
 
     func withGateway(_ fake: FakeUpstream, _ extra: String = "", _ body: (CCOProcess, Int) async throws -> Void) async throws {
         try await withGateway(upstream: fake.url, extra, body)

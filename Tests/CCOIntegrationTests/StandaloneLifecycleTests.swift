@@ -113,6 +113,33 @@ import CCOCore
         }
     }
 
+    @Test func theDaemonRaisesItsOpenFilesLimitAndWarnsWhenTheHardLimitIsTooLow() throws {
+        try withStateDirectory { cco throws in
+            var ours = rlimit()
+            getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &ours)
+            // Started with the soft limit services often get; the daemon raises it to what the hard limit allows.
+            let lowSoft = try CCOProcess.runToCompletion("/bin/sh", ["-c", #"ulimit -S -n 256 && exec "$0" daemon start --port 0"#, CCOProcess.executable], environment: cco.environment)
+            #expect(lowSoft.status == 0, "\(lowSoft.stderr)")
+            let pid = try #require(CCOProcess.parseStarted(lowSoft.stdout)?.pid)
+            #expect(Self.openFilesLimit(of: pid) == [String(min(65536, ours.rlim_max)), String(ours.rlim_max)])
+            #expect(try cco.run("daemon", "stop").status == 0)
+
+            // A hard limit below two descriptors per upstream connection is worth a warning.
+            let lowHard = try CCOProcess.runToCompletion("/bin/sh", ["-c", #"ulimit -n 512 && exec "$0" daemon start --port 0"#, CCOProcess.executable], environment: cco.environment)
+            #expect(lowHard.status == 0, "\(lowHard.stderr)")
+            let logs = try cco.run("daemon", "logs", "-n", "20").stdout
+            #expect(logs.contains("open files are limited to 512 (hard 512); upstream_max_connections = 4096 needs about 8448"), "\(logs)")
+            #expect(try cco.run("daemon", "stop").status == 0)
+        }
+    }
+
+    /// The soft and hard `Max open files` of a process, from /proc.
+    static func openFilesLimit(of pid: Int32) -> [String]? {
+        guard let limits = try? String(contentsOfFile: "/proc/\(pid)/limits", encoding: .utf8) else { return nil }
+        return limits.split(separator: "\n").first { $0.hasPrefix("Max open files") }?
+            .split(separator: " ").dropFirst(3).prefix(2).map(String.init)
+    }
+
     @Test func startOnPortInUseFailsClearlyAndLeavesNoPIDFileOrLock() throws {
         try withStateDirectory { cco throws in
             // An earlier daemon's lines in the log are not this failure's story.

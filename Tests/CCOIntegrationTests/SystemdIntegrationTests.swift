@@ -35,6 +35,14 @@ struct SystemdIntegrationTests {
             Issue.record("/health does not answer right after systemctl start"); return
         }
         #expect(health.status == 200)
+        // LimitNOFILE=65536 reached the daemon (room for two descriptors per upstream call), as far
+        // as the user manager's own hard limit allows: systemd lowers it to that (setrlimit_closest).
+        var ours = rlimit()
+        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &ours)
+        let expected = String(min(65536, ours.rlim_max))
+        let limits = try String(contentsOfFile: "/proc/\(record.pid)/limits", encoding: .utf8)
+        let openFiles = limits.split(separator: "\n").first { $0.hasPrefix("Max open files") }?.split(separator: " ")
+        #expect(openFiles.map { $0.suffix(3).map(String.init) } == [expected, expected, "files"], "\(limits)")
 
         let systemctlStatus = try sandbox.sh("systemctl --user status cco-daemon --no-pager")
         #expect(systemctlStatus.stdout.contains("Status: \"listening on http://127.0.0.1:\(record.port)\""), "\(systemctlStatus.stdout)")

@@ -35,6 +35,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
     case upstreamURL = "upstream_url"
     case upstreamConnectTimeout = "upstream_connect_timeout"
     case upstreamTimeout = "upstream_timeout"
+    case upstreamMaxConnections = "upstream_max_connections"
     case cacheMode = "cache_mode"
     case cachePersist = "cache_persist"
     case maxRequestSize = "max_request_size"
@@ -63,6 +64,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case .upstreamURL: "where the gateway forwards API calls"
         case .upstreamConnectTimeout: "seconds to wait for a connection to the upstream"
         case .upstreamTimeout: "seconds the upstream may stay silent before the call fails with 504"
+        case .upstreamMaxConnections: "upstream calls in flight at once (streams included); a call beyond it gets 503 at once"
         case .cacheMode: "exact (identical non-streaming requests are answered from the cache) or off"
         case .cachePersist: "keep the response cache across restarts, in cache.db in the state dir"
         case .maxRequestSize: "largest request body accepted, in bytes; larger ones get 413"
@@ -86,7 +88,8 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         switch self {
         case .logLevel, .logRotationSize, .logMaxFiles, .cacheSize, .cacheTTL, .upstreamURL, .cacheMode, .maxRequestSize,
              .analyticsRetentionDays: .reload
-        case .port, .host, .allowRemote, .databaseURL, .upstreamConnectTimeout, .upstreamTimeout, .cachePersist, .clientTimeout: .restart
+        case .port, .host, .allowRemote, .databaseURL, .upstreamConnectTimeout, .upstreamTimeout, .upstreamMaxConnections, .cachePersist,
+             .clientTimeout: .restart
         case .autoStart, .healthChecks, .healthCheckInterval, .socketActivation: .install
         }
     }
@@ -100,6 +103,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case .logRotationSize, .logMaxFiles, .cacheSize, .cacheTTL, .healthCheckInterval, .upstreamConnectTimeout,
              .upstreamTimeout, .maxRequestSize, .clientTimeout: "an integer greater than 0"
         case .analyticsRetentionDays: "an integer from 0 up"
+        case .upstreamMaxConnections: "an integer from 1 to \(DaemonConfig.largestUpstreamMaxConnections)"
         case .upstreamURL: "an http:// or https:// URL with a host, and no query, fragment or credentials"
         case .cacheMode: "one of " + CacheMode.allCases.map(\.rawValue).joined(separator: ", ")
         case .databaseURL: "sqlite://relative/path, sqlite:///absolute/path or sqlite::memory:"
@@ -125,6 +129,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case .upstreamURL: .string(config.upstreamURL)
         case .upstreamConnectTimeout: .integer(config.upstreamConnectTimeout)
         case .upstreamTimeout: .integer(config.upstreamTimeout)
+        case .upstreamMaxConnections: .integer(config.upstreamMaxConnections)
         case .cacheMode: .string(config.cacheMode.rawValue)
         case .cachePersist: .boolean(config.cachePersist)
         case .maxRequestSize: .integer(config.maxRequestSize)
@@ -160,6 +165,9 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case (.analyticsRetentionDays, .integer(let v)):
             guard v >= 0 else { return rejection(value) }
             config.analyticsRetentionDays = v
+        case (.upstreamMaxConnections, .integer(let v)):
+            guard (1 ... DaemonConfig.largestUpstreamMaxConnections).contains(v) else { return rejection(value) }
+            config.upstreamMaxConnections = v
         case (.logRotationSize, .integer(let v)), (.logMaxFiles, .integer(let v)), (.cacheSize, .integer(let v)),
              (.cacheTTL, .integer(let v)), (.healthCheckInterval, .integer(let v)), (.upstreamConnectTimeout, .integer(let v)),
              (.upstreamTimeout, .integer(let v)), (.maxRequestSize, .integer(let v)), (.clientTimeout, .integer(let v)):

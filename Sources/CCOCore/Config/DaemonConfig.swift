@@ -15,6 +15,8 @@ public struct DaemonConfig: Sendable, Hashable {
     public var upstreamURL: String = "https://api.anthropic.com"
     public var upstreamConnectTimeout: Int = 10
     public var upstreamTimeout: Int = 600
+    /// Claude Code keeps a stream open per turn, per subagent and per session, often for minutes.
+    public var upstreamMaxConnections: Int = 4096
     public var cacheMode: CacheMode = .exact
     public var cachePersist: Bool = false
     public var maxRequestSize: Int = 33_554_432
@@ -25,6 +27,10 @@ public struct DaemonConfig: Sendable, Hashable {
     public var pricing: [String: ModelPrice] = [:]
 
     public init() {}
+
+    /// Each call holds two descriptors (client and upstream); 16384 of them fit the 65536 that the
+    /// unit's `LimitNOFILE=` allows.
+    public static let largestUpstreamMaxConnections = 16384
 
     /// The URL clients use, e.g. `http://127.0.0.1:3000` or `http://[::1]:3000`.
     public static func baseURL(host: String, port: Int) -> String {

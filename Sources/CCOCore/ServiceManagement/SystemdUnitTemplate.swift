@@ -33,6 +33,9 @@ TimeoutAbortSec=5
 # The daemon keeps its listening socket here (FDSTORE=1) and gets it back after a restart, so a
 # restart never closes it: connections wait in the kernel's queue meanwhile.
 FileDescriptorStoreMax=1
+# Two descriptors per call in flight (client and upstream): the default soft limit of 1024 would
+# cap it at a few hundred streams, and @resources below keeps the daemon from raising it itself.
+LimitNOFILE=65536
 Restart=on-failure
 RestartSec=1
 # 78 (EX_CONFIG) is a configuration error: restarting cannot help.

@@ -51,8 +51,15 @@ public final class GatewayMetrics: Sendable {
         counter("cco_upstream_failures_total", [("reason", reason)]).increment()
     }
 
-    /// The Prometheus text exposition, with the cache's and the analytics writer's figures as of now.
-    func render(cache: ResponseCache<CachedResponse>, writer: AnalyticsWriter) -> [UInt8] {
+    /// An upstream call that cco refused before sending it: `max_connections` (every slot taken) or
+    /// `pool_timeout` (no pooled connection became free in time).
+    func upstreamRefused(_ reason: String) {
+        counter("cco_upstream_refused_total", [("reason", reason)]).increment()
+    }
+
+    /// The Prometheus text exposition, with the cache's, the analytics writer's and the upstream
+    /// slots' figures as of now.
+    func render(cache: ResponseCache<CachedResponse>, writer: AnalyticsWriter, upstream: UpstreamSlots) -> [UInt8] {
         let stats = cache.statistics
         let counters = writer.counters
         mirrored.withLock { last in
@@ -68,6 +75,10 @@ public final class GatewayMetrics: Sendable {
         Gauge(label: "cco_cache_bytes", factory: factory).record(stats.bytes)
         Gauge(label: "cco_cache_entries", factory: factory).record(stats.entries)
         Gauge(label: "cco_analytics_queue_depth", factory: factory).record(writer.queueDepth)
+        Gauge(label: "cco_upstream_in_flight", factory: factory).record(upstream.count)
+        Gauge(label: "cco_upstream_max_connections", factory: factory).record(upstream.capacity)
+        // Present from the first scrape, so that a rate() over it starts at 0.
+        for reason in ["max_connections", "pool_timeout"] { counter("cco_upstream_refused_total", [("reason", reason)]).increment(by: 0) }
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         return buffer

@@ -69,7 +69,7 @@ public struct AdminRoutes: Sendable {
             return try Reloaded(reloaded: outcome.applied, status: outcome.detail).response(from: request, context: context)
         }
         router.get("/metrics") { _, _ -> Response in
-            let text = gateway.metrics.render(cache: gateway.cache, writer: gateway.writer)
+            let text = gateway.metrics.render(cache: gateway.cache, writer: gateway.writer, upstream: gateway.upstreamSlots)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
         }

@@ -45,6 +45,14 @@ struct GatewayError: Sendable {
         GatewayError(status: .badGateway, type: "api_error", message: "cco: cannot reach the upstream \(upstream): \(reason)")
     }
 
+    /// Every upstream connection is taken by a call in flight. 503 with `overloaded_error`: the SDKs
+    /// and Claude Code retry it with backoff, as they do the API's own overload answer, and a slot
+    /// frees as soon as any call in flight ends.
+    static func saturated(limit: Int) -> GatewayError {
+        GatewayError(status: .serviceUnavailable, type: "overloaded_error",
+                     message: "cco: \(limit) upstream calls are already in flight (upstream_max_connections); retry when one ends, or raise upstream_max_connections in config.toml")
+    }
+
     static func timedOut(_ upstream: String, seconds: Int) -> GatewayError {
         GatewayError(status: .gatewayTimeout, type: "api_error",
                      message: "cco: the upstream \(upstream) sent nothing for \(seconds) s (upstream_timeout)")

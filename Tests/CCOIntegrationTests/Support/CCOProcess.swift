@@ -113,6 +113,17 @@ func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) -> Boo
     return condition()
 }
 
+/// Polls `condition` until it holds or `timeout` passes, sleeping between polls without holding a
+/// thread: where other tasks (a test's own requests) must run meanwhile.
+func waitUntil(timeout: Duration = .seconds(5), _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock().now + timeout
+    while ContinuousClock().now < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+    return condition()
+}
+
 /// A TCP listener on a free loopback port, for "port in use" tests.
 final class Listener {
     let fd: CInt

@@ -59,11 +59,16 @@ final class FakeUpstream {
 
     /// What became of a stream held with `x-fake-hold: id`: "holding", "released", "timed out" or nil.
     func hold(_ id: String) throws -> String? {
+        try holds()[id]
+    }
+
+    /// Every held stream's state, by its id.
+    func holds() throws -> [String: String] {
         guard case .success(let reply) = HealthProbe.get(host: "127.0.0.1", port: port, path: "/_holds"),
               let object = try JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: String] else {
             throw TestFailure("the fake upstream does not answer /_holds")
         }
-        return object[id]
+        return object
     }
 
     /// Lets a held stream send its last event.
@@ -98,6 +103,22 @@ enum HTTP {
         var fields: [String: String] = [:]
         for (name, value) in response.headers { fields[name.lowercased()] = value }
         return HTTPReply(status: Int(response.status.code), headers: fields, body: Array(buffer: bytes))
+    }
+
+    /// A streamed Messages request.
+    static let streamBody = #"{"model":"claude-sonnet-4-5","max_tokens":20,"stream":true,"messages":[{"role":"user","content":"hi"}]}"#
+
+    /// A stream through `port` that the fake upstream holds before its last event until the test
+    /// releases `id`; read whole.
+    static func heldStream(_ client: HTTPClient, port: Int, id: String) async throws -> (status: Int, text: String) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/messages")
+        request.method = .POST
+        request.headers.add(name: "x-api-key", value: "sk-test-key")
+        request.headers.add(name: "x-fake-hold", value: id)
+        request.body = .bytes(ByteBuffer(string: streamBody))
+        let response = try await client.execute(request, timeout: .seconds(60))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        return (Int(response.status.code), String(buffer: bytes))
     }
 
     static func message(port: Int, maxTokens: Int = 16, text: String = "hello", stream: Bool = false, model: String = "claude-sonnet-4-5-20250929",
