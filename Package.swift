@@ -115,13 +115,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Who runs the daemon: one DaemonSupervisor protocol, with standalone, systemd (over D-Bus)
+        // and launchd (through launchctl) conformers.
+        .target(
+            name: "CCOSupervisor",
+            dependencies: [
+                "CCOCore",
+                "CCOSystemd",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The command line; ArgumentParser lives only here.
         .target(
             name: "CCOCLI",
             dependencies: [
                 "CCOCore",
                 "CCOAnalytics",
-                "CCOSystemd",
+                "CCOSupervisor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -158,9 +169,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Helpers shared by the test targets: temporary directories, small file operations.
+        .target(name: "CCOTestSupport", path: "Tests/CCOTestSupport"),
         .testTarget(
             name: "CCOCoreTests",
-            dependencies: ["CCOCore", "CCOSystemd", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CCOCore", "CCOSystemd", "CCOTestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CCOSupervisorTests",
+            dependencies: ["CCOSupervisor", "CCOCore", "CCOTestSupport"],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
@@ -179,7 +197,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CCOCLITests",
-            dependencies: ["CCOCLI", "CCOCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["CCOCLI", "CCOCore", "CCOSupervisor", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         // Drives the built `cco` binary; depending on the executable makes `swift test` build it first.

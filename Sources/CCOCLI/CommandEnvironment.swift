@@ -5,7 +5,7 @@ import Darwin
 #endif
 import ArgumentParser
 import CCOCore
-import CCOSystemd
+import CCOSupervisor
 
 /// What every command needs from the process: the environment, the state paths, this executable.
 struct CommandEnvironment {
@@ -32,49 +32,14 @@ struct CommandEnvironment {
     /// `cco-daemon`, next to this `cco`.
     var daemonExecutable: String { DaemonExecutable.path(besideCLI: executable) }
 
-    var controller: DaemonController {
-        DaemonController(paths: paths, executable: daemonExecutable, environment: variables)
+    var choice: SupervisorChoice {
+        SupervisorChoice(paths: paths, executable: executable, environment: variables)
     }
 
-    var systemdService: SystemdUserService {
-        SystemdUserService(paths: paths, executable: executable, environment: variables)
-    }
-
-    /// launchd on macOS, systemd elsewhere; `CCO_SERVICE_MANAGER=launchd|systemd` overrides it (the
-    /// tests run the launchd path on Linux against a fake launchctl named by `CCO_LAUNCHCTL`).
-    var serviceManagerKind: ServiceManagerKind {
-        if let name = variables["CCO_SERVICE_MANAGER"], let kind = ServiceManagerKind(rawValue: name) { return kind }
-        #if os(macOS)
-        return .launchd
-        #else
-        return .systemd
-        #endif
-    }
-
-    var launchdService: LaunchdServiceManager {
-        LaunchdServiceManager(paths: paths, executable: executable, environment: variables, uid: getuid(), runner: ProcessCommandRunner())
-    }
-
-    /// The LaunchAgent when launchd is the service manager and the agent is installed.
-    func installedLaunchAgent() -> LaunchdServiceManager? {
-        guard serviceManagerKind == .launchd else { return nil }
-        let service = launchdService
-        return service.isInstalled ? service : nil
-    }
-
-    /// The unit and a connection to its manager when the unit is installed; nil when cco runs standalone.
-    func managedService() throws -> (service: SystemdUserService, manager: UnitManager)? {
-        guard serviceManagerKind == .systemd else { return nil }
-        let service = systemdService
-        guard service.isInstalled else { return nil }
-        do { return (service, try service.connect()) } catch { throw failure(error) }
-    }
+    /// The one supervisor this command talks to.
+    func supervisor() -> any DaemonSupervisor { choice.supervisor() }
 
     func loadConfig() throws -> DaemonConfig {
         do { return try ConfigFile(path: paths.configFile).load() } catch { throw failure(error) }
     }
-}
-
-enum ServiceManagerKind: String {
-    case systemd, launchd
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CCOCore
+import CCOSupervisor
 
 /// Exit codes, decided here only. `status` follows systemctl and LSB: 0 running, 1 dead with a PID
 /// file left behind, 3 not running, 4 unknown.
@@ -20,14 +21,24 @@ extension ExitCode {
     }
 }
 
+extension ExitCode {
+    /// The exit code of `cco daemon status`.
+    init(_ state: RunState) {
+        switch state {
+        case .running: self = .success
+        case .dead: self = .deadWithPIDFile
+        case .starting, .stopped: self = .notRunning
+        }
+    }
+}
+
 /// Prints `error: …` on stderr and gives the exit code to throw.
 func failure(_ message: String, _ code: ExitCode = .failure) -> ExitCode {
-    Terminal.error("error: " + message)
-    return code
+    Console.terminal.failure(message, code)
 }
 
 func failure(_ error: DaemonError) -> ExitCode {
-    failure(error.detail, ExitCode(error.code))
+    Console.terminal.failure(error)
 }
 
 func failure(_ error: ConfigError) -> ExitCode {

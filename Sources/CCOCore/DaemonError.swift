@@ -3,7 +3,7 @@
 /// Codes compare equal regardless of detail, so tests and the CLI's exit-code mapping match on codes.
 public struct DaemonError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
-        fileprivate enum Value: String { case environment, stateDirectory, alreadyRunning, notRunning, startFailed, readinessTimedOut, stopFailed, lockFailed, addressInUse, listenFailed, config, serviceManager, notInstalled, database }
+        fileprivate enum Value: String { case environment, stateDirectory, alreadyRunning, notRunning, startFailed, readinessTimedOut, stopFailed, lockFailed, addressInUse, listenFailed, config, serviceManager, notInstalled, database, usage }
         fileprivate let value: Value
         /// HOME/CCO_HOME missing or unusable.
         public static let environment = Code(value: .environment)
@@ -33,6 +33,8 @@ public struct DaemonError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let notInstalled = Code(value: .notInstalled)
         /// The analytics database cannot be opened or migrated.
         public static let database = Code(value: .database)
+        /// The command's flags do not apply here (e.g. `--port` to a daemon a service manager runs).
+        public static let usage = Code(value: .usage)
         public var description: String { value.rawValue }
     }
 

@@ -19,22 +19,22 @@ public enum DaemonMain {
             report(error.detail, errno: EINVAL)
             return DaemonExitStatus.failure
         }
-        let overrides: DaemonController.Overrides
+        let parsed: DaemonArguments
         let config: DaemonConfig
         do {
-            overrides = try DaemonController.Overrides.parse(arguments.filter { $0 != DaemonController.takeOverFlag }).get()
-            config = try overrides.applied(to: try ConfigFile(path: paths.configFile).load(), configFile: paths.configFile)
+            parsed = try DaemonArguments.parse(arguments).get()
+            config = try parsed.overrides.applied(to: try ConfigFile(path: paths.configFile).load(), configFile: paths.configFile)
         } catch {
             report(error.description, errno: EINVAL)
             return DaemonExitStatus.configError
         }
         if FileSystem.exists(paths.stateDirectory) { _ = chdir(paths.stateDirectory) }
         do {
-            var runner = DaemonRunner(paths: paths, config: config, overrides: overrides)
+            var runner = DaemonRunner(paths: paths, config: config, overrides: parsed.overrides)
             runner.journalStream = environment["JOURNAL_STREAM"]
-            runner.notifySocketIsReadinessOnly = environment[DaemonController.readinessOnlyVariable] == "1"
+            runner.notifySocketIsReadinessOnly = environment[DaemonArguments.readinessOnlyVariable] == "1"
             runner.underServiceManager = environment["NOTIFY_SOCKET"] != nil && !runner.notifySocketIsReadinessOnly
-            runner.takesOver = arguments.contains(DaemonController.takeOverFlag)
+            runner.takesOver = parsed.takesOver
             try await runner.run()
             return DaemonExitStatus.success
         } catch {

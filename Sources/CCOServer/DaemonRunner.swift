@@ -25,7 +25,7 @@ public struct DaemonRunner: Sendable {
     public let paths: CCOPaths
     public let config: DaemonConfig
     /// The command line's `--host`/`--port`, applied again on every reload.
-    public let overrides: DaemonController.Overrides
+    public let overrides: DaemonArguments.Overrides
     /// `$JOURNAL_STREAM`: when it names our stderr, logs go to the journal natively.
     public var journalStream: String?
     /// Longest time in-flight requests get to finish after SIGTERM before they are cancelled.
@@ -41,7 +41,7 @@ public struct DaemonRunner: Sendable {
     /// Offer the listener to the next process on `handoff.sock` (started by `cco daemon start`).
     public var offersHandoff: Bool { notifySocketIsReadinessOnly }
 
-    public init(paths: CCOPaths, config: DaemonConfig, overrides: DaemonController.Overrides = .init()) {
+    public init(paths: CCOPaths, config: DaemonConfig, overrides: DaemonArguments.Overrides = .init()) {
         self.paths = paths
         self.config = config
         self.overrides = overrides

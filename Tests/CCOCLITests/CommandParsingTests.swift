@@ -17,7 +17,7 @@ import Testing
 
     @Test func startCarriesHostPortAndTimeout() throws {
         let start = try #require(try CCO.parseAsRoot(["daemon", "start", "--port", "8080", "--host", "::1", "--timeout", "5"]) as? Daemon.Start)
-        #expect(start.address.overrides == DaemonController.Overrides(host: "::1", port: 8080))
+        #expect(start.address.overrides == DaemonArguments.Overrides(host: "::1", port: 8080))
         #expect(start.address.overrides.arguments == ["--port", "8080", "--host", "::1"])
         #expect(start.timeout == 5)
         let plain = try #require(try CCO.parseAsRoot(["daemon", "start"]) as? Daemon.Start)

@@ -1,4 +1,5 @@
 import Testing
+import CCOTestSupport
 @testable import CCOCore
 
 @Suite struct ConfigFileTests {

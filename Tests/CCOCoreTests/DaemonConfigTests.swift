@@ -132,14 +132,14 @@ import Testing
     }
 
     @Test func overridesAreValidatedLikeTheFile() throws {
-        let overrides = DaemonController.Overrides(host: "::1", port: 0)
+        let overrides = DaemonArguments.Overrides(host: "::1", port: 0)
         let config = try overrides.applied(to: DaemonConfig(), configFile: "c.toml")
         #expect(config.host == "::1" && config.port == 0)
         #expect(throws: ConfigError.self) {
-            try DaemonController.Overrides(port: 70000).applied(to: DaemonConfig(), configFile: "c.toml")
+            try DaemonArguments.Overrides(port: 70000).applied(to: DaemonConfig(), configFile: "c.toml")
         }
         #expect(throws: ConfigError.self) {
-            try DaemonController.Overrides(host: "10.0.0.1").applied(to: DaemonConfig(), configFile: "c.toml")
+            try DaemonArguments.Overrides(host: "10.0.0.1").applied(to: DaemonConfig(), configFile: "c.toml")
         }
     }
 }

@@ -1,7 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import Testing
+import CCOTestSupport
 @testable import CCOCore
 
 @Suite struct FileLockTests {
@@ -20,11 +22,13 @@ import Testing
     @Test func lockHeldByAnotherProcessIsReportedWithItsPID() throws {
         try withTemporaryDirectory { dir in
             let path = dir + "/daemon.lock"
-            // flock(1) takes the lock in a child and keeps it while `sleep` runs.
-            let pid = try ProcessSpawner.spawnDetached(
-                executable: "/usr/bin/flock", arguments: ["-n", path, "sleep", "30"],
-                environment: ["PATH": "/usr/bin:/bin"], outputFile: dir + "/out")
-            defer { kill(-pid, SIGKILL); kill(pid, SIGKILL); _ = ProcessSpawner.exitStatus(of: pid) }
+            // flock(1) takes the lock and keeps it while its `sleep` runs.
+            let flock = Process()
+            flock.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+            flock.arguments = ["-n", path, "sleep", "10"]
+            try flock.run()
+            let pid = flock.processIdentifier
+            defer { kill(pid, SIGKILL); flock.waitUntilExit() }
             var holder: Int32?
             for _ in 0 ..< 500 where holder == nil {
                 holder = FileLock.holder(of: path)

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Synchronization
 import Testing
+import CCOTestSupport
 @testable import CCOCore
 
 @Suite struct LogTailTests {

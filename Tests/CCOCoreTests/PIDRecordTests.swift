@@ -7,6 +7,7 @@ import Foundation
 import Glibc
 #endif
 import Testing
+import CCOTestSupport
 @testable import CCOCore
 
 @Suite struct PIDRecordTests {

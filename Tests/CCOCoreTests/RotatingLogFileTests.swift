@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Logging
 import Testing
+import CCOTestSupport
 @testable import CCOCore
 
 @Suite struct RotatingLogFileTests {

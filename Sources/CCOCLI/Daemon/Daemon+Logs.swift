@@ -5,10 +5,10 @@ import Darwin
 #endif
 import ArgumentParser
 import CCOCore
-import CCOSystemd
+import CCOSupervisor
 
 extension Daemon {
-    struct Logs: ParsableCommand {
+    struct Logs: SupervisorCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print the daemon's last log lines, or follow the log across rotation.")
 
@@ -22,46 +22,16 @@ extension Daemon {
             guard lines >= 1 else { throw ValidationError("--lines must be at least 1") }
         }
 
-        func run() throws {
-            let environment = try CommandEnvironment.current()
-            let paths = environment.paths
-            if environment.serviceManagerKind == .systemd && environment.systemdService.isInstalled {
-                try followJournal(unit: environment.systemdService.unitName)
-                return
-            }
-            let tail: (lines: [String], size: Int)
-            do { tail = try LogTail.lastLines(lines, of: paths.logFile) } catch {
-                throw failure("\(error)")
-            }
-            if tail.lines.isEmpty && !follow && !FileSystem.exists(paths.logFile) {
-                Terminal.error("no log yet at \(paths.logFile) (the daemon has not run with this state directory)")
-                return
-            }
-            for line in tail.lines { Terminal.out(line) }
-            guard follow else { return }
-            // Ctrl-C ends following cleanly, with status 0 like a finished listing.
-            signal(SIGINT) { _ in _exit(0) }
-            signal(SIGPIPE) { _ in _exit(0) }
-            LogTail.follow(path: paths.logFile, from: tail.size) { bytes in
-                Terminal.writeBytes(STDOUT_FILENO, bytes)
-            }
-        }
-
-        /// The unit's journal through sd-journal: what `journalctl --user -u UNIT -n N [-f]` shows.
-        private func followJournal(unit: String) throws {
-            do {
-                let reader = try JournalReader()
-                try reader.matchUserUnit(unit)
-                for entry in try reader.last(lines) { Terminal.out(JournalLine.format(entry)) }
-                guard follow else { return }
+        func run(on supervisor: any DaemonSupervisor, console: Console) throws {
+            if follow {
+                // Ctrl-C ends following cleanly, with status 0 like a finished listing.
                 signal(SIGINT) { _ in _exit(0) }
                 signal(SIGPIPE) { _ in _exit(0) }
-                while true {
-                    try reader.wait(timeout: .seconds(1))
-                    while let entry = try reader.next() { Terminal.out(JournalLine.format(entry)) }
-                }
-            } catch {
-                throw failure("cannot read the journal: \(error); `journalctl --user -u \(unit)` may say more")
+            }
+            let outcome: LogsOutcome
+            do { outcome = try supervisor.logs(last: lines, follow: follow, console.out) } catch { throw console.failure(error) }
+            if case .noLogYet(let path) = outcome {
+                console.err("no log yet at \(path) (the daemon has not run with this state directory)")
             }
         }
     }

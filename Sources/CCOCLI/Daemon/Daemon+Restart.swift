@@ -1,8 +1,9 @@
 import ArgumentParser
 import CCOCore
+import CCOSupervisor
 
 extension Daemon {
-    struct Restart: ParsableCommand {
+    struct Restart: SupervisorCommand {
         static let configuration = CommandConfiguration(
             abstract: "Replace the running daemon without refusing a connection; --host and --port apply to the new run.",
             discussion: """
@@ -17,36 +18,22 @@ extension Daemon {
 
         var timeout: Double { readiness.timeout }
 
-        func run() throws {
-            let environment = try CommandEnvironment.current()
-            if let agent = environment.installedLaunchAgent() {
-                try address.rejectUnderSystemd()
-                try LaunchAgentCommands.restart(agent, timeout: timeout)
-                return
+        func run(on supervisor: any DaemonSupervisor, console: Console) throws {
+            let request = StartRequest(overrides: address.overrides, timeout: Duration(secondsOption: timeout))
+            let outcome: RestartOutcome
+            do { outcome = try supervisor.restart(request) } catch { throw console.failure(error) }
+            switch outcome {
+            case .handedOver(let handover):
+                let drained = handover.killed
+                    ? "killed after \(handover.drained.shortText) of draining"
+                    : "drained and exited \(handover.drained.shortText) after the takeover"
+                console.out("restarted (pid \(handover.previousPID) → \(handover.record.pid)) on \(handover.record.baseURL) in \(handover.elapsed.shortText), listener kept open; pid \(handover.previousPID) \(drained)")
+            case .restarted(let service, let pid, let address, let elapsed):
+                console.out("restarted \(service) (pid \(pid))\(address.map { " on \($0)" } ?? "") in \(elapsed.shortText)")
+            case .stoppedAndStarted(let stopped, let started):
+                Stop.print(stopped, console)
+                Start.print(started, console)
             }
-            if let (service, manager) = try environment.managedService() {
-                try address.rejectUnderSystemd()
-                let clock = ContinuousClock()
-                let began = clock.now
-                do {
-                    let status = try service.restart(manager: manager)
-                    Terminal.out(describeUnit("restarted", service.unitName, status, environment.paths, elapsed: clock.now - began))
-                } catch {
-                    throw failure(error)
-                }
-                return
-            }
-            do {
-                if let outcome = try environment.controller.restart(address.overrides, timeout: Duration(secondsOption: timeout), drainTimeout: .seconds(8)) {
-                    let drained = outcome.killed ? "killed after \(outcome.drained.shortText) of draining" : "drained and exited \(outcome.drained.shortText) after the takeover"
-                    Terminal.out("restarted (pid \(outcome.previousPID) → \(outcome.record.pid)) on \(outcome.record.baseURL) in \(outcome.elapsed.shortText), listener kept open; pid \(outcome.previousPID) \(drained)")
-                    return
-                }
-            } catch {
-                throw failure(error)
-            }
-            try Stop.stop(environment, timeout: min(timeout, 10))
-            try Start.start(environment, address.overrides, timeout: timeout)
         }
     }
 }

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import ArgumentParser
 import CCOCore
 
@@ -18,12 +13,8 @@ extension Daemon {
 
         func run() throws {
             let environment = try CommandEnvironment.current()
-            let daemon = environment.daemonExecutable
-            let arguments = [daemon] + address.overrides.arguments
-            var argv = arguments.map { strdup($0) } + [nil]
-            execv(daemon, &argv)
-            let code = errno
-            throw failure("cannot run \(daemon): \(String(cString: strerror(code))); install cco-daemon next to cco (scripts/start builds both)")
+            let error = DaemonExecutable.exec(environment.daemonExecutable, DaemonArguments(overrides: address.overrides))
+            throw failure("cannot run \(environment.daemonExecutable): \(error); install cco-daemon next to cco (scripts/start builds both)")
         }
     }
 }

@@ -1,9 +1,9 @@
 import ArgumentParser
 import CCOCore
-import CCOSystemd
+import CCOSupervisor
 
 extension Daemon {
-    struct Start: ParsableCommand {
+    struct Start: SupervisorCommand {
         static let configuration = CommandConfiguration(
             abstract: "Start the daemon in the background and wait until it serves.")
 
@@ -13,49 +13,24 @@ extension Daemon {
 
         var timeout: Double { readiness.timeout }
 
-        func run() throws {
-            let environment = try CommandEnvironment.current()
-            if let agent = environment.installedLaunchAgent() {
-                try address.rejectUnderSystemd()
-                try LaunchAgentCommands.start(agent, timeout: timeout)
-                return
-            }
-            if let (service, manager) = try environment.managedService() {
-                try address.rejectUnderSystemd()
-                try Self.startUnit(service, manager, environment.paths)
-                return
-            }
-            try Self.start(environment, address.overrides, timeout: timeout)
-        }
-
-        static func startUnit(_ service: SystemdUserService, _ manager: UnitManager, _ paths: CCOPaths) throws {
-            let clock = ContinuousClock()
-            let began = clock.now
+        func run(on supervisor: any DaemonSupervisor, console: Console) throws {
+            let request = StartRequest(overrides: address.overrides, timeout: Duration(secondsOption: timeout))
             do {
-                let before = try service.status(manager: manager)
-                if before.activeState == "active" || before.activeState == "reloading" {
-                    let record = try? PIDFile(path: paths.pidFile).read()
-                    Terminal.out("already running: \(service.unitName) (pid \(before.mainPID))\(record.map { " on \($0.baseURL)" } ?? "")")
-                    return
-                }
-                let status = try service.start(manager: manager)
-                Terminal.out(describeUnit("started", service.unitName, status, paths, elapsed: clock.now - began))
+                Self.print(try supervisor.start(request), console)
             } catch {
-                throw failure(error)
+                throw console.failure(error)
             }
         }
 
-        static func start(_ environment: CommandEnvironment, _ overrides: DaemonController.Overrides, timeout: Double) throws {
-            do {
-                switch try environment.controller.start(overrides, timeout: Duration(secondsOption: timeout)) {
-                case .started(let record, let elapsed, let notes):
-                    for note in notes { Terminal.out("note: \(note)") }
-                    Terminal.out("started (pid \(record.pid)) on \(record.baseURL) in \(elapsed.shortText)")
-                case .alreadyRunning(let record):
-                    Terminal.out("already running (pid \(record.pid)) on \(record.baseURL)")
-                }
-            } catch {
-                throw failure(error)
+        /// `started (pid 48211) on http://127.0.0.1:3000 in 21 ms`, or `started UNIT (pid …) …`
+        /// when a service manager runs it.
+        static func print(_ outcome: StartOutcome, _ console: Console) {
+            switch outcome {
+            case .started(let service, let pid, let address, let elapsed, let notes):
+                for note in notes { console.out("note: \(note)") }
+                console.out("started \(service.map { "\($0) " } ?? "")(pid \(pid))\(address.map { " on \($0)" } ?? "") in \(elapsed.shortText)")
+            case .alreadyRunning(let service, let pid, let address):
+                console.out("already running\(service.map { ": \($0)" } ?? "") (pid \(pid))\(address.map { " on \($0)" } ?? "")")
             }
         }
     }

@@ -1,14 +1,26 @@
 import ArgumentParser
 import CCOCore
-import CCOSystemd
+import CCOSupervisor
 
-/// `cco daemon …`: the daemon's lifecycle.
+/// `cco daemon …`: the daemon's lifecycle. Each verb is one file, `Daemon+Verb.swift`: it parses,
+/// calls the ``DaemonSupervisor`` that ``CommandEnvironment`` picked, and prints the outcome.
 struct Daemon: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Start, stop and inspect the cco daemon.",
         subcommands: [Start.self, Stop.self, Restart.self, Reload.self, Status.self, Logs.self,
                       Install.self, Uninstall.self, Enable.self, Disable.self, Run.self]
     )
+}
+
+/// A `cco daemon` verb: what it does with whichever supervisor runs the daemon.
+protocol SupervisorCommand: ParsableCommand {
+    func run(on supervisor: any DaemonSupervisor, console: Console) throws
+}
+
+extension SupervisorCommand {
+    func run() throws {
+        try run(on: CommandEnvironment.current().supervisor(), console: .terminal)
+    }
 }
 
 /// `--host` and `--port`, which override the config for one run and reach the daemon as its flags.
@@ -19,19 +31,7 @@ struct AddressOptions: ParsableArguments {
     @Option(help: "Address to listen on for this run; overrides `host` in the config.")
     var host: String?
 
-    var overrides: DaemonController.Overrides { .init(host: host, port: port) }
-
-    /// The unit runs `cco daemon run` without flags: under systemd the config file is the one source.
-    func rejectUnderSystemd() throws {
-        guard port != nil || host != nil else { return }
-        throw failure("--port and --host apply to a standalone daemon; with the service installed, set them in the config (cco config set port N) and run `cco daemon restart`", .failure)
-    }
-}
-
-/// `started cco-daemon.service (pid 51002) on http://127.0.0.1:3000 in 18 ms`
-func describeUnit(_ verb: String, _ unit: String, _ status: UnitStatus, _ paths: CCOPaths, elapsed: Duration) -> String {
-    let address = (try? PIDFile(path: paths.pidFile).read()).flatMap { $0?.pid == Int32(status.mainPID) ? $0 : nil }.map { " on \($0.baseURL)" } ?? ""
-    return "\(verb) \(unit) (pid \(status.mainPID))\(address) in \(elapsed.shortText)"
+    var overrides: DaemonArguments.Overrides { .init(host: host, port: port) }
 }
 
 /// `--timeout` of start and restart: how long to wait for the daemon to be ready.
@@ -55,5 +55,11 @@ extension Duration {
         if ms < 1 { return "\((ms * 10).rounded() / 10) ms" }
         if ms < 1000 { return "\(Int(ms.rounded())) ms" }
         return "\((ms / 100).rounded() / 10) s"
+    }
+
+    /// `10 s`, `0.5 s`: a `--timeout` as typed.
+    var secondsText: String {
+        let seconds = Double(components.seconds) + Double(components.attoseconds) / 1e18
+        return seconds == seconds.rounded() ? "\(Int(seconds)) s" : "\(seconds) s"
     }
 }

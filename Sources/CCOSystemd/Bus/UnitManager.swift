@@ -21,10 +21,8 @@ public struct UnitFileChange: Sendable, Hashable {
 
 /// What `cco daemon status` shows of a service unit.
 public struct UnitStatus: Sendable, Hashable {
-    /// `loaded`, `not-found`, `bad-setting`, `error`, `masked`.
-    public var loadState: String
-    /// `active`, `reloading`, `inactive`, `failed`, `activating`, `deactivating`.
-    public var activeState: String
+    public var loadState: LoadState
+    public var activeState: ActiveState
     /// e.g. `running`, `dead`, `auto-restart`, `start`.
     public var subState: String
     /// `enabled`, `disabled`, `static`, … (empty when there is no unit file).
@@ -40,7 +38,7 @@ public struct UnitStatus: Sendable, Hashable {
     /// The watchdog timeout the manager applies (`WatchdogSec=`), 0 when off.
     public var watchdogUsec: UInt64 = 0
 
-    public init(loadState: String = "", activeState: String = "", subState: String = "", unitFileState: String = "",
+    public init(loadState: LoadState = .notFound, activeState: ActiveState = .inactive, subState: String = "", unitFileState: String = "",
                 result: String = "", mainPID: UInt32 = 0, restarts: UInt32 = 0, statusText: String = "",
                 execMainStatus: Int32 = 0, activeEnterTimestamp: UInt64 = 0) {
         self.loadState = loadState
@@ -143,13 +141,13 @@ public final class UnitManager {
             return 0
         }
         var status = UnitStatus()
-        status.loadState = string("LoadState")
-        status.activeState = string("ActiveState")
+        status.loadState = LoadState(string("LoadState"))
+        status.activeState = ActiveState(string("ActiveState"))
         status.subState = string("SubState")
         status.unitFileState = string("UnitFileState")
         status.activeEnterTimestamp = UInt64(bitPattern: integer("ActiveEnterTimestamp"))
         // The Service interface's fields, for a loaded .service only (a .socket unit has Socket).
-        guard status.loadState == "loaded", unit.hasSuffix(".service") else { return status }
+        guard status.loadState == .loaded, unit.hasSuffix(".service") else { return status }
         status.result = string("Result")
         status.statusText = string("StatusText")
         status.mainPID = UInt32(truncatingIfNeeded: integer("MainPID"))

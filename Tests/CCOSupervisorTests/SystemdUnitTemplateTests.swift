@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import CCOSystemd
 @testable import CCOCore
+@testable import CCOSupervisor
 
 @Suite struct SystemdUnitTemplateTests {
     static let root: URL = {
@@ -20,7 +21,7 @@ import CCOSystemd
         config.healthCheckInterval = 15
         let unit = SystemdUnitTemplate(executable: "/opt/my tools/100%/cco", stateDirectory: "/home/ana/.cco",
                                        ccoHome: nil, managerVersion: 252, config: config)
-        let golden = try String(contentsOf: Self.root.appendingPathComponent("Tests/CCOCoreTests/Fixtures/cco-daemon-252.service"), encoding: .utf8)
+        let golden = try String(contentsOf: Self.root.appendingPathComponent("Tests/CCOSupervisorTests/Fixtures/cco-daemon-252.service"), encoding: .utf8)
         #expect(unit.render() == golden)
     }
 
@@ -90,7 +91,7 @@ import CCOSystemd
         (UnitStatus(result: "start-limit-hit", restarts: 5), "start-limit-hit: it failed too often in a row (after 5 restarts)"),
     ])
     func failedResultsAreExplainedInWords(status: UnitStatus, words: String) {
-        #expect(SystemdUserService.explain(status) == words)
+        #expect(SystemdSupervisor.explain(status) == words)
     }
 
     @Test func anAbsoluteDatabaseOutsideTheStateDirectoryIsMadeWritable() {
@@ -105,8 +106,8 @@ import CCOSystemd
 
     @Test func unitDirectoryFollowsXDGConfigHome() {
         let paths = CCOPaths(stateDirectory: "/h/.cco")
-        #expect(SystemdUserService(paths: paths, executable: "/c", environment: ["HOME": "/h"]).unitPath == "/h/.config/systemd/user/cco-daemon.service")
-        #expect(SystemdUserService(paths: paths, executable: "/c", environment: ["HOME": "/h", "XDG_CONFIG_HOME": "/x"]).unitPath == "/x/systemd/user/cco-daemon.service")
+        #expect(SystemdUserUnits(paths: paths, environment: ["HOME": "/h"]).servicePath == "/h/.config/systemd/user/cco-daemon.service")
+        #expect(SystemdUserUnits(paths: paths, environment: ["HOME": "/h", "XDG_CONFIG_HOME": "/x"]).servicePath == "/x/systemd/user/cco-daemon.service")
     }
 }
 

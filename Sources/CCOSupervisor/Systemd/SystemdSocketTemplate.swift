@@ -1,3 +1,5 @@
+public import CCOCore
+
 /// The socket unit for socket activation, rendered from the template that ships as
 /// `systemd/cco-daemon.socket` (the text below; a test keeps the two identical).
 public struct SystemdSocketTemplate: Sendable, Hashable {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
+import CCOTestSupport
 @testable import CCOCore
+@testable import CCOSupervisor
 
 @Suite struct LaunchdPlistTests {
     static let awkward = LaunchdPlist(
@@ -8,7 +10,7 @@ import Testing
         ccoHome: "/Users/Ana Lía/.cco & co", config: DaemonConfig())
 
     @Test func plistMatchesGoldenFile() throws {
-        let golden = try String(contentsOf: SystemdUnitTemplateTests.root.appendingPathComponent("Tests/CCOCoreTests/Fixtures/com.anthropic.cco.daemon.plist"), encoding: .utf8)
+        let golden = try String(contentsOf: SystemdUnitTemplateTests.root.appendingPathComponent("Tests/CCOSupervisorTests/Fixtures/com.anthropic.cco.daemon.plist"), encoding: .utf8)
         #expect(Self.awkward.render() == golden)
     }
 
@@ -60,11 +62,11 @@ final class ScriptedLaunchctl: CommandRunner, @unchecked Sendable {
     }
 }
 
-@Suite struct LaunchdServiceManagerTests {
+@Suite struct LaunchAgentTests {
     let gui = "gui/501", target = "gui/501/com.anthropic.cco.daemon"
 
-    func manager(_ launchctl: ScriptedLaunchctl, home: String) -> LaunchdServiceManager {
-        var manager = LaunchdServiceManager(
+    func manager(_ launchctl: ScriptedLaunchctl, home: String) -> LaunchAgent {
+        var manager = LaunchAgent(
             paths: CCOPaths(stateDirectory: home + "/.cco"), executable: "/usr/local/bin/cco",
             environment: ["HOME": home], uid: 501, runner: launchctl)
         manager.pause = { _ in }
@@ -203,7 +205,7 @@ final class ScriptedLaunchctl: CommandRunner, @unchecked Sendable {
         \tlast exit code = 78: EX_CONFIG
         }
         """
-        let status = LaunchdServiceManager.parsePrint(output)
+        let status = LaunchAgent.parsePrint(output)
         #expect(status == .init(loaded: true, state: "running", pid: 4242, lastExitStatus: 78))
     }
 }

@@ -2,8 +2,10 @@
 import Glibc
 #endif
 
+// Test helpers shared by the unit-test targets: temporary directories and small file operations.
+
 /// Runs `body` with a fresh directory under /tmp, removed afterwards.
-func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
+public func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
     var template = Array("/tmp/cco-test-XXXXXX".utf8CString)
     guard let made = mkdtemp(&template) else { fatalError("mkdtemp failed: \(errno)") }
     let path = String(cString: made)
@@ -11,7 +13,7 @@ func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
     return try body(path)
 }
 
-func removeTree(_ path: String) {
+public func removeTree(_ path: String) {
     guard let dir = opendir(path) else { unlink(path); return }
     while let entry = readdir(dir) {
         let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
@@ -23,14 +25,14 @@ func removeTree(_ path: String) {
     rmdir(path)
 }
 
-func writeFile(_ path: String, _ text: String) {
+public func writeFile(_ path: String, _ text: String) {
     let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     precondition(fd >= 0, "cannot create \(path)")
     _ = text.withCString { write(fd, $0, strlen($0)) }
     close(fd)
 }
 
-func readFile(_ path: String) -> String? {
+public func readFile(_ path: String) -> String? {
     guard let f = fopen(path, "r") else { return nil }
     defer { fclose(f) }
     var out: [UInt8] = []
@@ -43,15 +45,26 @@ func readFile(_ path: String) -> String? {
     return String(decoding: out, as: UTF8.self)
 }
 
-func fileMode(_ path: String) -> UInt32? {
+public func fileMode(_ path: String) -> UInt32? {
     var st = stat()
     guard stat(path, &st) == 0 else { return nil }
     return UInt32(st.st_mode & 0o7777)
 }
 
-func appendFile(_ path: String, _ text: String) {
+public func appendFile(_ path: String, _ text: String) {
     let fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
     precondition(fd >= 0, "cannot open \(path)")
     _ = text.withCString { write(fd, $0, strlen($0)) }
     close(fd)
+}
+
+/// `mkdir -p`: true when `path` is a directory afterwards.
+public func mkdirs(_ path: String) -> Bool {
+    var prefix = ""
+    for part in path.split(separator: "/") {
+        prefix += "/" + part
+        mkdir(prefix, 0o755)
+    }
+    var st = stat()
+    return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
 }

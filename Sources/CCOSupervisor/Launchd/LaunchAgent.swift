@@ -1,9 +1,10 @@
+public import CCOCore
 import SystemPackage
 
 /// cco as a macOS LaunchAgent, controlled with today's launchctl verbs (`bootstrap`, `bootout`,
 /// `kickstart`, `enable`, `disable`, `print`). Everything but the final process spawn is pure Swift,
 /// so the whole plan is built and tested on Linux through an injected ``CommandRunner``.
-public struct LaunchdServiceManager: Sendable {
+public struct LaunchAgent: Sendable {
     public let paths: CCOPaths
     public let executable: String
     public let environment: [String: String]
@@ -45,7 +46,7 @@ public struct LaunchdServiceManager: Sendable {
     }
 
     public struct InstallOutcome: Sendable, Hashable {
-        public var file: SystemdUserService.FileChange
+        public var file: FileChange
         public var domain: String
         public var enabled: Bool
     }
@@ -55,15 +56,19 @@ public struct LaunchdServiceManager: Sendable {
     /// With `dryRun`, nothing is written; the runner (a recording one) sees the commands.
     public func install(config: DaemonConfig, dryRun: Bool = false) throws(DaemonError) -> InstallOutcome {
         let text = plist(config: config).render()
-        let existing = try? FileSystem.readTextIfExists(plistPath)
-        let change: SystemdUserService.FileChange = existing == nil ? .written : (existing == text ? .unchanged : .updated)
-        if !dryRun { try paths.prepareStateDirectory() }
-        if !dryRun { do {
-            try FileSystem.makeDirectory(AtomicFile.parentDirectory(of: plistPath), mode: 0o755)
-            if change != .unchanged { try AtomicFile.write(text, to: plistPath, permissions: [.ownerReadWrite, .groupRead, .otherRead]) }
-        } catch {
-            throw DaemonError(.stateDirectory, "\(error)")
-        } }
+        let change: FileChange
+        if dryRun {
+            let existing = try? FileSystem.readTextIfExists(plistPath)
+            change = existing == nil ? .written : (existing == text ? .unchanged : .updated)
+        } else {
+            try paths.prepareStateDirectory()
+            do {
+                try FileSystem.makeDirectory(AtomicFile.parentDirectory(of: plistPath), mode: 0o755)
+                change = try FileChange.write(text, to: plistPath)
+            } catch {
+                throw DaemonError(.stateDirectory, "\(error)")
+            }
+        }
         let domain = domain()
         let loaded = isLoaded(domain)
         if config.autoStart { try launchctl(["enable", target(domain)], "enable") }
@@ -140,7 +145,7 @@ public struct LaunchdServiceManager: Sendable {
     static func parsePrint(_ output: String) -> Status {
         var status = Status(loaded: true)
         for line in output.split(separator: "\n") {
-            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: " \t") }
+            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingBlanks() }
             guard parts.count == 2 else { continue }
             switch parts[0] {
             case "state": status.state = status.state ?? parts[1]
@@ -213,5 +218,12 @@ public final class RecordingCommandRunner: CommandRunner, @unchecked Sendable {
     public static let notLoadedDesktop: @Sendable ([String]) -> CommandResult = { arguments in
         if arguments.first == "print" { return CommandResult(status: arguments[1].split(separator: "/").count == 2 ? 0 : 113, output: "") }
         return CommandResult(status: 0, output: "")
+    }
+}
+
+extension Substring {
+    /// Without leading and trailing spaces and tabs.
+    fileprivate func trimmingBlanks() -> String {
+        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
     }
 }

@@ -1,3 +1,5 @@
+public import CCOCore
+
 /// The macOS LaunchAgent for the daemon, as XML property-list text. Pure Swift, so it is built and
 /// tested on Linux too.
 public struct LaunchdPlist: Sendable, Hashable {

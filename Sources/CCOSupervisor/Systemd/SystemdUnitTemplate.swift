@@ -1,4 +1,5 @@
-public import CCOSystemd
+public import CCOCore
+internal import CCOSystemd
 
 /// The systemd user unit, rendered from the template that ships as `systemd/cco-daemon.service`
 /// (the text below; a test keeps the two identical).
@@ -127,7 +128,7 @@ WantedBy=default.target
                 hadField = true
                 rendered = rendered.replacing("{{" + name + "}}", with: value)
             }
-            if hadField && rendered.trimmingCharacters(in: " ").isEmpty { continue }
+            if hadField && rendered.allSatisfy({ $0 == " " }) { continue }
             lines.append(rendered)
         }
         return lines.joined(separator: "\n")

@@ -1,0 +1,33 @@
+public import CCOCore
+
+/// What `restart` did.
+public enum RestartOutcome: Sendable, Hashable {
+    /// Standalone: a new process took the listening socket over; the previous one drained and
+    /// exited (or was killed after draining too long).
+    case handedOver(HandoverReport)
+    /// A service manager restarted its unit or agent.
+    case restarted(service: String, pid: Int32, address: String?, elapsed: Duration)
+    /// No running daemon could hand its socket over: it was stopped (if it ran), then one started.
+    case stoppedAndStarted(StopOutcome, StartOutcome)
+}
+
+/// A standalone restart in which the listener passed from one process to the next.
+public struct HandoverReport: Sendable, Hashable {
+    /// The daemon that handed over and exited.
+    public let previousPID: Int32
+    public let record: PIDRecord
+    /// From the command until the new daemon answered `/health`.
+    public let elapsed: Duration
+    /// From the new daemon's `READY=1` until the previous one had drained and exited.
+    public let drained: Duration
+    /// The previous daemon had to be killed after draining too long.
+    public let killed: Bool
+
+    public init(previousPID: Int32, record: PIDRecord, elapsed: Duration, drained: Duration, killed: Bool) {
+        self.previousPID = previousPID
+        self.record = record
+        self.elapsed = elapsed
+        self.drained = drained
+        self.killed = killed
+    }
+}
