@@ -97,7 +97,7 @@ let package = Package(
         ),
         // The HTTP daemon, built as a ServiceGroup.
         .target(
-            name: "CCOServer",
+            name: "CCODaemon",
             dependencies: [
                 "CCOCore",
                 "CCOAnalytics",
@@ -148,7 +148,7 @@ let package = Package(
         // the HTTP server, the gateway's client, TLS and crypto. `cco daemon run` execs it.
         .executableTarget(
             name: "cco-daemon",
-            dependencies: ["CCOServer", "CCOCore"],
+            dependencies: ["CCODaemon", "CCOCore"],
             swiftSettings: swiftSettings,
             linkerSettings: executableLinkerSettings
         ),
@@ -159,7 +159,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CCOSQLiteTests", dependencies: ["CCOSQLite"], swiftSettings: swiftSettings),
-        .testTarget(name: "CCOAnalyticsTests", dependencies: ["CCOAnalytics", "CCOCore", "CCOSQLite"], swiftSettings: swiftSettings),
+        .testTarget(name: "CCOAnalyticsTests", dependencies: ["CCOAnalytics", "CCOCore", "CCOSQLite", "CCOTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CCOGatewayTests",
             dependencies: [
@@ -183,9 +183,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "CCOServerTests",
+            name: "CCODaemonTests",
             dependencies: [
-                "CCOServer", "CCOCore", "CCOGateway",
+                "CCODaemon", "CCOCore", "CCOGateway",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -224,7 +224,7 @@ let package = Package(
         .testTarget(
             name: "CCOIntegrationTests",
             dependencies: [
-                "cco", "cco-daemon", "CCOCore", "CCOSQLite", "FakeUpstream", "LoadGenerator",
+                "cco", "cco-daemon", "CCOCore", "CCOAnalytics", "CCOSQLite", "FakeUpstream", "LoadGenerator",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),

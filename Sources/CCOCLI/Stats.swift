@@ -39,7 +39,7 @@ struct Stats: ParsableCommand {
     private func gather(_ environment: CommandEnvironment) throws -> (StatsReport, String) {
         if case .running(let record) = DaemonStatus.read(environment.paths) {
             let path = "/api/stats?range=\(range.rawValue)&group_by=\(groupBy.rawValue)"
-            switch HealthProbe.get(host: record.host, port: record.port, path: path, timeout: .seconds(10)) {
+            switch LoopbackHTTPClient.get(host: record.host, port: record.port, path: path, timeout: .seconds(10)) {
             case .success(let reply) where reply.status == 200:
                 do {
                     return (try StatsReport(json: Array(reply.body.utf8)), "the running daemon (pid \(record.pid))")

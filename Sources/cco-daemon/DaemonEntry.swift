@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 import CCOCore
-import CCOServer
+import CCODaemon
 
 @main enum DaemonEntry {
     static func main() async {

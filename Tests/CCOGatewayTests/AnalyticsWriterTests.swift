@@ -53,7 +53,7 @@ func sampleRow(_ ts: Int64) -> RequestRecord {
         let writer = try AnalyticsWriter(path: ":memory:", retentionDays: 0, logger: Logger(label: "test"))
         var config = DaemonConfig()
         let gateway = Gateway(config: config, writer: writer, metrics: GatewayMetrics(), logger: Logger(label: "test"))
-        config.pricing = ["claude-sonnet-4-5": ModelPrice(input: 1_000_000, output: 0, cacheRead: 0, cacheWrite: 0)]
+        config.pricing = ["claude-sonnet-4-5": PriceOverride(input: 1_000_000, output: 0, cacheRead: 0, cacheWrite: 0)]
         gateway.apply(config)
         var call = GatewayCall(route: "/v1/messages", client: nil, pricing: gateway.pricing)
         call.model = "claude-sonnet-4-5-x"

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import CCOCore
+import CCOAnalytics
 import CCOSQLite
 import NIOHTTP1
 import NIOCore

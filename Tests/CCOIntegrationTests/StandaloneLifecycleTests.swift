@@ -58,7 +58,7 @@ import CCOCore
             #expect(object?["port"] as? Int == port)
             #expect(json.stderr.isEmpty)
 
-            guard case .success(let health) = HealthProbe.get(host: "127.0.0.1", port: port, path: "/health") else {
+            guard case .success(let health) = LoopbackHTTPClient.get(host: "127.0.0.1", port: port, path: "/health") else {
                 Issue.record("/health does not answer"); return
             }
             #expect(health.status == 200)
@@ -68,7 +68,7 @@ import CCOCore
             #expect(body?["version"] as? String == CCOVersion.current)
             #expect(body?["uptime_s"] is Double || body?["uptime_s"] is Int)
             #expect(body?["started_at"] is String)
-            guard case .success(let ready) = HealthProbe.get(host: "127.0.0.1", port: port, path: "/ready") else {
+            guard case .success(let ready) = LoopbackHTTPClient.get(host: "127.0.0.1", port: port, path: "/ready") else {
                 Issue.record("/ready does not answer"); return
             }
             #expect(ready.status == 200)
@@ -194,7 +194,7 @@ import CCOCore
             #expect(result.stdout.contains("on http://[::1]:\(port)"))
             let record = try #require(try PIDFile(path: cco.paths.pidFile).read())
             #expect(record.host == "::1" && record.port == port)
-            guard case .success(let reply) = HealthProbe.get(host: "::1", port: port, path: "/health") else {
+            guard case .success(let reply) = LoopbackHTTPClient.get(host: "::1", port: port, path: "/health") else {
                 Issue.record("no answer on [::1]:\(port)"); return
             }
             #expect(reply.status == 200)
@@ -228,12 +228,12 @@ import CCOCore
             #expect(restart.stdout.contains("restarted (pid \(first) → "))
             let record = try #require(try PIDFile(path: cco.paths.pidFile).read())
             #expect(record.port == other)
-            guard case .success(let reply) = HealthProbe.get(host: "127.0.0.1", port: other, path: "/health") else {
+            guard case .success(let reply) = LoopbackHTTPClient.get(host: "127.0.0.1", port: other, path: "/health") else {
                 Issue.record("no answer on \(other)"); return
             }
             #expect(reply.status == 200)
             // The old port is closed once the previous daemon has gone.
-            if case .success = HealthProbe.get(host: "127.0.0.1", port: port, path: "/health", timeout: .milliseconds(500)) {
+            if case .success = LoopbackHTTPClient.get(host: "127.0.0.1", port: port, path: "/health", timeout: .milliseconds(500)) {
                 Issue.record("port \(port) still answers")
             }
             #expect(try cco.run("daemon", "stop").status == 0)

@@ -31,7 +31,7 @@ struct SystemdIntegrationTests {
         let start = try sandbox.sh("systemctl --user start cco-daemon && cat ~/.cco/daemon.pid")
         #expect(start.status == 0)
         let record = try #require(PIDRecord.decode(Array(start.stdout.utf8)))
-        guard case .success(let health) = HealthProbe.get(host: "127.0.0.1", port: record.port, path: "/health") else {
+        guard case .success(let health) = LoopbackHTTPClient.get(host: "127.0.0.1", port: record.port, path: "/health") else {
             Issue.record("/health does not answer right after systemctl start"); return
         }
         #expect(health.status == 200)
@@ -49,7 +49,7 @@ struct SystemdIntegrationTests {
         let journal = try sandbox.sh("journalctl --user -u cco-daemon -o verbose --no-pager")
         #expect(journal.stdout.contains("MESSAGE=listening on http://127.0.0.1:\(record.port)"))
         #expect(journal.stdout.contains("CCO_LOGGER=cco"))
-        #expect(journal.stdout.contains("CODE_FILE=CCOServer/DaemonRunner.swift"))
+        #expect(journal.stdout.contains("CODE_FILE=CCODaemon/DaemonRunner.swift"))
         #expect(journal.stdout.contains("SYSLOG_IDENTIFIER=cco"))
 
         let status = try sandbox.cco("daemon", "status")
@@ -121,7 +121,7 @@ struct SystemdIntegrationTests {
         #expect(reload.status == 0, "\(reload.stderr)")
         #expect(reload.stdout.contains("reloaded cco-daemon.service"))
         let port = try #require(try PIDFile(path: sandbox.home + "/.cco/daemon.pid").read()).port
-        _ = HealthProbe.get(host: "127.0.0.1", port: port, path: "/health?after-reload")
+        _ = LoopbackHTTPClient.get(host: "127.0.0.1", port: port, path: "/health?after-reload")
         #expect(eventually { (try? sandbox.sh("journalctl --user -u cco-daemon --no-pager -o verbose").stdout.contains("CCO_HB_REQUEST_PATH=/health?after-reload")) == true })
         #expect(try sandbox.sh("journalctl --user -u cco-daemon --no-pager").stdout.contains("reloaded: log_level = debug"))
 
@@ -282,7 +282,7 @@ struct SystemdIntegrationTests {
 
         let clock = ContinuousClock()
         let began = clock.now
-        guard case .success(let first) = HealthProbe.get(host: "127.0.0.1", port: port, path: "/health", timeout: .seconds(10)) else {
+        guard case .success(let first) = LoopbackHTTPClient.get(host: "127.0.0.1", port: port, path: "/health", timeout: .seconds(10)) else {
             Issue.record("the first connection was not answered"); return
         }
         print("socket activation: first connection answered after \(clock.now - began)")
@@ -303,7 +303,7 @@ struct SystemdIntegrationTests {
         // Stop stops the socket too: nothing listens, so nothing starts the daemon again.
         #expect(try sandbox.cco("daemon", "stop").status == 0)
         #expect(try sandbox.sh("systemctl --user is-active cco-daemon.socket cco-daemon.service").stdout == "inactive\ninactive\n")
-        if case .success = HealthProbe.get(host: "127.0.0.1", port: port, path: "/health", timeout: .milliseconds(500)) {
+        if case .success = LoopbackHTTPClient.get(host: "127.0.0.1", port: port, path: "/health", timeout: .milliseconds(500)) {
             Issue.record("port \(port) answers after stop")
         }
         // Turning socket activation off removes the socket unit.

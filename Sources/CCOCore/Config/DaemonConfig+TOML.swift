@@ -73,12 +73,12 @@ extension DaemonConfig {
 
     /// `[pricing."claude-sonnet-4-5"]` with `input`, `output` and optionally `cache_read` and
     /// `cache_write`, in US dollars per million tokens.
-    private static func parsePricing(_ node: any TOMLValueConvertible, file: String, locator: TOMLKeyLocator) throws(ConfigError) -> [String: ModelPrice] {
+    private static func parsePricing(_ node: any TOMLValueConvertible, file: String, locator: TOMLKeyLocator) throws(ConfigError) -> [String: PriceOverride] {
         guard let models = node.table else {
             throw ConfigError(file: file, line: locator.line(of: pricingTableName), key: pricingTableName,
                               message: "`pricing` must be a table of models, e.g. [pricing.\"claude-sonnet-4-5\"] with input = 3.0 and output = 15.0")
         }
-        var prices: [String: ModelPrice] = [:]
+        var prices: [String: PriceOverride] = [:]
         for model in models.keys.sorted() {
             let line = locator.line(ofTableHeaderNaming: model) ?? locator.line(of: pricingTableName)
             let key = "pricing.\(model)"
@@ -103,7 +103,7 @@ extension DaemonConfig {
             guard let input = values["input"], let output = values["output"] else {
                 throw ConfigError(file: file, line: line, key: key, message: "`\(key)` needs both `input` and `output` (USD per million tokens)")
             }
-            prices[model] = ModelPrice(input: input, output: output, cacheRead: values["cache_read"], cacheWrite: values["cache_write"])
+            prices[model] = PriceOverride(input: input, output: output, cacheRead: values["cache_read"], cacheWrite: values["cache_write"])
         }
         return prices
     }
@@ -123,7 +123,9 @@ extension DaemonConfig {
         }.joined(separator: "\n") + "\n"
         for (model, price) in pricing.sorted(by: { $0.key < $1.key }) {
             text += "\n[\(Self.pricingTableName).\(TOMLString.quote(model))]\n"
-            text += "input = \(price.input)\noutput = \(price.output)\ncache_read = \(price.cacheRead)\ncache_write = \(price.cacheWrite)\n"
+            text += "input = \(price.input)\noutput = \(price.output)\n"
+            if let cacheRead = price.cacheRead { text += "cache_read = \(cacheRead)\n" }
+            if let cacheWrite = price.cacheWrite { text += "cache_write = \(cacheWrite)\n" }
         }
         return text
     }

@@ -24,7 +24,7 @@ public struct DaemonConfig: Sendable, Hashable {
     public var analyticsRetentionDays: Int = 90
     public var socketActivation: Bool = false
     /// `[pricing."MODEL"]` tables: prices that replace or add to the built-in table.
-    public var pricing: [String: ModelPrice] = [:]
+    public var pricing: [String: PriceOverride] = [:]
 
     public init() {}
 

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 public import CCOCore
+import CCOAnalytics
 import CCOSQLite
 
 /// The response cache on disk (`cache_persist = true`): written at a graceful stop, read at start.

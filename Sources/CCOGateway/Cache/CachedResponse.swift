@@ -1,4 +1,5 @@
 public import CCOCore
+public import CCOAnalytics
 
 /// A complete upstream answer kept in the response cache: only 200s of non-streaming requests.
 public struct CachedResponse: Sendable, Hashable {

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import CCOCore
+import CCOAnalytics
 
 /// The `usage` object of a Messages API response or stream event.
 struct UsageFields: Decodable, Sendable {

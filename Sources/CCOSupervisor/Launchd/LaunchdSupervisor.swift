@@ -115,7 +115,7 @@ public struct LaunchdSupervisor: DaemonSupervisor, Sendable {
     private func waitForHealth(notPID: Int32?, deadline: ContinuousClock.Instant) throws(DaemonError) -> PIDRecord {
         while ContinuousClock().now < deadline {
             if case .running(let record) = DaemonStatus.read(paths), record.pid != notPID,
-               case .success(let reply) = HealthProbe.get(host: record.host, port: record.port, path: "/health", timeout: .seconds(1)),
+               case .success(let reply) = LoopbackHTTPClient.get(host: record.host, port: record.port, path: "/health", timeout: .seconds(1)),
                reply.status == 200 {
                 return record
             }

@@ -36,11 +36,11 @@ public struct ProcessReport: Sendable, Hashable {
     public let paths: CCOPaths
     public let status: DaemonStatus
     /// `/health`, asked when the daemon runs.
-    public let health: Result<HealthProbe.Reply, ProbeFailure>?
+    public let health: Result<LoopbackHTTPClient.Reply, LoopbackHTTPFailure>?
     /// When it was gathered.
     public let now: Date
 
-    public init(paths: CCOPaths, status: DaemonStatus, health: Result<HealthProbe.Reply, ProbeFailure>?, now: Date) {
+    public init(paths: CCOPaths, status: DaemonStatus, health: Result<LoopbackHTTPClient.Reply, LoopbackHTTPFailure>?, now: Date) {
         self.paths = paths
         self.status = status
         self.health = health
@@ -50,9 +50,9 @@ public struct ProcessReport: Sendable, Hashable {
     /// Reads the lock and PID file and, when the daemon runs, asks its `/health`.
     public static func gather(_ paths: CCOPaths) -> ProcessReport {
         let status = DaemonStatus.read(paths)
-        var health: Result<HealthProbe.Reply, ProbeFailure>?
+        var health: Result<LoopbackHTTPClient.Reply, LoopbackHTTPFailure>?
         if case .running(let record) = status {
-            health = HealthProbe.get(host: record.host, port: record.port, path: "/health", timeout: .seconds(2))
+            health = LoopbackHTTPClient.get(host: record.host, port: record.port, path: "/health", timeout: .seconds(2))
         }
         return ProcessReport(paths: paths, status: status, health: health, now: Date())
     }
@@ -74,14 +74,14 @@ public struct UnitReport: Sendable, Hashable {
     public var socket: UnitSnapshot?
     /// The PID record of the unit's main process, when it wrote one.
     public var record: PIDRecord?
-    public var health: Result<HealthProbe.Reply, ProbeFailure>?
+    public var health: Result<LoopbackHTTPClient.Reply, LoopbackHTTPFailure>?
     /// Why it is not running, in words; empty when it runs.
     public var explanation: String
     /// The unit's journal, its last lines, when it is not running.
     public var lastLogLines: [String]
     public var paths: CCOPaths
 
-    public init(service: UnitSnapshot, socket: UnitSnapshot?, record: PIDRecord?, health: Result<HealthProbe.Reply, ProbeFailure>?,
+    public init(service: UnitSnapshot, socket: UnitSnapshot?, record: PIDRecord?, health: Result<LoopbackHTTPClient.Reply, LoopbackHTTPFailure>?,
                 explanation: String, lastLogLines: [String], paths: CCOPaths) {
         self.service = service
         self.socket = socket

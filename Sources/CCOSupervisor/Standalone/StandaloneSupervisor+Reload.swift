@@ -25,7 +25,7 @@ extension StandaloneSupervisor {
             throw DaemonError(.notRunning, "not running; nothing to reload")
         }
         if let token = try? FileSystem.readTextIfExists(paths.adminTokenFile)?.filter({ !$0.isWhitespace }),
-           case .success(let reply) = HealthProbe.post(host: record.host, port: record.port, path: "/api/reload",
+           case .success(let reply) = LoopbackHTTPClient.post(host: record.host, port: record.port, path: "/api/reload",
                                                        headers: [("Authorization", "Bearer \(token)")]),
            reply.status == 200, let outcome = ReloadReply(json: reply.body) {
             guard outcome.reloaded else { throw DaemonError(.config, "the daemon (pid \(record.pid)) refused the reload: \(outcome.status)") }

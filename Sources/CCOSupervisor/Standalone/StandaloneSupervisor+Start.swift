@@ -115,7 +115,7 @@ extension StandaloneSupervisor {
             throw DaemonError(.startFailed, "\(error)")
         }
         let logLines = { StartFailure(paths: paths).lastLogLines(of: pid) }
-        switch HealthProbe.get(host: record.host, port: record.port, path: "/health", timeout: .seconds(2)) {
+        switch LoopbackHTTPClient.get(host: record.host, port: record.port, path: "/health", timeout: .seconds(2)) {
         case .success(let reply) where reply.status == 200:
             return record
         case .success(let reply):

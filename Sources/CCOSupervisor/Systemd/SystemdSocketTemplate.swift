@@ -35,7 +35,7 @@ WantedBy=sockets.target
             throw ConfigError(file: configFile, line: nil, key: ConfigKey.port.name,
                               message: "`socket_activation` needs a fixed `port` (systemd binds it before the daemon runs); set `port` to a number from 1 to 65535")
         }
-        guard let address = try? ListeningSocket.numericAddresses(host: host, port: port).first else {
+        guard let address = (try? SocketAddress.resolve(host: host, port: port))?.first?.numeric?.host else {
             throw ConfigError(file: configFile, line: nil, key: ConfigKey.host.name, message: "`host` \"\(host)\" does not resolve to an address")
         }
         listen = address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"

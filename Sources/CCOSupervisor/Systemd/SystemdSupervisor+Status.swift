@@ -15,7 +15,7 @@ extension SystemdSupervisor {
              units.usesSocketActivation ? try manager.status(of: SystemdUserUnits.socketName) : nil)
         }
         let record = record(of: service)
-        let health = record.map { HealthProbe.get(host: $0.host, port: $0.port, path: "/health", timeout: .seconds(2)) }
+        let health = record.map { LoopbackHTTPClient.get(host: $0.host, port: $0.port, path: "/health", timeout: .seconds(2)) }
         let running = service.activeState.isRunning
         return .systemd(UnitReport(
             service: Self.snapshot(unitName, service), socket: socket.map { Self.snapshot(SystemdUserUnits.socketName, $0) },

@@ -157,8 +157,5 @@ func copyExecutable(_ source: String, to destination: String) throws {
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.
 func freePort() throws -> Int {
-    let socket = try ListeningSocket.bind(host: "127.0.0.1", port: 0)
-    defer { socket.close() }
-    guard let port = socket.localAddress?.port else { throw TestFailure("no port") }
-    return port
+    try Listener().port  // bound, then closed when the listener is released
 }

@@ -49,7 +49,7 @@ final class FakeUpstream {
 
     /// The calls it has answered, by route, and the headers of the last one.
     func counts() throws -> (messages: Int, countTokens: Int, models: Int, lastHeaders: [String: String]) {
-        guard case .success(let reply) = HealthProbe.get(host: "127.0.0.1", port: port, path: "/_counts"),
+        guard case .success(let reply) = LoopbackHTTPClient.get(host: "127.0.0.1", port: port, path: "/_counts"),
               let object = try JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: Any] else {
             throw TestFailure("the fake upstream does not answer /_counts")
         }
@@ -64,7 +64,7 @@ final class FakeUpstream {
 
     /// Every held stream's state, by its id.
     func holds() throws -> [String: String] {
-        guard case .success(let reply) = HealthProbe.get(host: "127.0.0.1", port: port, path: "/_holds"),
+        guard case .success(let reply) = LoopbackHTTPClient.get(host: "127.0.0.1", port: port, path: "/_holds"),
               let object = try JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: String] else {
             throw TestFailure("the fake upstream does not answer /_holds")
         }

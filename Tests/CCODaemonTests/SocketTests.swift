@@ -3,7 +3,8 @@ import Foundation
 import Glibc
 #endif
 import Testing
-@testable import CCOCore
+@testable import CCODaemon
+import CCOCore
 
 @Suite struct ListeningSocketTests {
     @Test func bindsAFreePortAndKnowsItsAddress() throws {
@@ -66,7 +67,7 @@ import Testing
         #expect(passed.localAddress?.port == port)
         #expect(fcntl(passed.fd, F_GETFD) & FD_CLOEXEC != 0)
         // Still listening: a connection is accepted through the passed descriptor.
-        guard case .failure = HealthProbe.get(host: "127.0.0.1", port: port, path: "/", timeout: .milliseconds(200)) else {
+        guard case .failure = LoopbackHTTPClient.get(host: "127.0.0.1", port: port, path: "/", timeout: .milliseconds(200)) else {
             Issue.record("nothing should answer HTTP here"); return
         }
         #expect(accept(passed.fd, nil, nil) >= 0)

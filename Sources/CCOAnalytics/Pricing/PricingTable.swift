@@ -1,3 +1,5 @@
+public import CCOCore
+
 /// What a model costs, in US dollars per million tokens.
 public struct ModelPrice: Sendable, Hashable {
     public var input: Double
@@ -11,6 +13,11 @@ public struct ModelPrice: Sendable, Hashable {
         self.output = output
         self.cacheRead = cacheRead ?? input * 0.1
         self.cacheWrite = cacheWrite ?? input * 1.25
+    }
+
+    /// A config `[pricing."MODEL"]` table, with the API's multipliers for the cache prices left out.
+    public init(_ override: PriceOverride) {
+        self.init(input: override.input, output: override.output, cacheRead: override.cacheRead, cacheWrite: override.cacheWrite)
     }
 
     /// The cost of `usage` in US dollars.
@@ -31,8 +38,8 @@ public struct PricingTable: Sendable, Hashable {
 
     /// The built-in prices (Anthropic's list prices, 5-minute cache writes), with `overrides`
     /// (config `[pricing."MODEL"]` tables) replacing or adding entries.
-    public static func builtIn(overriddenBy overrides: [String: ModelPrice] = [:]) -> PricingTable {
-        PricingTable(listPrices.merging(overrides) { _, override in override })
+    public static func builtIn(overriddenBy overrides: [String: PriceOverride] = [:]) -> PricingTable {
+        PricingTable(listPrices.merging(overrides.mapValues(ModelPrice.init)) { _, override in override })
     }
 
     /// The price for `model`, or nil when no prefix matches (the call is recorded with cost 0 and

@@ -1,6 +1,6 @@
 import Synchronization
 import Testing
-@testable import CCOCore
+@testable import CCOGateway
 
 /// A clock the test moves by hand.
 final class ManualClock: Sendable {

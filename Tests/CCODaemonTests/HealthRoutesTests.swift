@@ -4,7 +4,7 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import Testing
-@testable import CCOServer
+@testable import CCODaemon
 
 /// The routes through Hummingbird's real router and responder, without a socket.
 @Suite struct HealthRoutesTests {

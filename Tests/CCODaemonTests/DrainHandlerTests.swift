@@ -3,7 +3,7 @@ import NIOCore
 import NIOEmbedded
 import NIOHTTPTypes
 import Testing
-@testable import CCOServer
+@testable import CCODaemon
 
 /// How one connection is drained when the server stops accepting (``DrainHandler``).
 @Suite struct DrainHandlerTests {

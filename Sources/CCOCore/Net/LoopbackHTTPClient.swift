@@ -6,7 +6,7 @@ import Darwin
 
 /// A minimal blocking HTTP/1.1 GET over loopback, for `cco daemon start|status` to ask the daemon's
 /// `/health` without pulling an HTTP client library into the CLI's start-up.
-public enum HealthProbe {
+public enum LoopbackHTTPClient {
     public struct Reply: Sendable, Hashable {
         public let status: Int
         public let body: String
@@ -16,16 +16,16 @@ public enum HealthProbe {
     /// GETs `path` from `host:port` with `Connection: close`.
     ///
     /// - Returns: the reply, or a one-line reason when there is none within `timeout`.
-    public static func get(host: String, port: Int, path: String, timeout: Duration = .seconds(2)) -> Result<Reply, ProbeFailure> {
+    public static func get(host: String, port: Int, path: String, timeout: Duration = .seconds(2)) -> Result<Reply, LoopbackHTTPFailure> {
         exchange(method: "GET", host: host, port: port, path: path, headers: [], timeout: timeout)
     }
 
     /// POSTs an empty body to `path` (the daemon's admin endpoints), with extra `headers`.
-    public static func post(host: String, port: Int, path: String, headers: [(String, String)], timeout: Duration = .seconds(10)) -> Result<Reply, ProbeFailure> {
+    public static func post(host: String, port: Int, path: String, headers: [(String, String)], timeout: Duration = .seconds(10)) -> Result<Reply, LoopbackHTTPFailure> {
         exchange(method: "POST", host: host, port: port, path: path, headers: headers + [("Content-Length", "0")], timeout: timeout)
     }
 
-    private static func exchange(method: String, host: String, port: Int, path: String, headers: [(String, String)], timeout: Duration) -> Result<Reply, ProbeFailure> {
+    private static func exchange(method: String, host: String, port: Int, path: String, headers: [(String, String)], timeout: Duration) -> Result<Reply, LoopbackHTTPFailure> {
         let clock = ContinuousClock()
         let started = clock.now
         let target = HostAddress.connectable(host)
@@ -41,7 +41,7 @@ public enum HealthProbe {
         var sent = 0
         while sent < request.count {
             let n = request[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, CInt(MSG_NOSIGNAL)) }
-            if n < 0 { if errno == EINTR { continue }; return .failure(ProbeFailure("send failed: \(String(cString: strerror(errno)))")) }
+            if n < 0 { if errno == EINTR { continue }; return .failure(LoopbackHTTPFailure("send failed: \(String(cString: strerror(errno)))")) }
             sent += n
         }
         var response: [UInt8] = []
@@ -50,14 +50,14 @@ public enum HealthProbe {
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n < 0 {
                 if errno == EINTR { continue }
-                if errno == EAGAIN || errno == EWOULDBLOCK { return .failure(ProbeFailure("no answer within \(timeout)")) }
-                return .failure(ProbeFailure("receive failed: \(String(cString: strerror(errno)))"))
+                if errno == EAGAIN || errno == EWOULDBLOCK { return .failure(LoopbackHTTPFailure("no answer within \(timeout)")) }
+                return .failure(LoopbackHTTPFailure("receive failed: \(String(cString: strerror(errno)))"))
             }
             if n == 0 { break }
             response.append(contentsOf: buffer[..<n])
         }
         guard let reply = parse(response, latency: clock.now - started) else {
-            return .failure(ProbeFailure("not an HTTP response"))
+            return .failure(LoopbackHTTPFailure("not an HTTP response"))
         }
         return .success(reply)
     }
@@ -71,14 +71,14 @@ public enum HealthProbe {
         return Reply(status: status, body: String(decoding: bytes[(headerEnd + 4)...], as: UTF8.self), latency: latency)
     }
 
-    private static func connect(to host: String, port: Int, timeout: Duration) -> Result<CInt, ProbeFailure> {
+    private static func connect(to host: String, port: Int, timeout: Duration) -> Result<CInt, LoopbackHTTPFailure> {
         let v6 = host.contains(":")
         #if os(Linux)
         let fd = socket(v6 ? AF_INET6 : AF_INET, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue) | CInt(SOCK_NONBLOCK.rawValue), 0)
         #else
         let fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0)
         #endif
-        guard fd >= 0 else { return .failure(ProbeFailure("socket failed: \(String(cString: strerror(errno)))")) }
+        guard fd >= 0 else { return .failure(LoopbackHTTPFailure("socket failed: \(String(cString: strerror(errno)))")) }
         var r: CInt
         if v6 {
             var addr = sockaddr_in6()
@@ -97,7 +97,7 @@ public enum HealthProbe {
         if r != 0 {
             guard errno == EINPROGRESS else {
                 let e = errno; close(fd)
-                return .failure(ProbeFailure(e == ECONNREFUSED ? "connection refused" : String(cString: strerror(e))))
+                return .failure(LoopbackHTTPFailure(e == ECONNREFUSED ? "connection refused" : String(cString: strerror(e))))
             }
             var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
             while true {
@@ -105,13 +105,13 @@ public enum HealthProbe {
                 if r < 0 && errno == EINTR { continue }
                 break
             }
-            if r == 0 { close(fd); return .failure(ProbeFailure("no connection within \(timeout)")) }
+            if r == 0 { close(fd); return .failure(LoopbackHTTPFailure("no connection within \(timeout)")) }
             var soError: CInt = 0
             var length = socklen_t(MemoryLayout<CInt>.size)
             getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &length)
             if soError != 0 {
                 close(fd)
-                return .failure(ProbeFailure(soError == ECONNREFUSED ? "connection refused" : String(cString: strerror(soError))))
+                return .failure(LoopbackHTTPFailure(soError == ECONNREFUSED ? "connection refused" : String(cString: strerror(soError))))
             }
         }
         // Back to blocking, with a receive timeout for the rest of the exchange.
@@ -124,7 +124,7 @@ public enum HealthProbe {
 }
 
 /// Why a probe got no HTTP reply.
-public struct ProbeFailure: Error, Sendable, Hashable, CustomStringConvertible {
+public struct LoopbackHTTPFailure: Error, Sendable, Hashable, CustomStringConvertible {
     public let description: String
     init(_ description: String) { self.description = description }
 }

@@ -24,7 +24,7 @@ struct WatchdogService: Service {
                 return
             }
             guard state.current == .serving else { continue }
-            let probe = HealthProbe.get(host: host, port: state.port, path: "/health", timeout: interval / 4)
+            let probe = LoopbackHTTPClient.get(host: host, port: state.port, path: "/health", timeout: interval / 4)
             switch probe {
             case .success(let reply) where reply.status == 200:
                 failures = 0

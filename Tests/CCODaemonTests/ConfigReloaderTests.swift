@@ -2,7 +2,7 @@ import CCOCore
 import CCOGateway
 import Logging
 import Testing
-@testable import CCOServer
+@testable import CCODaemon
 
 @Suite struct ConfigReloaderTests {
     func reloader(running: DaemonConfig, next: Result<DaemonConfig, ConfigError>) -> ConfigReloader {
