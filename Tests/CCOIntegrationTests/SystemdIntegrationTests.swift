@@ -49,7 +49,7 @@ struct SystemdIntegrationTests {
         let journal = try sandbox.sh("journalctl --user -u cco-daemon -o verbose --no-pager")
         #expect(journal.stdout.contains("MESSAGE=listening on http://127.0.0.1:\(record.port)"))
         #expect(journal.stdout.contains("CCO_LOGGER=cco"))
-        #expect(journal.stdout.contains("CODE_FILE=CCODaemon/DaemonRunner.swift"))
+        #expect(journal.stdout.contains("CODE_FILE=CCODaemon/DaemonRunner+Ready.swift"))
         #expect(journal.stdout.contains("SYSLOG_IDENTIFIER=cco"))
 
         let status = try sandbox.cco("daemon", "status")

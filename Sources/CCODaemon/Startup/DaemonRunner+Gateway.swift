@@ -1,0 +1,73 @@
+import CCOAnalytics
+import CCOCore
+import CCOGateway
+import Hummingbird
+import Logging
+
+/// What serves requests: the gateway with its analytics writer, the router over them, and the
+/// reloader that applies a changed config to both.
+struct DaemonApplication {
+    let gateway: Gateway
+    let writer: AnalyticsWriter
+    let router: Router<BasicRequestContext>
+    let reloader: ConfigReloader
+    /// Starting, serving or stopping: what `/ready`, the watchdog and the shutdown share.
+    let state: ServingState
+}
+
+extension DaemonRunner {
+    /// Opens the analytics database (before anything binds: a broken `database_url` fails the
+    /// start), restores the cache, and routes health, the gateway and the admin endpoints.
+    func buildGateway(identity: DaemonIdentity, state: ServingState, level: LogLevelSetting, logFile: RotatingLogFile?,
+                      logger: Logger) throws(DaemonError) -> DaemonApplication {
+        let writer = try openAnalytics(logger: logger)
+        let gateway = Gateway(config: config, writer: writer, metrics: GatewayMetrics(), logger: logger)
+        if config.cachePersist { restoreCache(into: gateway.cache, logger: logger) }
+
+        let router = Router()
+        router.add(middleware: LogRequestsMiddleware(.debug))
+        router.add(middleware: MetricsMiddleware(metrics: gateway.metrics))
+        HealthRoutes(identity: identity, state: state, databaseProblem: { writer.problem }).register(on: router)
+        gateway.register(on: router)
+        let adminToken: String
+        do {
+            adminToken = try AdminToken.loadOrCreate(paths)
+        } catch {
+            throw DaemonError(.stateDirectory, "cannot create \(paths.adminTokenFile): \(error); check the state directory's permissions")
+        }
+        let paths = self.paths, overrides = self.overrides
+        let reloader = ConfigReloader(
+            load: { () throws(ConfigError) -> DaemonConfig in
+                try overrides.applied(to: try ConfigFile(path: paths.configFile).load(), configFile: paths.configFile)
+            },
+            running: config, logLevel: level, logFile: logFile, state: state, logger: logger,
+            applyToGateway: { next in
+                gateway.apply(next)
+                writer.apply(retentionDays: next.analyticsRetentionDays)
+            })
+        AdminRoutes(gateway: gateway, token: adminToken, reload: { reloader.reload() }).register(on: router)
+        return DaemonApplication(gateway: gateway, writer: writer, router: router, reloader: reloader, state: state)
+    }
+
+    /// The analytics database named by `database_url`, opened and migrated.
+    private func openAnalytics(logger: Logger) throws(DaemonError) -> AnalyticsWriter {
+        let location = DatabaseLocation(url: config.databaseURL) ?? .memory
+        let path = location.path(in: paths)
+        do {
+            return try AnalyticsWriter(path: path, retentionDays: config.analyticsRetentionDays, logger: logger)
+        } catch {
+            let failure = DaemonError(.database, "cannot open the analytics database \(path): \(error); fix `database_url` in \(paths.configFile)")
+            logger.error("\(failure.detail)")
+            throw failure
+        }
+    }
+
+    private func restoreCache(into cache: ResponseCache<CachedResponse>, logger: Logger) {
+        do {
+            let restored = try CacheSnapshot.restore(into: cache, from: paths.cacheFile, nowMilliseconds: WallClock.nowMilliseconds())
+            if restored > 0 { logger.info("response cache: \(restored) entries restored from \(paths.cacheFile)") }
+        } catch {
+            logger.warning("response cache: cannot restore \(paths.cacheFile), starting empty: \(error)")
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import CCOCore
+import CCOGateway
+import CCOSystemd
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+extension DaemonRunner {
+    /// The services, in start order. The group stops them in reverse: the server drains first,
+    /// then the writer flushes the last rows, then the gateway saves the cache and closes its
+    /// upstream connections.
+    func buildServiceGroup(app: DaemonApplication, listener: ListeningSocket, takeover: Takeover?, lock: LockHolder,
+                           onServing: @escaping @Sendable (Int) -> Void, logger: Logger) -> ServiceGroup {
+        let paths = self.paths
+        let drainTimeout = self.drainTimeout
+        let drain = DrainCoordinator()
+        let server = HTTPServerService(
+            listener: listener, responder: app.router.buildResponder(), serverName: "cco/\(CCOVersion.current)",
+            // A client that stalls while sending a request, or idles between requests, is
+            // disconnected after `client_timeout`; a response being streamed is never cut.
+            idleTimeout: .seconds(Int64(config.clientTimeout)),
+            idleGrace: .milliseconds(250), logger: logger, drain: drain,
+            beforeAccepting: {
+                // Started, with the database open and the cache restored: the previous daemon stops
+                // accepting now, and the kernel queues connections until this one accepts (a
+                // millisecond); the socket itself never closes.
+                guard let takeover else { return }
+                if !(await takeover.reportReady()) {
+                    logger.warning("pid \(takeover.previousPID) did not confirm that it stopped accepting")
+                }
+            },
+            onServing: { port in
+                onServing(port)
+                // The daemon lock passes when the previous daemon has drained and exited.
+                if takeover != nil { lock.acquireInBackground(paths.lockFile, within: drainTimeout + .seconds(15), logger: logger) }
+            })
+        let gateway = app.gateway
+        let handover = Handover()
+        let cacheFile = config.cachePersist ? paths.cacheFile : nil
+        var services: [any Service] = [GatewayShutdown(gateway: gateway, cacheFile: cacheFile, handover: handover, logger: logger),
+                                       app.writer, server, ReloadService(reloader: app.reloader)]
+        if let interval = watchdogInterval(logger) {
+            services.append(WatchdogService(interval: interval, host: config.host, state: app.state, logger: logger))
+            logger.info("watchdog: pinging every \(interval / 2) after a /health check")
+        }
+        let groupHandle = ServiceGroupHandle()
+        if offersHandoff {
+            services.append(HandoffService(
+                path: paths.handoffSocket, listener: listener, logger: logger,
+                prepare: {
+                    // The new process restores the cache as it was at the handoff.
+                    if let cacheFile { GatewayShutdown.saveCache(gateway.cache, to: cacheFile, logger: logger) }
+                },
+                stopAccepting: { await drain.stopAccepting() },
+                onHandedOver: { _ in
+                    // Only now: a takeover that failed leaves this daemon serving, and saving at its stop.
+                    handover.markHandedOver()
+                    groupHandle.triggerGracefulShutdown()
+                }))
+        }
+        // Last in the group, so the first to hear of a graceful shutdown.
+        services.append(ShutdownReporter(state: app.state, logger: logger))
+        // Each service named by its type: ServiceConfiguration(service:) names it "\(service)", which
+        // walks every stored property through Mirror at every start.
+        var configuration = ServiceGroupConfiguration(
+            services: services.map { .init(service: $0, serviceName: String(describing: type(of: $0))) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        configuration.maximumGracefulShutdownDuration = drainTimeout
+        configuration.maximumCancellationDuration = .seconds(1)
+        let group = ServiceGroup(configuration: configuration)
+        groupHandle.set(group)
+        return group
+    }
+
+    /// systemd's `WatchdogSec=` as passed in `$WATCHDOG_USEC`, or nil when not watched.
+    private func watchdogInterval(_ logger: Logger) -> Duration? {
+        do {
+            return try Watchdog.interval()
+        } catch {
+            logger.warning("ignoring a malformed WATCHDOG_USEC: \(error)")
+            return nil
+        }
+    }
+}

@@ -1,0 +1,86 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+public import CCOCore
+import CCOGateway
+import CCOSystemd
+import Hummingbird
+public import Logging
+import ServiceLifecycle
+
+/// `cco-daemon` (also reached as `cco daemon run`): the daemon in the foreground, as the service
+/// manager (systemd, launchd, or `cco daemon start`) runs it. A `ServiceGroup` of the HTTP server,
+/// the analytics writer, the gateway's shutdown and the reload, watchdog and handoff services, that
+/// stops gracefully on SIGTERM and SIGINT.
+///
+/// ``run()`` is the order of start-up; each step is in its own file: `DaemonRunner+Lock` (the daemon
+/// lock, or a takeover), `+Logging`, `+Listener` (bound, inherited or handed over), `+Gateway` (the
+/// database, the cache, the router and the reloader), `+Services` (the group), `+Ready` (PID file
+/// and `READY=1`).
+public struct DaemonRunner: Sendable {
+    public let paths: CCOPaths
+    public let config: DaemonConfig
+    /// The command line's `--host`/`--port`, applied again on every reload.
+    public let overrides: DaemonArguments.Overrides
+    /// `$JOURNAL_STREAM`: when it names our stderr, logs go to the journal natively.
+    public var journalStream: String?
+    /// Longest time in-flight requests get to finish after SIGTERM before they are cancelled.
+    public var drainTimeout: Duration = .seconds(8)
+    /// The notification socket only waits for readiness (`cco daemon start`), so it is dropped after
+    /// `READY=1`; a service manager's socket (systemd) is kept for STOPPING, RELOADING and WATCHDOG.
+    public var notifySocketIsReadinessOnly = false
+    /// The notification socket is a service manager's (systemd): the listener goes in its fd store.
+    public var underServiceManager = false
+    /// Started by `cco daemon restart` to replace the running daemon: take its listener over
+    /// (``Takeover``) instead of binding, and the daemon lock once it has exited.
+    public var takesOver = false
+    /// Offer the listener to the next process on `handoff.sock` (started by `cco daemon start`).
+    public var offersHandoff: Bool { notifySocketIsReadinessOnly }
+
+    public init(paths: CCOPaths, config: DaemonConfig, overrides: DaemonArguments.Overrides = .init()) {
+        self.paths = paths
+        self.config = config
+        self.overrides = overrides
+    }
+
+    /// Runs until SIGTERM or SIGINT.
+    ///
+    /// - Throws: ``DaemonError`` for start-up failures: state directory, lock held by another daemon,
+    ///   address in use. Each says what failed and what to do.
+    public func run() async throws(DaemonError) {
+        try paths.prepareStateDirectory()
+        let (takeover, lock) = try takeLockOrBeginTakeover()
+        defer { lock.release() }
+        let (logger, logFile, level) = try makeLogging()
+        defer { logFile?.sync() }
+        raiseDescriptorLimit(logger: logger)
+        let (listener, origin) = try acquireListener(takeover: takeover, logger: logger)
+
+        let identity = DaemonIdentity(pid: getpid(), version: CCOVersion.current)
+        let state = ServingState()
+        let pidFile = PIDFile(path: paths.pidFile)
+        defer { removePIDFileIfOurs(pidFile, pid: identity.pid, logger: logger) }
+
+        let app = try buildGateway(identity: identity, state: state, level: level, logFile: logFile, logger: logger)
+        let group = buildServiceGroup(
+            app: app, listener: listener, takeover: takeover, lock: lock,
+            onServing: { port in
+                state.setPort(port)
+                Self.reportReady(identity: identity, host: config.host, port: port, origin: origin, pidFile: pidFile, state: state,
+                                 readinessOnly: notifySocketIsReadinessOnly, logger: logger)
+            },
+            logger: logger)
+
+        logger.info("starting cco \(CCOVersion.current) (pid \(identity.pid)) for \(paths.stateDirectory)")
+        do {
+            try await group.run()
+        } catch {
+            let failure = DaemonError(.listenFailed, "the server stopped: \(error)")
+            logger.error("\(failure.detail)")
+            throw failure
+        }
+        logger.info("stopped")
+    }
+}
