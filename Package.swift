@@ -79,6 +79,7 @@ let package = Package(
             name: "CCOGateway",
             dependencies: [
                 "CCOCore",
+                .product(name: "SystemPackage", package: "swift-system"),
                 "CCOAnalytics",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -100,6 +101,7 @@ let package = Package(
             name: "CCODaemon",
             dependencies: [
                 "CCOCore",
+                .product(name: "SystemPackage", package: "swift-system"),
                 "CCOAnalytics",
                 "CCOGateway",
                 "CCOSystemd",
@@ -186,6 +188,7 @@ let package = Package(
             name: "CCODaemonTests",
             dependencies: [
                 "CCODaemon", "CCOCore", "CCOGateway",
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

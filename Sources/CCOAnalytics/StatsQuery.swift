@@ -27,7 +27,7 @@ public enum StatsRange: String, Sendable, CaseIterable, Codable {
     static func localMidnight(before milliseconds: Int64) -> Int64 {
         var seconds = time_t(milliseconds / 1000)
         var parts = tm()
-        localtime_r(&seconds, &parts)
+        system_localtime_r(&seconds, &parts)
         parts.tm_hour = 0
         parts.tm_min = 0
         parts.tm_sec = 0

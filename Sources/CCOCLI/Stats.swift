@@ -113,7 +113,7 @@ enum StatsText {
         guard milliseconds > 0 else { return "the first record" }
         var seconds = time_t(milliseconds / 1000)
         var parts = tm()
-        localtime_r(&seconds, &parts)
+        system_localtime_r(&seconds, &parts)
         func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
         return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) \(two(parts.tm_hour)):\(two(parts.tm_min))"
     }

@@ -11,7 +11,7 @@ import CCOSystemd
 /// status (``DaemonExitStatus``).
 public enum DaemonMain {
     public static func run(arguments: [String], environment: [String: String]) async -> Int32 {
-        umask(0o077)
+        system_umask(0o077)
         let paths: CCOPaths
         do {
             paths = try CCOPaths.resolve(environment: environment)
@@ -28,7 +28,7 @@ public enum DaemonMain {
             report(error.description, errno: EINVAL)
             return DaemonExitStatus.configError
         }
-        if FileSystem.exists(paths.stateDirectory) { _ = chdir(paths.stateDirectory) }
+        if FileSystem.exists(paths.stateDirectory) { _ = system_chdir(paths.stateDirectory) }
         do {
             var runner = DaemonRunner(paths: paths, config: config, overrides: parsed.overrides)
             runner.journalStream = environment["JOURNAL_STREAM"]
@@ -47,7 +47,7 @@ public enum DaemonMain {
     /// `cco daemon start` and `systemctl status` show the daemon's own words.
     private static func report(_ message: String, errno code: CInt) {
         let line = Array(("error: " + message + "\n").utf8)
-        _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+        _ = line.withUnsafeBytes { system_write(STDERR_FILENO, $0.baseAddress, $0.count) }
         _ = try? Notifier.notify(.status(message), .errno(code))
     }
 

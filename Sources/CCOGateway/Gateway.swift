@@ -12,6 +12,7 @@ public import Logging
 import NIOCore
 import NIOHTTP1
 import Synchronization
+import SystemPackage
 
 /// The Anthropic-compatible gateway: `POST /v1/messages`, `POST /v1/messages/count_tokens` and
 /// `GET /v1/models` are forwarded to `upstream_url` with the client's own credentials; identical
@@ -261,7 +262,7 @@ public final class Gateway: Sendable {
             if clientError == .bodyLengthMismatch { return "the answer was cut short" }
             return "\(clientError)"
         }
-        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
+        if let io = error as? IOError { return "\(Errno(rawValue: io.errnoCode))" }
         let text = "\(error)"
         if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }
         return text

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import Testing
+import SystemPackage
 @testable import CCODaemon
 import CCOCore
 
@@ -24,7 +25,7 @@ import CCOCore
         #expect {
             try ListeningSocket.bind(host: "127.0.0.1", port: port)
         } throws: { error in
-            (error as? SocketError)?.errno == EADDRINUSE && "\(error)".contains("127.0.0.1:\(port)")
+            (error as? SocketError)?.errno == .addressInUse && "\(error)".contains("127.0.0.1:\(port)")
         }
     }
 
@@ -32,7 +33,7 @@ import CCOCore
         #expect {
             try ListeningSocket.bind(host: "192.0.2.1", port: 0)
         } throws: { error in
-            (error as? SocketError)?.errno == EADDRNOTAVAIL
+            (error as? SocketError)?.errno == .addressNotAvailable
         }
     }
 }
@@ -87,7 +88,7 @@ import CCOCore
         #expect {
             try UnixStream.connect(to: "/tmp/cco-no-such-\(UUID().uuidString.prefix(8)).sock")
         } throws: { error in
-            (error as? SocketError)?.errno == ENOENT
+            (error as? SocketError)?.errno == .noSuchFileOrDirectory
         }
     }
 }

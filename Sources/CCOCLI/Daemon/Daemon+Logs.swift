@@ -25,8 +25,8 @@ extension Daemon {
         func run(on supervisor: any DaemonSupervisor, console: Console) throws {
             if follow {
                 // Ctrl-C ends following cleanly, with status 0 like a finished listing.
-                signal(SIGINT) { _ in _exit(0) }
-                signal(SIGPIPE) { _ in _exit(0) }
+                system_signal(SIGINT) { _ in _exit(0) }
+                system_signal(SIGPIPE) { _ in _exit(0) }
             }
             let outcome: LogsOutcome
             do { outcome = try supervisor.logs(last: lines, follow: follow, console.out) } catch { throw console.failure(error) }

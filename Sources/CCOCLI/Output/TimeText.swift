@@ -15,7 +15,7 @@ enum TimeText {
     static func local(_ date: Date) -> String {
         var t = time_t(date.timeIntervalSince1970)
         var parts = tm()
-        localtime_r(&t, &parts)
+        system_localtime_r(&t, &parts)
         func pad(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
         return "\(parts.tm_year + 1900)-\(pad(parts.tm_mon + 1))-\(pad(parts.tm_mday)) \(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec))"
     }

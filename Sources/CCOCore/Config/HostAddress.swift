@@ -16,7 +16,7 @@ public enum HostAddress {
         if isIPv4(host) { return host.hasPrefix("127.") }
         if isIPv6(host) {
             var address = in6_addr()
-            _ = inet_pton(AF_INET6, host, &address)
+            _ = system_inet_pton(AF_INET6, host, &address)
             let bytes = withUnsafeBytes(of: &address) { Array($0) }
             return bytes == [UInt8](repeating: 0, count: 15) + [1]
                 || (bytes[0 ..< 10].allSatisfy { $0 == 0 } && bytes[10] == 0xff && bytes[11] == 0xff && bytes[12] == 127)
@@ -26,12 +26,12 @@ public enum HostAddress {
 
     static func isIPv4(_ host: String) -> Bool {
         var address = in_addr()
-        return inet_pton(AF_INET, host, &address) == 1
+        return system_inet_pton(AF_INET, host, &address) == 1
     }
 
     static func isIPv6(_ host: String) -> Bool {
         var address = in6_addr()
-        return inet_pton(AF_INET6, host, &address) == 1
+        return system_inet_pton(AF_INET6, host, &address) == 1
     }
 
     /// The literal to connect to: `localhost` is 127.0.0.1, and a wildcard address is its loopback.

@@ -17,12 +17,12 @@ public enum DaemonExecutable {
         return String(cli[...slash]) + name
     }
 
-    /// Replaces this process with `cco-daemon` at `path` (`execv(3)`).
+    /// Replaces this process with `cco-daemon` at `path` (`system_execv(3)`).
     ///
     /// - Returns: only when the exec failed: why.
     public static func exec(_ path: String, _ arguments: DaemonArguments) -> Errno {
         var argv = ([path] + arguments.arguments).map { strdup($0) } + [nil]
-        execv(path, &argv)
+        system_execv(path, &argv)
         return Errno(rawValue: errno)
     }
 }

@@ -6,7 +6,7 @@ import Darwin
 public import SystemPackage
 
 /// Writes a file so that readers see the old content or the new, never a part: a temporary file in
-/// the same directory, `fsync`, `rename(2)` over the target, then `fsync` of the directory.
+/// the same directory, `fsync`, `system_rename(2)` over the target, then `fsync` of the directory.
 public enum AtomicFile {
     /// - Parameters:
     ///   - bytes: the complete new content.
@@ -26,25 +26,25 @@ public enum AtomicFile {
         do {
             try fd.closeAfter {
                 _ = try fd.writeAll(bytes)
-                // The mode given to open(2) is filtered by the umask; set it exactly.
-                guard fchmod(fd.rawValue, permissions.rawValue) == 0 else { throw Errno(rawValue: errno) }
-                guard fsync(fd.rawValue) == 0 else { throw Errno(rawValue: errno) }
+                // The mode given to system_open(2) is filtered by the umask; set it exactly.
+                guard system_fchmod(fd.rawValue, permissions.rawValue) == 0 else { throw Errno(rawValue: errno) }
+                guard system_fsync(fd.rawValue) == 0 else { throw Errno(rawValue: errno) }
             }
         } catch {
-            unlink(temporary)
+            system_unlink(temporary)
             throw FileError(path: path, operation: "write", errno: error as? Errno)
         }
         try replace(path, with: temporary)
     }
 
     /// The last step of an atomic write, for a `temporary` file that another writer (SQLite, say)
-    /// has already filled and synced: `rename(2)` it over `path`, then `fsync` the directory.
+    /// has already filled and synced: `system_rename(2)` it over `path`, then `fsync` the directory.
     ///
     /// - Throws: ``FileError``; the temporary file is removed and `path` is untouched then.
     public static func replace(_ path: String, with temporary: String) throws(FileError) {
-        guard rename(temporary, path) == 0 else {
+        guard system_rename(temporary, path) == 0 else {
             let e = errno
-            unlink(temporary)
+            system_unlink(temporary)
             throw FileError(path: path, operation: "rename into place", errno: Errno(rawValue: e))
         }
         syncDirectory(parentDirectory(of: path))
@@ -56,10 +56,10 @@ public enum AtomicFile {
 
     /// Makes the rename durable: the directory entry is only on disk after the directory is synced.
     private static func syncDirectory(_ directory: String) {
-        let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let dfd = system_open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard dfd >= 0 else { return }
-        fsync(dfd)
-        close(dfd)
+        system_fsync(dfd)
+        system_close(dfd)
     }
 
     public static func parentDirectory(of path: String) -> String {

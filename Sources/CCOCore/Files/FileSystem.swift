@@ -3,25 +3,25 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-public import SystemPackage
+import SystemPackage
 
 /// Small file helpers over POSIX calls, each failing with a ``FileError`` that names the path.
 public enum FileSystem {
     /// Reads a whole file, or returns `nil` when it does not exist.
     public static func readIfExists(_ path: String) throws(FileError) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = system_open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             if errno == ENOENT { return nil }
             throw FileError(path: path, operation: "open", errno: Errno(rawValue: errno))
         }
-        defer { close(fd) }
+        defer { system_close(fd) }
         var result: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16384)
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FileError(path: path, operation: "read", errno: Errno(rawValue: errno))
+            let n: Int
+            switch SystemCall.value({ chunk.withUnsafeMutableBytes { system_read(fd, $0.baseAddress, $0.count) } }) {
+            case .success(let read): n = read
+            case .failure(let error): throw FileError(path: path, operation: "read", errno: error)
             }
             if n == 0 { return result }
             result.append(contentsOf: chunk[..<n])
@@ -33,24 +33,24 @@ public enum FileSystem {
     }
 
     public static func exists(_ path: String) -> Bool {
-        access(path, F_OK) == 0
+        system_access(path, F_OK) == 0
     }
 
     /// Creates `path` (and its parents) with `mode` when missing; an existing directory is left as is.
     public static func makeDirectory(_ path: String, mode: UInt32 = 0o700) throws(FileError) {
-        if mkdir(path, mode_t(mode)) == 0 { return }
+        if system_mkdir(path, mode_t(mode)) == 0 { return }
         let e = errno
         if e == EEXIST { return }
         if e == ENOENT {
             try makeDirectory(AtomicFile.parentDirectory(of: path), mode: mode)
-            if mkdir(path, mode_t(mode)) == 0 || errno == EEXIST { return }
+            if system_mkdir(path, mode_t(mode)) == 0 || errno == EEXIST { return }
         }
         throw FileError(path: path, operation: "create directory", errno: Errno(rawValue: e))
     }
 
     /// Removes a file; a missing file is not an error.
     public static func remove(_ path: String) throws(FileError) {
-        if unlink(path) == 0 || errno == ENOENT { return }
+        if system_unlink(path) == 0 || errno == ENOENT { return }
         throw FileError(path: path, operation: "remove", errno: Errno(rawValue: errno))
     }
 }

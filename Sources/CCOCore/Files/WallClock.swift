@@ -9,7 +9,7 @@ public enum WallClock {
     /// Milliseconds since the Unix epoch.
     public static func nowMilliseconds() -> Int64 {
         var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
+        system_clock_gettime(CLOCK_REALTIME, &now)
         return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
     }
 }

@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-public import SystemPackage
+import SystemPackage
 
 /// Reading the end of a log file: the last lines without reading the whole file, and following it
 /// across rotation and truncation like `tail -F`.
@@ -12,14 +12,14 @@ public enum LogTail {
     ///
     /// - Returns: the lines, oldest first, and the file size they were read up to; no file gives `([], 0)`.
     public static func lastLines(_ count: Int, of path: String, blockSize: Int = 65536) throws(FileError) -> (lines: [String], size: Int) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = system_open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             if errno == ENOENT { return ([], 0) }
             throw FileError(path: path, operation: "open", errno: Errno(rawValue: errno))
         }
-        defer { close(fd) }
+        defer { system_close(fd) }
         var st = stat()
-        fstat(fd, &st)
+        system_fstat(fd, &st)
         let size = Int(st.st_size)
         guard count > 0, size > 0 else { return ([], size) }
         var tail: [UInt8] = []
@@ -30,7 +30,7 @@ public enum LogTail {
             let length = min(blockSize, offset)
             offset -= length
             var block = [UInt8](repeating: 0, count: length)
-            let n = block.withUnsafeMutableBytes { pread(fd, $0.baseAddress, length, off_t(offset)) }
+            let n = block.withUnsafeMutableBytes { system_pread(fd, $0.baseAddress, length, off_t(offset)) }
             guard n == length else { throw FileError(path: path, operation: "read", errno: Errno(rawValue: errno)) }
             newlines += block.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
             tail = block + tail
@@ -51,19 +51,19 @@ public enum LogTail {
         var fd: CInt = -1
         var position = offset
         var inode: UInt64 = 0
-        defer { if fd >= 0 { close(fd) } }
+        defer { if fd >= 0 { system_close(fd) } }
         func reopen(at start: Int) {
-            if fd >= 0 { close(fd) }
-            fd = open(path, O_RDONLY | O_CLOEXEC)
+            if fd >= 0 { system_close(fd) }
+            fd = system_open(path, O_RDONLY | O_CLOEXEC)
             position = start
             var st = stat()
-            if fd >= 0, fstat(fd, &st) == 0 { inode = UInt64(st.st_ino) }
+            if fd >= 0, system_fstat(fd, &st) == 0 { inode = UInt64(st.st_ino) }
         }
         func drain() {
             guard fd >= 0 else { return }
             var buffer = [UInt8](repeating: 0, count: 65536)
             while true {
-                let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(position)) }
+                let n = buffer.withUnsafeMutableBytes { system_pread(fd, $0.baseAddress, $0.count, off_t(position)) }
                 guard n > 0 else { return }
                 position += n
                 output(Array(buffer[..<n]))
@@ -73,7 +73,7 @@ public enum LogTail {
         while shouldContinue() {
             drain()
             var st = stat()
-            if stat(path, &st) == 0 {
+            if system_stat(path, &st) == 0 {
                 if fd < 0 || UInt64(st.st_ino) != inode {
                     drain()  // the rest of the rotated file
                     reopen(at: 0)

@@ -62,10 +62,10 @@ public struct RotatingFileLogHandler: LogHandler {
     /// UTC, millisecond precision, ISO 8601.
     static func timestamp() -> String {
         var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
+        system_clock_gettime(CLOCK_REALTIME, &ts)
         var t = ts.tv_sec
         var parts = tm()
-        gmtime_r(&t, &parts)
+        system_gmtime_r(&t, &parts)
         func pad(_ v: Int32, _ width: Int) -> String {
             let s = String(v)
             return String(repeating: "0", count: max(0, width - s.count)) + s

@@ -4,13 +4,13 @@ import Glibc
 import Darwin
 #endif
 import Synchronization
-public import SystemPackage
+import SystemPackage
 
 /// An append-only log file rotated by size: when the next line would take `daemon.log` past
 /// `rotationSize`, it becomes `daemon.log.1`, older files shift up by one, and at most `maxFiles`
 /// files (the live one included) are kept.
 ///
-/// Each line is written whole by one `write(2)` under a lock, and rotation happens between lines, so
+/// Each line is written whole by one `system_write(2)` under a lock, and rotation happens between lines, so
 /// no line is split, lost or written twice across a rotation.
 ///
 /// A log file deleted or renamed by someone else (an over-eager cleanup, logrotate without
@@ -52,7 +52,7 @@ public final class RotatingLogFile: Sendable {
     }
 
     deinit {
-        state.withLock { if $0.fd >= 0 { Glibc.close($0.fd) } }
+        state.withLock { if $0.fd >= 0 { system_close($0.fd) } }
     }
 
     /// Appends one complete line (the caller includes the newline).
@@ -67,14 +67,14 @@ public final class RotatingLogFile: Sendable {
                 rotate(&state)
             }
             guard state.fd >= 0 else { return }
-            let written = line.withUnsafeBytes { Glibc.write(state.fd, $0.baseAddress, $0.count) }
+            let written = line.withUnsafeBytes { system_write(state.fd, $0.baseAddress, $0.count) }
             if written > 0 { state.size += written }
         }
     }
 
     /// Flushes the file to disk.
     public func sync() {
-        state.withLock { if $0.fd >= 0 { fsync($0.fd) } }
+        state.withLock { if $0.fd >= 0 { system_fsync($0.fd) } }
     }
 
     /// The renames one rotation performs, oldest first: with `maxFiles` = 3,
@@ -103,13 +103,13 @@ public final class RotatingLogFile: Sendable {
 
     private func rotate(_ state: inout State) {
         let plan = Self.rotationPlan(path: path, maxFiles: state.maxFiles)
-        unlink(plan.remove)
-        for step in plan.renames { rename(step.from, step.to) }
+        system_unlink(plan.remove)
+        for step in plan.renames { system_rename(step.from, step.to) }
         reopen(&state)
     }
 
     private func reopen(_ state: inout State) {
-        if state.fd >= 0 { Glibc.close(state.fd) }
+        if state.fd >= 0 { system_close(state.fd) }
         if let (fd, size, identity) = try? Self.openForAppend(path) {
             state.fd = fd
             state.size = size
@@ -122,16 +122,16 @@ public final class RotatingLogFile: Sendable {
     }
 
     private static func openForAppend(_ path: String) throws(FileError) -> (CInt, Int, FileIdentity) {
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        let fd = system_open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw FileError(path: path, operation: "open log file", errno: Errno(rawValue: errno)) }
         var st = stat()
-        fstat(fd, &st)
+        system_fstat(fd, &st)
         return (fd, Int(st.st_size), FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)))
     }
 
     private static func identity(ofPath path: String) -> FileIdentity? {
         var st = stat()
-        guard stat(path, &st) == 0 else { return nil }
+        guard system_stat(path, &st) == 0 else { return nil }
         return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
     }
 }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SystemPackage
 
 /// A minimal blocking HTTP/1.1 GET over loopback, for `cco daemon start|status` to ask the daemon's
 /// `/health` without pulling an HTTP client library into the CLI's start-up.
@@ -34,24 +35,25 @@ public enum LoopbackHTTPClient {
         case .success(let socket): fd = socket
         case .failure(let failure): return .failure(failure)
         }
-        defer { close(fd) }
+        defer { system_close(fd) }
         let hostHeader = target.contains(":") ? "[\(target)]:\(port)" : "\(target):\(port)"
         let extra = headers.map { "\($0.0): \($0.1)\r\n" }.joined()
         let request = Array("\(method) \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: cco/\(CCOVersion.current)\r\n\(extra)Connection: close\r\n\r\n".utf8)
         var sent = 0
         while sent < request.count {
-            let n = request[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, CInt(MSG_NOSIGNAL)) }
-            if n < 0 { if errno == EINTR { continue }; return .failure(LoopbackHTTPFailure("send failed: \(String(cString: strerror(errno)))")) }
-            sent += n
+            switch SystemCall.value({ request[sent...].withUnsafeBytes { system_send(fd, $0.baseAddress, $0.count, CInt(MSG_NOSIGNAL)) } }) {
+            case .success(let n): sent += n
+            case .failure(let error): return .failure(LoopbackHTTPFailure("send failed: \(error)"))
+            }
         }
         var response: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 8192)
         while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                if errno == EAGAIN || errno == EWOULDBLOCK { return .failure(LoopbackHTTPFailure("no answer within \(timeout)")) }
-                return .failure(LoopbackHTTPFailure("receive failed: \(String(cString: strerror(errno)))"))
+            let n: Int
+            switch SystemCall.value({ buffer.withUnsafeMutableBytes { system_recv(fd, $0.baseAddress, $0.count, 0) } }) {
+            case .success(let received): n = received
+            case .failure(.resourceTemporarilyUnavailable): return .failure(LoopbackHTTPFailure("no answer within \(timeout)"))
+            case .failure(let error): return .failure(LoopbackHTTPFailure("receive failed: \(error)"))
             }
             if n == 0 { break }
             response.append(contentsOf: buffer[..<n])
@@ -74,51 +76,47 @@ public enum LoopbackHTTPClient {
     private static func connect(to host: String, port: Int, timeout: Duration) -> Result<CInt, LoopbackHTTPFailure> {
         let v6 = host.contains(":")
         #if os(Linux)
-        let fd = socket(v6 ? AF_INET6 : AF_INET, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue) | CInt(SOCK_NONBLOCK.rawValue), 0)
+        let fd = system_socket(v6 ? AF_INET6 : AF_INET, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue) | CInt(SOCK_NONBLOCK.rawValue), 0)
         #else
-        let fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0)
+        let fd = system_socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0)
         #endif
-        guard fd >= 0 else { return .failure(LoopbackHTTPFailure("socket failed: \(String(cString: strerror(errno)))")) }
+        guard fd >= 0 else { return .failure(LoopbackHTTPFailure("socket failed: \("\(Errno(rawValue: errno))")")) }
         var r: CInt
         if v6 {
             var addr = sockaddr_in6()
             addr.sin6_family = sa_family_t(AF_INET6)
             addr.sin6_port = in_port_t(UInt16(port).bigEndian)
-            inet_pton(AF_INET6, host, &addr.sin6_addr)
-            r = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
+            system_inet_pton(AF_INET6, host, &addr.sin6_addr)
+            r = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { system_connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
         } else {
             var addr = sockaddr_in()
             addr.sin_family = sa_family_t(AF_INET)
             addr.sin_port = in_port_t(UInt16(port).bigEndian)
-            inet_pton(AF_INET, host, &addr.sin_addr)
-            r = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            system_inet_pton(AF_INET, host, &addr.sin_addr)
+            r = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { system_connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         }
         let ms = CInt(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
         if r != 0 {
             guard errno == EINPROGRESS else {
-                let e = errno; close(fd)
-                return .failure(LoopbackHTTPFailure(e == ECONNREFUSED ? "connection refused" : String(cString: strerror(e))))
+                let e = errno; system_close(fd)
+                return .failure(LoopbackHTTPFailure(e == ECONNREFUSED ? "connection refused" : "\(Errno(rawValue: e))"))
             }
             var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-            while true {
-                r = poll(&pfd, 1, ms)
-                if r < 0 && errno == EINTR { continue }
-                break
-            }
-            if r == 0 { close(fd); return .failure(LoopbackHTTPFailure("no connection within \(timeout)")) }
+            r = (try? SystemCall.value { system_poll(&pfd, 1, ms) }.get()) ?? -1
+            if r == 0 { system_close(fd); return .failure(LoopbackHTTPFailure("no connection within \(timeout)")) }
             var soError: CInt = 0
             var length = socklen_t(MemoryLayout<CInt>.size)
-            getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &length)
+            system_getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &length)
             if soError != 0 {
-                close(fd)
-                return .failure(LoopbackHTTPFailure(soError == ECONNREFUSED ? "connection refused" : String(cString: strerror(soError))))
+                system_close(fd)
+                return .failure(LoopbackHTTPFailure(soError == ECONNREFUSED ? "connection refused" : "\(Errno(rawValue: soError))"))
             }
         }
         // Back to blocking, with a receive timeout for the rest of the exchange.
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        _ = system_fcntl(fd, F_SETFL, system_fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         var tv = timeval(tv_sec: Int(ms / 1000), tv_usec: Int((ms % 1000) * 1000))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        system_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        system_setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         return .success(fd)
     }
 }

@@ -17,7 +17,7 @@ public struct SocketAddress: Sendable {
         self.length = length
     }
 
-    /// The addresses `host` resolves to for binding (`getaddrinfo(3)` with `AI_PASSIVE`), in the
+    /// The addresses `host` resolves to for binding (`system_getaddrinfo(3)` with `AI_PASSIVE`), in the
     /// order a listener tries them.
     ///
     /// - Throws: ``ResolveError`` with `getaddrinfo`'s own words.
@@ -26,7 +26,7 @@ public struct SocketAddress: Sendable {
         hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
         hints.ai_socktype = CInt(SOCK_STREAM.rawValue)
         var list: UnsafeMutablePointer<addrinfo>?
-        let status = getaddrinfo(host, String(port), &hints, &list)
+        let status = system_getaddrinfo(host, String(port), &hints, &list)
         guard status == 0, let first = list else {
             throw ResolveError(subject: "\(host):\(port)", reason: String(cString: gai_strerror(status)))
         }
@@ -44,13 +44,13 @@ public struct SocketAddress: Sendable {
         return result
     }
 
-    /// The numeric host and port (`getnameinfo(3)`), e.g. `("::1", 3000)`.
+    /// The numeric host and port (`system_getnameinfo(3)`), e.g. `("::1", 3000)`.
     public var numeric: (host: String, port: Int)? {
         var storage = storage
         var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
         var service = [CChar](repeating: 0, count: Int(NI_MAXSERV))
         let status = withUnsafeBytes(of: &storage) { raw in
-            getnameinfo(raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), length, &host, socklen_t(host.count),
+            system_getnameinfo(raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), length, &host, socklen_t(host.count),
                         &service, socklen_t(service.count), NI_NUMERICHOST | NI_NUMERICSERV)
         }
         guard status == 0, let port = Int(String(cString: service)) else { return nil }

@@ -27,7 +27,7 @@ public enum StatePermissions {
         var found: [Loose] = []
         func check(_ path: String, directory: Bool) {
             var st = stat()
-            guard lstat(path, &st) == 0 else { return }
+            guard system_lstat(path, &st) == 0 else { return }
             let mode = st.st_mode & 0o777
             if mode & 0o077 != 0 { found.append(Loose(path: path, mode: mode, isDirectory: directory)) }
         }
@@ -37,7 +37,7 @@ public enum StatePermissions {
             for name in entries.sorted() {
                 let path = directory + "/" + name
                 var st = stat()
-                guard lstat(path, &st) == 0 else { continue }
+                guard system_lstat(path, &st) == 0 else { continue }
                 let isDirectory = (st.st_mode & S_IFMT) == S_IFDIR
                 if (st.st_mode & S_IFMT) == S_IFREG || (isDirectory && path == paths.logsDirectory) {
                     check(path, directory: isDirectory)

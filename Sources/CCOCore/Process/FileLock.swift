@@ -3,9 +3,9 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-public import SystemPackage
+import SystemPackage
 
-/// An exclusive `flock(2)` on a file, held until ``unlock()`` or deinit (or the process ends, which
+/// An exclusive `system_flock(2)` on a file, held until ``unlock()`` or deinit (or the process ends, which
 /// is why a crashed daemon never leaves a lock behind). The file itself is never unlinked: removing a
 /// lock file lets two processes lock two different inodes of the same name.
 public final class FileLock {
@@ -25,12 +25,10 @@ public final class FileLock {
     /// - Throws: ``FileError`` when the file cannot be opened or locked for another reason.
     public static func tryLock(_ path: String) throws(FileError) -> FileLock? {
         let fd = try openLockFile(path)
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            let e = errno
-            if e == EINTR { continue }
-            close(fd)
-            if e == EWOULDBLOCK { return nil }
-            throw FileError(path: path, operation: "lock", errno: Errno(rawValue: e))
+        if case .failure(let error) = SystemCall.check({ system_flock(fd, LOCK_EX | LOCK_NB) }) {
+            system_close(fd)
+            if error == .wouldBlock { return nil }
+            throw FileError(path: path, operation: "lock", errno: error)
         }
         return FileLock(path: path, fd: fd)
     }
@@ -52,12 +50,12 @@ public final class FileLock {
 
     public func unlock() {
         guard fd >= 0 else { return }
-        close(fd)  // closing the only descriptor releases the flock
+        system_close(fd)  // closing the only descriptor releases the flock
         fd = -1
     }
 
     private static func openLockFile(_ path: String) throws(FileError) -> CInt {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        let fd = system_open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw FileError(path: path, operation: "open lock file", errno: Errno(rawValue: errno)) }
         return fd
     }
@@ -68,7 +66,7 @@ public final class FileLock {
     /// - Returns: the holder's pid, or `nil` when the file is not locked (or does not exist).
     public static func holder(of path: String) -> Int32? {
         var st = stat()
-        guard stat(path, &st) == 0, let locks = try? FileSystem.readTextIfExists("/proc/locks") else { return nil }
+        guard system_stat(path, &st) == 0, let locks = try? FileSystem.readTextIfExists("/proc/locks") else { return nil }
         let dev = UInt64(st.st_dev)
         let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & ~UInt64(0xfff))
         let minor = (dev & 0xff) | ((dev >> 12) & ~UInt64(0xff))
@@ -94,5 +92,8 @@ public func sleepFor(_ duration: Duration) {
     let (seconds, attoseconds) = duration.components
     var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
     var remaining = timespec()
-    while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+    // Interrupted by a signal, it sleeps on for what remained.
+    while case .failure(.interrupted) = SystemCall.check(retryOnInterrupt: false, { system_nanosleep(&request, &remaining) }) {
+        request = remaining
+    }
 }

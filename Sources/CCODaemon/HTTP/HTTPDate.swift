@@ -22,7 +22,7 @@ final class HTTPDate: Sendable {
     static func format(_ second: Int) -> String {
         var seconds = time_t(second)
         var parts = tm()
-        gmtime_r(&seconds, &parts)
+        system_gmtime_r(&seconds, &parts)
         let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }

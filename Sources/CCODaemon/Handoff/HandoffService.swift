@@ -68,7 +68,7 @@ final class HandoffService: Service, Sendable {
         }
         socket.close()
         // The process that took over has renamed its own socket over the path by now; leave that.
-        if UnixStream.isStillBound(at: path, inode: inode) { unlink(path) }
+        if UnixStream.isStillBound(at: path, inode: inode) { system_unlink(path) }
     }
 
     /// One takeover attempt; true when the listener was handed over and this daemon now drains.

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SystemPackage
 import CCOCore
 import Dispatch
 
@@ -28,19 +29,19 @@ final class Takeover: Sendable {
         let connection: UnixStream
         do {
             connection = try UnixStream.connect(to: path)
-        } catch where error.errno == ENOENT || error.errno == ECONNREFUSED {
+        } catch where error.errno == .noSuchFileOrDirectory || error.errno == .connectionRefused {
             return nil
         }
         guard connection.peerUID == getuid() else {
-            throw SocketError("connect", path, errno: EPERM, reason: "the process listening there runs as another user")
+            throw SocketError("connect", path, errno: Errno(rawValue: EPERM), reason: "the process listening there runs as another user")
         }
         try connection.send(HandoffMessage.takeover(version: HandoffMessage.version, pid: getpid()).line)
         guard let reply = try connection.receive(timeout: .seconds(10)) else {
-            throw SocketError("recvmsg", path, errno: 0, reason: "the running daemon did not pass its listener")
+            throw SocketError("recvmsg", path, errno: nil, reason: "the running daemon did not pass its listener")
         }
         guard case .listener(let pid)? = HandoffMessage(line: reply.message), reply.fds.count == 1 else {
-            for fd in reply.fds { close(fd) }
-            throw SocketError("recvmsg", path, errno: 0, reason: "unexpected handoff message \"\(reply.message)\"")
+            for fd in reply.fds { system_close(fd) }
+            throw SocketError("recvmsg", path, errno: nil, reason: "unexpected handoff message \"\(reply.message)\"")
         }
         return Takeover(previousPID: pid, listener: ListeningSocket(fd: reply.fds[0]), connection: connection)
     }

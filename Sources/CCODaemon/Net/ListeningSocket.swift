@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SystemPackage
 public import CCOCore
 
 /// A listening TCP socket held by descriptor: one this process bound, or one it inherited from the
@@ -19,10 +20,10 @@ public struct ListeningSocket: Sendable, Hashable {
     /// the socket to the next. The unit's `Backlog=` says the same.
     public static let backlog: CInt = 4096
 
-    /// Sets the queue length again (`listen(2)` on a listening socket only updates it): NIO listens
+    /// Sets the queue length again (`system_listen(2)` on a listening socket only updates it): NIO listens
     /// with its default of 128 when it takes a socket over.
     public func restoreBacklog(_ backlog: CInt = ListeningSocket.backlog) {
-        _ = listen(fd, backlog)
+        _ = system_listen(fd, backlog)
     }
 
     /// Binds `host:port` (port 0 picks a free one) with `SO_REUSEADDR`, close-on-exec, and listens.
@@ -32,20 +33,20 @@ public struct ListeningSocket: Sendable, Hashable {
         let subject = "\(host):\(port)"
         let addresses: [SocketAddress]
         do { addresses = try SocketAddress.resolve(host: host, port: port) } catch {
-            throw SocketError("resolve", subject, errno: 0, reason: error.reason)
+            throw SocketError("resolve", subject, errno: nil, reason: error.reason)
         }
-        var lastError = SocketError("bind", subject, errno: EADDRNOTAVAIL)
+        var lastError = SocketError("bind", subject, errno: Errno(rawValue: EADDRNOTAVAIL))
         for address in addresses {
-            let fd = socket(address.family, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
-            guard fd >= 0 else { lastError = SocketError("socket", subject, errno: errno); continue }
+            let fd = system_socket(address.family, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { lastError = SocketError("socket", subject, errno: Errno(rawValue: errno)); continue }
             var one: CInt = 1
-            _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<CInt>.size))
+            _ = system_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<CInt>.size))
             var storage = address.storage
             let bound = withUnsafeBytes(of: &storage) { raw in
-                systemBind(fd, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), address.length)
+                system_bind(fd, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), address.length)
             }
-            if bound != 0 { lastError = SocketError("bind", subject, errno: errno); systemClose(fd); continue }
-            if listen(fd, backlog) != 0 { lastError = SocketError("listen", subject, errno: errno); systemClose(fd); continue }
+            if bound != 0 { lastError = SocketError("bind", subject, errno: Errno(rawValue: errno)); system_close(fd); continue }
+            if system_listen(fd, backlog) != 0 { lastError = SocketError("listen", subject, errno: Errno(rawValue: errno)); system_close(fd); continue }
             return ListeningSocket(fd: fd)
         }
         throw lastError
@@ -56,7 +57,7 @@ public struct ListeningSocket: Sendable, Hashable {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let named = withUnsafeMutableBytes(of: &storage) { raw in
-            getsockname(fd, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), &length)
+            system_getsockname(fd, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), &length)
         }
         guard named == 0 else { return nil }
         return SocketAddress(family: CInt(storage.ss_family), storage: storage, length: length).numeric
@@ -72,14 +73,5 @@ public struct ListeningSocket: Sendable, Hashable {
 
     /// Closes the descriptor. A socket shared with another process (the fd store, the next daemon)
     /// keeps listening there.
-    public func close() { systemClose(fd) }
-}
-
-// The type's own `close()` and `bind(host:port:)` shadow the C functions inside it.
-private func systemBind(_ fd: CInt, _ address: UnsafePointer<sockaddr>, _ length: socklen_t) -> CInt {
-    bind(fd, address, length)
-}
-
-private func systemClose(_ fd: CInt) {
-    _ = close(fd)
+    public func close() { system_close(fd) }
 }

@@ -3,6 +3,8 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SystemPackage
+import CCOCore
 
 /// A unix stream socket that carries short text messages with descriptors attached (`SCM_RIGHTS`):
 /// how a running daemon hands its listening socket to the process that replaces it.
@@ -29,17 +31,17 @@ public final class UnixStream: @unchecked Sendable {
     public static func listen(at path: String) throws(SocketError) -> (UnixStream, inode: UInt64) {
         let temporary = path + ".\(getpid())"
         let socket = try make(path)
-        unlink(temporary)
+        system_unlink(temporary)
         var address = try unixAddress(temporary)
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket.fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { system_bind(socket.fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        guard bound == 0 else { throw SocketError("bind", temporary, errno: errno) }
-        chmod(temporary, 0o600)
-        guard Glibc.listen(socket.fd, 4) == 0 else { let e = errno; unlink(temporary); throw SocketError("listen", temporary, errno: e) }
-        guard rename(temporary, path) == 0 else { let e = errno; unlink(temporary); throw SocketError("rename", path, errno: e) }
+        guard bound == 0 else { throw SocketError("bind", temporary, errno: Errno(rawValue: errno)) }
+        system_chmod(temporary, 0o600)
+        guard system_listen(socket.fd, 4) == 0 else { let e = errno; system_unlink(temporary); throw SocketError("listen", temporary, errno: Errno(rawValue: e)) }
+        guard system_rename(temporary, path) == 0 else { let e = errno; system_unlink(temporary); throw SocketError("rename", path, errno: Errno(rawValue: e)) }
         var st = stat()
-        guard stat(path, &st) == 0 else { throw SocketError("stat", path, errno: errno) }
+        guard system_stat(path, &st) == 0 else { throw SocketError("stat", path, errno: Errno(rawValue: errno)) }
         return (socket, UInt64(st.st_ino))
     }
 
@@ -47,18 +49,19 @@ public final class UnixStream: @unchecked Sendable {
     /// its own over it since).
     public static func isStillBound(at path: String, inode: UInt64) -> Bool {
         var st = stat()
-        return stat(path, &st) == 0 && UInt64(st.st_ino) == inode
+        return system_stat(path, &st) == 0 && UInt64(st.st_ino) == inode
     }
 
     /// Accepts one connection, waiting up to `timeout`; nil when none came.
     public func accept(timeout: Duration) throws(SocketError) -> UnixStream? {
         guard try wait(for: POLLIN, timeout: timeout) else { return nil }
-        let connection = Glibc.accept(fd, nil, nil)
-        if connection >= 0 { _ = fcntl(connection, F_SETFD, FD_CLOEXEC) }
-        guard connection >= 0 else {
-            if errno == EAGAIN || errno == EINTR { return nil }
-            throw SocketError("accept", "handoff socket", errno: errno)
+        let connection: CInt
+        switch SystemCall.value({ system_accept(fd, nil, nil) }) {
+        case .success(let accepted): connection = accepted
+        case .failure(.resourceTemporarilyUnavailable): return nil
+        case .failure(let error): throw SocketError("accept", "handoff socket", errno: error)
         }
+        system_fcntl(connection, F_SETFD, FD_CLOEXEC)
         return UnixStream(fd: connection)
     }
 
@@ -71,9 +74,9 @@ public final class UnixStream: @unchecked Sendable {
         let socket = try make(path)
         var address = try unixAddress(path)
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(socket.fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { system_connect(socket.fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        guard connected == 0 else { throw SocketError("connect", path, errno: errno) }
+        guard connected == 0 else { throw SocketError("connect", path, errno: Errno(rawValue: errno)) }
         return socket
     }
 
@@ -83,7 +86,7 @@ public final class UnixStream: @unchecked Sendable {
         // struct ucred { pid_t pid; uid_t uid; gid_t gid; }, which Glibc only declares under _GNU_SOURCE.
         var credentials: (pid: Int32, uid: UInt32, gid: UInt32) = (0, 0, 0)
         var length = socklen_t(MemoryLayout<(Int32, UInt32, UInt32)>.size)
-        guard getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0 else { return nil }
+        guard system_getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0 else { return nil }
         return credentials.uid
         #else
         return nil
@@ -96,7 +99,7 @@ public final class UnixStream: @unchecked Sendable {
     public func send(_ message: String, passing fds: [CInt] = []) throws(SocketError) {
         precondition(fds.count <= Self.maximumDescriptors)
         var bytes = Array(message.utf8)
-        guard !bytes.isEmpty, bytes.count <= Self.maximumMessage else { throw SocketError("sendmsg", "handoff socket", errno: EMSGSIZE) }
+        guard !bytes.isEmpty, bytes.count <= Self.maximumMessage else { throw SocketError("sendmsg", "handoff socket", errno: Errno(rawValue: EMSGSIZE)) }
         let controlLength = fds.isEmpty ? 0 : Self.controlSpace(descriptors: fds.count)
         var control = [UInt8](repeating: 0, count: max(controlLength, 1))
         let sent = bytes.withUnsafeMutableBytes { payload -> Int in
@@ -111,12 +114,12 @@ public final class UnixStream: @unchecked Sendable {
                         header.msg_control = controlBuffer.baseAddress
                         header.msg_controllen = controlLength
                     }
-                    return Glibc.sendmsg(fd, &header, CInt(MSG_NOSIGNAL))
+                    return system_sendmsg(fd, &header, CInt(MSG_NOSIGNAL))
                 }
             }
         }
         guard sent == bytes.count else {
-            throw SocketError("sendmsg", "handoff socket", errno: sent < 0 ? errno : EMSGSIZE)
+            throw SocketError("sendmsg", "handoff socket", errno: Errno(rawValue: sent < 0 ? errno : EMSGSIZE))
         }
     }
 
@@ -139,15 +142,15 @@ public final class UnixStream: @unchecked Sendable {
                     header.msg_iovlen = 1
                     header.msg_control = controlBuffer.baseAddress
                     header.msg_controllen = controlLength
-                    let count = Glibc.recvmsg(fd, &header, CInt(MSG_CMSG_CLOEXEC))
+                    let count = system_recvmsg(fd, &header, CInt(MSG_CMSG_CLOEXEC))
                     if count >= 0 { descriptors = Self.readRights(controlBuffer, length: Int(header.msg_controllen)) }
                     return count
                 }
             }
         }
-        guard received >= 0 else { throw SocketError("recvmsg", "handoff socket", errno: errno) }
+        guard received >= 0 else { throw SocketError("recvmsg", "handoff socket", errno: Errno(rawValue: errno)) }
         guard received > 0 else {
-            for fd in descriptors { Glibc.close(fd) }
+            for fd in descriptors { system_close(fd) }
             return nil
         }
         return (String(decoding: payload[..<received], as: UTF8.self), descriptors)
@@ -156,14 +159,14 @@ public final class UnixStream: @unchecked Sendable {
     public func close() {
         guard !isClosed else { return }
         isClosed = true
-        _ = Glibc.close(fd)
+        _ = system_close(fd)
     }
 
     // MARK: private
 
     private static func make(_ subject: String) throws(SocketError) -> UnixStream {
-        let fd = socket(AF_UNIX, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw SocketError("socket", subject, errno: errno) }
+        let fd = system_socket(AF_UNIX, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw SocketError("socket", subject, errno: Errno(rawValue: errno)) }
         return UnixStream(fd: fd)
     }
 
@@ -173,7 +176,7 @@ public final class UnixStream: @unchecked Sendable {
         let bytes = Array(path.utf8)
         let capacity = MemoryLayout.size(ofValue: address.sun_path)
         guard bytes.count < capacity else {
-            throw SocketError("bind", path, errno: ENAMETOOLONG, reason: "the path is longer than a unix socket address allows (\(capacity - 1) bytes); choose a shorter CCO_HOME")
+            throw SocketError("bind", path, errno: Errno(rawValue: ENAMETOOLONG), reason: "the path is longer than a unix socket address allows (\(capacity - 1) bytes); choose a shorter CCO_HOME")
         }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             raw.copyBytes(from: bytes)
@@ -188,10 +191,10 @@ public final class UnixStream: @unchecked Sendable {
             let left = deadline - ContinuousClock.now
             let milliseconds = max(0, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000)
             var entry = pollfd(fd: fd, events: Int16(events), revents: 0)
-            let ready = poll(&entry, 1, CInt(clamping: milliseconds))
-            if ready > 0 { return true }
-            if ready == 0 { return false }
-            if errno != EINTR { throw SocketError("poll", "handoff socket", errno: errno) }
+            switch SystemCall.value({ system_poll(&entry, 1, CInt(clamping: milliseconds)) }) {
+            case .success(let ready): return ready > 0
+            case .failure(let error): throw SocketError("poll", "handoff socket", errno: error)
+            }
         }
     }
 

@@ -51,7 +51,7 @@ final class ConfigReloader: Sendable {
     @discardableResult
     func reload() -> ReloadOutcome {
         var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
+        system_clock_gettime(CLOCK_MONOTONIC, &now)
         let usec = UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec / 1000)
         _ = try? Notifier.notify(.reloading, .monotonicUsec(usec))
         let url = DaemonConfig.baseURL(host: running.host, port: state.port)

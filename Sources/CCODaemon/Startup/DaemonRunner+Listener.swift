@@ -6,6 +6,7 @@ import Darwin
 import CCOCore
 import CCOSystemd
 import Logging
+import SystemPackage
 
 extension DaemonRunner {
     /// The listening socket: passed by systemd (socket activation, or back from the fd store),
@@ -34,14 +35,13 @@ extension DaemonRunner {
     /// Says why the listener could not be bound, naming the process holding the port when visible.
     func listenFailure(_ error: SocketError) -> DaemonError {
         let address = "\(config.host):\(config.port)"
-        let code: CInt? = error.errno == 0 ? nil : error.errno
-        switch code {
-        case EADDRINUSE:
+        switch error.errno {
+        case .addressInUse?:
             let owner = PortOwner.find(port: config.port).map { " by pid \($0.pid) (\($0.command))" } ?? ""
             return DaemonError(.addressInUse, "cannot listen on \(address): address in use\(owner); choose another port with --port, or set `port` in \(paths.configFile)")
-        case EADDRNOTAVAIL:
+        case .addressNotAvailable?:
             return DaemonError(.listenFailed, "cannot listen on \(address): \(config.host) is not an address of this machine; set `host` in \(paths.configFile)")
-        case EACCES:
+        case .permissionDenied?:
             return DaemonError(.listenFailed, "cannot listen on \(address): permission denied (ports below 1024 need privileges); choose a port from 1024 up")
         default:
             return DaemonError(.listenFailed, "cannot listen on \(address): \(error); check `host` in \(paths.configFile)")

@@ -20,7 +20,7 @@ extension DaemonRunner {
                 throw DaemonError(.stateDirectory, "\(error); fix the permissions of \(paths.logsDirectory) or set CCO_HOME")
             }
         }
-        let interactive = isatty(STDERR_FILENO) == 1
+        let interactive = system_isatty(STDERR_FILENO) == 1
         let file = logFile
         let logger = Logger(label: "cco") { label in
             guard let file else { return JournalLogHandler(label: label, level: level) }

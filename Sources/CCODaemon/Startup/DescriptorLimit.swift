@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SystemPackage
 
 /// The daemon's limit on open descriptors (`RLIMIT_NOFILE`). Each call in flight holds two (the
 /// client's connection and the upstream's), so the soft limit that services start with (1024 under
@@ -29,7 +30,7 @@ struct DescriptorLimit: Equatable, CustomStringConvertible {
     /// The limit now, or nil if it cannot be read.
     static func current() -> DescriptorLimit? {
         var limit = rlimit()
-        guard getrlimit(resourceNoFile, &limit) == 0 else { return nil }
+        guard system_getrlimit(resourceNoFile, &limit) == 0 else { return nil }
         return DescriptorLimit(soft: UInt64(limit.rlim_cur), hard: UInt64(limit.rlim_max))
     }
 
@@ -42,13 +43,13 @@ struct DescriptorLimit: Equatable, CustomStringConvertible {
     /// Raises the soft limit to ``raised``.
     ///
     /// - Returns: the limit before and after; they are equal when nothing needed raising.
-    /// - Throws: the `errno` of a failed `setrlimit(2)`.
+    /// - Throws: the `errno` of a failed `system_setrlimit(2)`.
     static func raiseSoftLimit() throws(DescriptorLimitError) -> (before: DescriptorLimit, after: DescriptorLimit) {
-        guard let before = current() else { throw DescriptorLimitError(errno: errno) }
+        guard let before = current() else { throw DescriptorLimitError(errno: Errno(rawValue: errno)) }
         let after = before.raised
         guard after != before else { return (before, before) }
         var limit = rlimit(rlim_cur: rlim_t(after.soft), rlim_max: rlim_t(after.hard))
-        guard setrlimit(resourceNoFile, &limit) == 0 else { throw DescriptorLimitError(errno: errno) }
+        guard system_setrlimit(resourceNoFile, &limit) == 0 else { throw DescriptorLimitError(errno: Errno(rawValue: errno)) }
         return (before, after)
     }
 
@@ -60,6 +61,6 @@ struct DescriptorLimit: Equatable, CustomStringConvertible {
 }
 
 struct DescriptorLimitError: Error, CustomStringConvertible {
-    let errno: CInt
-    var description: String { "setrlimit(RLIMIT_NOFILE): \(String(cString: strerror(errno)))" }
+    let errno: Errno
+    var description: String { "setrlimit(RLIMIT_NOFILE): \(errno)" }
 }

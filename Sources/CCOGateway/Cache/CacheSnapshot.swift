@@ -35,16 +35,16 @@ public enum CacheSnapshot {
     @discardableResult
     public static func save(_ cache: ResponseCache<CachedResponse>, to path: String, nowMilliseconds: Int64) throws -> Int {
         let temporary = path + ".tmp"
-        _ = unlink(temporary)
+        _ = system_unlink(temporary)
         let entries = cache.liveEntries()
         do {
             let connection = try Connection(path: temporary, walMode: false)
-            chmod(temporary, 0o600)
+            system_chmod(temporary, 0o600)
             try connection.execute("PRAGMA synchronous=FULL; " + schema)
             try insert(entries, into: connection, nowMilliseconds: nowMilliseconds)
             try connection.close()
         } catch {
-            _ = unlink(temporary)
+            _ = system_unlink(temporary)
             throw error
         }
         try AtomicFile.replace(path, with: temporary)
@@ -76,8 +76,8 @@ public enum CacheSnapshot {
     /// - Returns: the number of entries restored (0 when there is no snapshot).
     @discardableResult
     public static func restore(into cache: ResponseCache<CachedResponse>, from path: String, nowMilliseconds: Int64) throws -> Int {
-        guard access(path, F_OK) == 0 else { return 0 }
-        defer { _ = unlink(path) }
+        guard system_access(path, F_OK) == 0 else { return 0 }
+        defer { _ = system_unlink(path) }
         let connection = try Connection(path: path, walMode: false, readOnly: true)
         let rows = try connection.rows("""
             SELECT key, content_type, body, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CCOCore
 
 /// What a finished command printed and how it exited.
 public struct CommandResult: Sendable, Hashable {
@@ -26,10 +27,10 @@ public struct ProcessCommandRunner: CommandRunner {
 
     public func run(_ executable: String, _ arguments: [String]) -> CommandResult {
         var fds: [CInt] = [-1, -1]
-        guard pipe(&fds) == 0 else { return CommandResult(status: -1, output: "pipe failed: errno \(errno)") }
+        guard system_pipe(&fds) == 0 else { return CommandResult(status: -1, output: "pipe failed: errno \(errno)") }
         // Close-on-exec on both ends: dup2 gives the child clean copies on 1 and 2, and nothing the
         // child starts (launchctl forks agents) may hold the write end, or the read never sees EOF.
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        for fd in fds { _ = system_fcntl(fd, F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -47,19 +48,18 @@ public struct ProcessCommandRunner: CommandRunner {
         let environment = environ
         #endif
         let r = posix_spawn(&pid, executable, &actions, nil, argv, environment)
-        close(fds[1])
-        defer { close(fds[0]) }
+        system_close(fds[1])
+        defer { system_close(fds[0]) }
         guard r == 0 else { return CommandResult(status: 127, output: "cannot run \(executable): errno \(r)") }
         var output: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
-            let n = buffer.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
+            guard case .success(let n) = SystemCall.value({ buffer.withUnsafeMutableBytes { system_read(fds[0], $0.baseAddress, $0.count) } }),
+                  n > 0 else { break }
             output += buffer[..<n]
         }
         var status: CInt = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        _ = SystemCall.value { system_waitpid(pid, &status, 0) }
         let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         return CommandResult(status: code, output: String(decoding: output, as: UTF8.self))
     }

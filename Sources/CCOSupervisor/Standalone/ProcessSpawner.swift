@@ -55,7 +55,7 @@ public enum ProcessSpawner {
     static func closeDescriptors(from lowest: CInt, in actions: inout posix_spawn_file_actions_t) {
         #if os(Linux)
         typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, CInt) -> CInt
-        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return }
+        guard let symbol = system_dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return }
         _ = unsafeBitCast(symbol, to: AddCloseFrom.self)(&actions, lowest)
         #endif
     }
@@ -63,7 +63,7 @@ public enum ProcessSpawner {
     /// The exit of a child, if it has exited (non-blocking `waitpid`).
     public static func exitStatus(of pid: Int32) -> ChildExit? {
         var status: CInt = 0
-        let r = waitpid(pid, &status, WNOHANG)
+        let r = system_waitpid(pid, &status, WNOHANG)
         guard r == pid else { return nil }
         // WIFEXITED / WEXITSTATUS / WTERMSIG are macros; decode the wait status by hand.
         let signal = status & 0x7f

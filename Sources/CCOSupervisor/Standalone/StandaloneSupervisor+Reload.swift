@@ -31,7 +31,7 @@ extension StandaloneSupervisor {
             guard outcome.reloaded else { throw DaemonError(.config, "the daemon (pid \(record.pid)) refused the reload: \(outcome.status)") }
             return .reloaded(service: nil, pid: record.pid, status: outcome.status)
         }
-        guard kill(record.pid, SIGHUP) == 0 else {
+        guard system_kill(record.pid, SIGHUP) == 0 else {
             throw DaemonError(.stopFailed, "cannot signal the daemon (pid \(record.pid)): \(Errno(rawValue: errno))")
         }
         return .requested(pid: record.pid)

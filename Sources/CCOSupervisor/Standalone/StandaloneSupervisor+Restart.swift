@@ -42,7 +42,7 @@ extension StandaloneSupervisor {
         let record = try healthyRecord(of: pid)
         var killed = false
         if !ExitWait.process(previousIdentity, timeout: drainTimeout + .seconds(5)) {
-            kill(previous.pid, SIGKILL)
+            system_kill(previous.pid, SIGKILL)
             killed = ExitWait.process(previousIdentity, timeout: .seconds(5))
         }
         let drained = clock.now - served

@@ -95,7 +95,7 @@ extension StandaloneSupervisor {
                 throw StartFailure(paths: paths).error(pid: pid, exit: exit, status: reportedStatus, errno: reportedErrno)
             }
             if clock.now - began > timeout {
-                kill(pid, SIGKILL)
+                system_kill(pid, SIGKILL)
                 _ = ExitWait.child(pid, timeout: .seconds(2))
                 throw DaemonError(.readinessTimedOut, "the daemon (pid \(pid)) did not report ready within \(timeout) and was stopped\(StartFailure(paths: paths).lastLogLines(of: pid))")
             }

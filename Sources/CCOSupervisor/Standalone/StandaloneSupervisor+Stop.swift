@@ -28,13 +28,13 @@ extension StandaloneSupervisor {
             break
         }
         guard let pid = status.livePID, let identity = ProcessIdentity.of(pid: pid) else { return notRunning }
-        guard kill(pid, SIGTERM) == 0 || errno == ESRCH else {
+        guard system_kill(pid, SIGTERM) == 0 || errno == ESRCH else {
             throw DaemonError(.stopFailed, "cannot signal the daemon (pid \(pid)): \(Errno(rawValue: errno)); it runs as another user")
         }
         if ExitWait.process(identity, timeout: timeout) {
             return .stopped(service: nil, pid: pid, elapsed: clock.now - began, killedAfter: nil)
         }
-        kill(pid, SIGKILL)
+        system_kill(pid, SIGKILL)
         guard ExitWait.process(identity, timeout: .seconds(5)) else {
             throw DaemonError(.stopFailed, "the daemon (pid \(pid)) did not exit after SIGKILL")
         }

@@ -42,7 +42,7 @@ public enum Journal {
         guard let value, let colon = value.firstIndex(of: ":"),
               let device = UInt64(value[..<colon]), let inode = UInt64(value[value.index(after: colon)...]) else { return false }
         var st = stat()
-        guard fstat(STDERR_FILENO, &st) == 0 else { return false }
+        guard system_fstat(STDERR_FILENO, &st) == 0 else { return false }
         return UInt64(st.st_dev) == device && UInt64(st.st_ino) == inode
     }
 }

@@ -22,12 +22,12 @@ public final class NotifySocket {
         self.address = address
     }
 
-    deinit { close(fd) }
+    deinit { system_close(fd) }
 
     /// Binds a datagram socket in the abstract namespace (nothing on disk to clean up, and no
     /// 108-byte path limit on the state directory).
     ///
-    /// - Throws: `Errno` from `socket(2)` or `bind(2)`.
+    /// - Throws: `Errno` from `system_socket(2)` or `system_bind(2)`.
     public static func bindAbstract(name: String) throws(Errno) -> NotifySocket {
         try bind(address: "@" + name)
     }
@@ -35,9 +35,9 @@ public final class NotifySocket {
     /// Binds a datagram socket at `path`, or in the abstract namespace when `address` starts with `@`.
     public static func bind(address: String) throws(Errno) -> NotifySocket {
         #if os(Linux)
-        let fd = socket(AF_UNIX, CInt(SOCK_DGRAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
+        let fd = system_socket(AF_UNIX, CInt(SOCK_DGRAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
         #else
-        let fd = socket(AF_UNIX, SOCK_DGRAM, 0)
+        let fd = system_socket(AF_UNIX, SOCK_DGRAM, 0)
         #endif
         guard fd >= 0 else { throw Errno(rawValue: errno) }
         var addr = sockaddr_un()
@@ -45,21 +45,21 @@ public final class NotifySocket {
         var bytes = Array(address.utf8)
         if bytes.first == UInt8(ascii: "@") { bytes[0] = 0 }
         let capacity = MemoryLayout.size(ofValue: addr.sun_path)
-        guard bytes.count < capacity else { close(fd); throw Errno.fileNameTooLong }
+        guard bytes.count < capacity else { system_close(fd); throw Errno.fileNameTooLong }
         withUnsafeMutableBytes(of: &addr.sun_path) { raw in
             for (i, b) in bytes.enumerated() { raw[i] = b }
         }
         let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + (bytes.first == 0 ? 0 : 1))
         let r = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, length) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { system_bind(fd, $0, length) }
         }
-        guard r == 0 else { let e = errno; close(fd); throw Errno(rawValue: e) }
+        guard r == 0 else { let e = errno; system_close(fd); throw Errno(rawValue: e) }
         return NotifySocket(fd: fd, address: address)
     }
 
     /// Waits up to `timeout` for one datagram and returns its assignments, or `nil` on timeout.
     ///
-    /// - Throws: `Errno` from `poll(2)` or `recv(2)` (EINTR is retried).
+    /// - Throws: `Errno` from `system_poll(2)` or `system_recv(2)` (EINTR is retried).
     public func receive(timeout: Duration) throws(Errno) -> [NotifyState]? {
         guard let text = try receiveString(timeout: timeout) else { return nil }
         return NotifyState.parse(message: text)
@@ -69,18 +69,10 @@ public final class NotifySocket {
     public func receiveString(timeout: Duration) throws(Errno) -> String? {
         var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         let ms = CInt(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
-        while true {
-            let r = poll(&pfd, 1, ms)
-            if r < 0 { if errno == EINTR { continue }; throw Errno(rawValue: errno) }
-            if r == 0 { return nil }
-            break
-        }
+        guard try valueOrErrno({ system_poll(&pfd, 1, ms) }).get() > 0 else { return nil }
         var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n < 0 { if errno == EINTR { continue }; throw Errno(rawValue: errno) }
-            return String(decoding: buffer[..<n], as: UTF8.self)
-        }
+        let n = try valueOrErrno { buffer.withUnsafeMutableBytes { system_recv(fd, $0.baseAddress, $0.count, 0) } }.get()
+        return String(decoding: buffer[..<n], as: UTF8.self)
     }
 }
 
