@@ -8,8 +8,14 @@ import Darwin
 // rest of the module calls these, so `grep system_` shows its whole C surface. Each forwards
 // unchanged; retrying on EINTR and turning -1 into an `Errno` is `SystemCall.value(_:)`.
 
+#if canImport(Glibc)
+private let platformSignal = Glibc.signal
+#else
+private let platformSignal = Darwin.signal
+#endif
+
 @discardableResult internal func system_isatty(_ fd: CInt) -> CInt { isatty(fd) }
 @discardableResult internal func system_localtime_r(_ time: UnsafePointer<time_t>, _ result: UnsafeMutablePointer<tm>) -> UnsafeMutablePointer<tm>? { localtime_r(time, result) }
 @discardableResult internal func system_readlink(_ path: UnsafePointer<CChar>, _ buffer: UnsafeMutablePointer<CChar>, _ size: Int) -> Int { readlink(path, buffer, size) }
-@discardableResult internal func system_signal(_ signal: CInt, _ handler: @convention(c) (CInt) -> Void) -> sighandler_t? { Glibc.signal(signal, handler) }
+@discardableResult internal func system_signal(_ signal: CInt, _ handler: @convention(c) (CInt) -> Void) -> (@convention(c) (CInt) -> Void)? { platformSignal(signal, handler) }
 @discardableResult internal func system_write(_ fd: CInt, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int { write(fd, buffer, count) }

@@ -8,6 +8,12 @@ import Darwin
 // rest of the module calls these, so `grep system_` shows its whole C surface. Each forwards
 // unchanged; retrying on EINTR and turning -1 into an `Errno` is `SystemCall.value(_:)`.
 
+#if canImport(Glibc)
+typealias RlimitResource = __rlimit_resource_t
+#else
+typealias RlimitResource = CInt
+#endif
+
 @discardableResult internal func system_accept(_ fd: CInt, _ address: UnsafeMutablePointer<sockaddr>?, _ length: UnsafeMutablePointer<socklen_t>?) -> CInt { accept(fd, address, length) }
 @discardableResult internal func system_bind(_ fd: CInt, _ address: UnsafePointer<sockaddr>, _ length: socklen_t) -> CInt { bind(fd, address, length) }
 @discardableResult internal func system_chdir(_ path: UnsafePointer<CChar>) -> CInt { chdir(path) }
@@ -17,7 +23,7 @@ import Darwin
 @discardableResult internal func system_connect(_ fd: CInt, _ address: UnsafePointer<sockaddr>, _ length: socklen_t) -> CInt { connect(fd, address, length) }
 @discardableResult internal func system_fcntl(_ fd: CInt, _ command: CInt) -> CInt { fcntl(fd, command) }
 @discardableResult internal func system_fcntl(_ fd: CInt, _ command: CInt, _ value: CInt) -> CInt { fcntl(fd, command, value) }
-@discardableResult internal func system_getrlimit(_ resource: __rlimit_resource_t, _ limit: UnsafeMutablePointer<rlimit>) -> CInt { getrlimit(resource, limit) }
+@discardableResult internal func system_getrlimit(_ resource: RlimitResource, _ limit: UnsafeMutablePointer<rlimit>) -> CInt { getrlimit(resource, limit) }
 @discardableResult internal func system_getsockname(_ fd: CInt, _ address: UnsafeMutablePointer<sockaddr>, _ length: UnsafeMutablePointer<socklen_t>) -> CInt { getsockname(fd, address, length) }
 @discardableResult internal func system_getsockopt(_ fd: CInt, _ level: CInt, _ name: CInt, _ value: UnsafeMutableRawPointer?, _ length: UnsafeMutablePointer<socklen_t>) -> CInt { getsockopt(fd, level, name, value, length) }
 @discardableResult internal func system_gmtime_r(_ time: UnsafePointer<time_t>, _ result: UnsafeMutablePointer<tm>) -> UnsafeMutablePointer<tm>? { gmtime_r(time, result) }
@@ -26,9 +32,8 @@ import Darwin
 @discardableResult internal func system_poll(_ fds: UnsafeMutablePointer<pollfd>, _ count: nfds_t, _ timeout: CInt) -> CInt { poll(fds, count, timeout) }
 @discardableResult internal func system_recvmsg(_ fd: CInt, _ message: UnsafeMutablePointer<msghdr>, _ flags: CInt) -> Int { recvmsg(fd, message, flags) }
 @discardableResult internal func system_rename(_ old: UnsafePointer<CChar>, _ new: UnsafePointer<CChar>) -> CInt { rename(old, new) }
-@discardableResult internal func system_send(_ fd: CInt, _ buffer: UnsafeRawPointer?, _ count: Int, _ flags: CInt) -> Int { send(fd, buffer, count, flags) }
 @discardableResult internal func system_sendmsg(_ fd: CInt, _ message: UnsafePointer<msghdr>, _ flags: CInt) -> Int { sendmsg(fd, message, flags) }
-@discardableResult internal func system_setrlimit(_ resource: __rlimit_resource_t, _ limit: UnsafePointer<rlimit>) -> CInt { setrlimit(resource, limit) }
+@discardableResult internal func system_setrlimit(_ resource: RlimitResource, _ limit: UnsafePointer<rlimit>) -> CInt { setrlimit(resource, limit) }
 @discardableResult internal func system_setsockopt(_ fd: CInt, _ level: CInt, _ name: CInt, _ value: UnsafeRawPointer?, _ length: socklen_t) -> CInt { setsockopt(fd, level, name, value, length) }
 @discardableResult internal func system_socket(_ domain: CInt, _ type: CInt, _ proto: CInt) -> CInt { socket(domain, type, proto) }
 @discardableResult internal func system_stat(_ path: UnsafePointer<CChar>, _ buffer: UnsafeMutablePointer<stat>) -> CInt { stat(path, buffer) }
