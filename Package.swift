@@ -10,9 +10,8 @@ let swiftSettings: [SwiftSetting] = [
 ]
 
 // The executables export no dynamic symbols. The linker's default for Swift executables puts every
-// symbol in .dynsym (900 KB in cco-daemon, with its hash table and names), which the loader reads at
-// every start and which stays mapped: 3 MB of the daemon's idle RSS. Nothing loads symbols from
-// them (no plugins); backtraces read .symtab.
+// symbol in .dynsym, with its hash table and names, which the loader reads at every start and which
+// stays mapped. Nothing loads symbols from them (no plugins); backtraces read .symtab.
 let executableLinkerSettings: [LinkerSetting] = [
     .unsafeFlags(["-Xlinker", "--no-export-dynamic"], .when(platforms: [.linux])),
 ]
@@ -30,7 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
-        // No FullFoundation trait: it loads ICU and costs ~8 MB of idle RSS.
+        // No FullFoundation trait: it loads ICU, which the daemon does not need, into every process.
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),

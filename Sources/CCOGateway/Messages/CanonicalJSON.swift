@@ -2,9 +2,8 @@
 /// members sorted by key, insignificant whitespace dropped, strings and numbers kept as written.
 /// Two bodies that differ only in key order or whitespace canonicalize to the same bytes.
 ///
-/// Written for the gateway's hot path: the cache key of every request hashes this form, and a
-/// JSONDecoder into a generic tree followed by a sorted JSONEncoder cost about a third of the
-/// daemon's CPU time on cache hits (perf, `scripts/bench`). This scanner allocates only its output.
+/// Written for the gateway's hot path: the cache key of every request hashes this form, so it does
+/// not decode into a generic tree and re-encode sorted; it allocates only its output.
 struct CanonicalJSON {
     struct SyntaxError: Error, CustomStringConvertible {
         let offset: Int
