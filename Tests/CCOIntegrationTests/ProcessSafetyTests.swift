@@ -10,7 +10,9 @@ import Synchronization
 /// real binary.
 @Suite struct ProcessSafetyTests {
     @Test func pidFileNamingALiveUnrelatedProcessIsNeverSignalled() throws {
-        try withStateDirectory { cco throws in
+        let trials = FaultTrials.count(full: 10)
+        var line = FaultLine("PID reuse", "a PID file naming a live process of the same user × \(trials) → never signalled")
+        for _ in 0 ..< trials { try withStateDirectory { cco throws in
             let sleeper = Process()
             sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
             sleeper.arguments = ["60"]
@@ -40,7 +42,10 @@ import Synchronization
             #expect(try cco.run("daemon", "stop").status == 0)
             #expect(sleeper.isRunning)
             #expect(ProcessIdentity.of(pid: identity.pid)?.isAlive == true)
-        }
+            line.trial(sleeper.isRunning && status.status == 1 && stop.status == 0 && pid != identity.pid,
+                       "victim alive \(sleeper.isRunning), status \(status.status), stop \(stop.status)")
+        } }
+        line.finish()
     }
 
     @Test func killedDaemonLeavesAStalePIDFileThatStatusReportsAndStartReplaces() throws {
@@ -58,7 +63,9 @@ import Synchronization
     }
 
     @Test func twentyConcurrentStartsMakeExactlyOneDaemon() throws {
-        try withStateDirectory { cco throws in
+        let rounds = FaultTrials.count(full: 25)
+        var line = FaultLine("races", "20 parallel `cco daemon start` × \(rounds) rounds → one daemon")
+        try withStateDirectory { cco throws in for _ in 0 ..< rounds {
             let results = Mutex<[CCOProcess.Result]>([])
             DispatchQueue.concurrentPerform(iterations: 20) { _ in
                 let result = (try? cco.run("daemon", "start", "--port", "0"))
@@ -77,12 +84,17 @@ import Synchronization
                 return cwd == cco.stateDirectory
             }
             #expect(daemons.count == 1)
+            line.trial(pids.count == 1 && daemons.count == 1 && all.allSatisfy { $0.status == 0 },
+                       "\(daemons.count) daemons, \(pids.count) pids reported, exits \(Set(all.map(\.status)))")
             #expect(try cco.run("daemon", "stop").status == 0)
-        }
+        } }
+        line.finish()
     }
 
     @Test func startStopStormLeavesNoOrphanLockOrPIDFile() throws {
-        try withStateDirectory { cco throws in
+        let rounds = FaultTrials.count(full: 25)
+        var line = FaultLine("races", "start/stop storms × \(rounds) → no orphan, no stale lock, no dead PID file")
+        try withStateDirectory { cco throws in for _ in 0 ..< rounds {
             DispatchQueue.concurrentPerform(iterations: 10) { i in
                 for _ in 0 ..< 3 {
                     _ = try? cco.run(i % 2 == 0 ? ["daemon", "start", "--port", "0"] : ["daemon", "stop"])
@@ -91,8 +103,12 @@ import Synchronization
             #expect(try cco.run("daemon", "stop").status == 0)
             #expect(FileLock.holder(of: cco.paths.lockFile) == nil)
             #expect(!FileManager.default.fileExists(atPath: cco.paths.pidFile))
-            #expect(try cco.run("daemon", "status").status == 3)
-        }
+            let status = try cco.run("daemon", "status").status
+            #expect(status == 3)
+            let lock = FileLock.holder(of: cco.paths.lockFile), pidFile = FileManager.default.fileExists(atPath: cco.paths.pidFile)
+            line.trial(lock == nil && !pidFile && status == 3, "lock holder \(lock.map(String.init) ?? "none"), PID file \(pidFile), status \(status)")
+        } }
+        line.finish()
     }
 
     @Test func idleKeepAliveConnectionDoesNotHoldTheShutdown() throws {
@@ -153,10 +169,28 @@ final class KeepAliveConnection {
 
     deinit { close(fd) }
 
+    /// Sends bytes as they are (a partial request, say).
+    func send(raw text: String) {
+        let fd = self.fd
+        _ = text.withCString { Glibc.send(fd, $0, strlen($0), CInt(MSG_NOSIGNAL)) }
+    }
+
+    /// Reads until the server closes the connection: whether it did within `timeout`.
+    func waitForClose(timeout seconds: Int) -> Bool {
+        var tv = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n == 0 { return true }
+            if n < 0 { return errno == ECONNRESET }
+        }
+    }
+
     /// Sends a GET and reads one whole response (headers and a Content-Length body).
     func get(_ path: String) throws -> String {
         let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-        _ = request.withCString { send(fd, $0, strlen($0), 0) }
+        _ = request.withCString { Glibc.send(fd, $0, strlen($0), 0) }
         var data: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {

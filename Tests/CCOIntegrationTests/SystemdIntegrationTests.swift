@@ -141,23 +141,39 @@ struct SystemdIntegrationTests {
         let sandbox = try sandbox(config: "health_check_interval = 2\n")
         defer { sandbox.stop() }
         #expect(try sandbox.cco("daemon", "install").status == 0)
-        let first = try sandbox.unitProperty("MainPID")
-        try #require(first != "0", "the unit did not start")  // kill 0 would stop the sandbox itself
-        #expect(try sandbox.sh("kill -STOP \(first)").status == 0)
-        // WatchdogSec (2) + TimeoutAbortSec (5) + RestartSec (1), with room for a slow machine.
-        #expect(eventually(timeout: .seconds(20)) {
-            (try? sandbox.unitProperty("NRestarts")) == "1" && (try? sandbox.unitProperty("ActiveState")) == "active"
-        })
-        let second = try sandbox.unitProperty("MainPID")
-        try #require(second != "0", "the unit was not restarted")
-        #expect(second != first)
+        let hangs = FaultTrials.count(full: 2), kills = FaultTrials.count(full: 8)
+        var hung = FaultLine("hangs", "SIGSTOP under systemd × \(hangs) → the watchdog restarts it")
+        var killed = FaultLine("crashes", "SIGKILL under systemd × \(kills) → restarted every time")
+        func restarts() -> Int { Int((try? sandbox.unitProperty("NRestarts")) ?? "") ?? -1 }
+        for _ in 0 ..< hangs {
+            try sandbox.sh("systemctl --user reset-failed cco-daemon")  // StartLimitBurst=5 stops a burst of restarts, by design
+            let before = restarts(), first = try sandbox.unitProperty("MainPID")
+            try #require(first != "0", "the unit did not start")  // kill 0 would stop the sandbox itself
+            #expect(try sandbox.sh("kill -STOP \(first)").status == 0)
+            // WatchdogSec (2) + TimeoutAbortSec (5) + RestartSec (1), with room for a slow machine.
+            let restarted = eventually(timeout: .seconds(20)) {
+                restarts() == before + 1 && (try? sandbox.unitProperty("ActiveState")) == "active" && (try? sandbox.unitProperty("MainPID")) != "0"
+            }
+            #expect(restarted)
+            #expect(try sandbox.unitProperty("MainPID") != first)
+            hung.trial(restarted, "NRestarts \(restarts()), \((try? sandbox.unitProperty("ActiveState")) ?? "?")")
+        }
         #expect(try sandbox.sh("journalctl --user -u cco-daemon --no-pager").stdout.contains("Watchdog timeout"))
 
-        #expect(try sandbox.sh("kill -KILL \(second)").status == 0)
-        #expect(eventually(timeout: .seconds(10)) {
-            (try? sandbox.unitProperty("NRestarts")) == "2" && (try? sandbox.unitProperty("ActiveState")) == "active"
-        })
+        for _ in 0 ..< kills {
+            try sandbox.sh("systemctl --user reset-failed cco-daemon")
+            let before = restarts(), pid = try sandbox.unitProperty("MainPID")
+            try #require(pid != "0", "the unit was not restarted")
+            #expect(try sandbox.sh("kill -KILL \(pid)").status == 0)
+            let restarted = eventually(timeout: .seconds(10)) {
+                restarts() == before + 1 && (try? sandbox.unitProperty("ActiveState")) == "active" && (try? sandbox.unitProperty("MainPID")) != "0"
+            }
+            #expect(restarted)
+            killed.trial(restarted, "NRestarts \(restarts()), \((try? sandbox.unitProperty("ActiveState")) ?? "?")")
+        }
         #expect(try sandbox.cco("daemon", "status").status == 0)
+        hung.finish()
+        killed.finish()
     }
 
     @Test func aConfigErrorExitIsNotRestartedAndStatusSaysWhy() throws {

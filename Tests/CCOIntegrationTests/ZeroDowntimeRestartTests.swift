@@ -11,7 +11,10 @@ import NIOHTTP1
 @Suite struct ZeroDowntimeRestartTests {
     @Test func twentyStandaloneRestartsUnderLoadFailNoRequest() async throws {
         let fake = try FakeUpstream()
-        try await withStateDirectory { cco async throws in
+        let rounds = FaultTrials.count(full: 5)
+        var line = FaultLine("restarts", "`cco daemon restart` × 20 under gateway load (streams too) × \(rounds) → no failed request, one daemon after")
+        for _ in 0 ..< rounds { try await withStateDirectory { cco async throws in
+            let upstreamBefore = try fake.counts().messages
             // cache_persist: the cache goes with the socket, so the cached call never reaches the upstream again.
             let port = try freePort()
             try cco.configure(upstream: fake.url, "cache_persist = true\nport = \(port)")
@@ -24,6 +27,8 @@ import NIOHTTP1
 
             let health = try LoadRun(port: port, rate: 200, connections: 4)
             let cached = try LoadRun(port: port, rate: 100, connections: 2, arguments: ["--method", "POST", "--path", "/v1/messages", "--body", body] + headers)
+            let streamBody = #"{"model":"claude-haiku-4-5","max_tokens":16,"stream":true,"messages":[{"role":"user","content":"restart"}]}"#
+            let streams = try LoadRun(port: port, rate: 40, connections: 2, arguments: ["--method", "POST", "--path", "/v1/messages", "--body", streamBody] + headers)
             var pids: Set<Int32> = []
             for _ in 0 ..< 20 {
                 let restart = try cco.run("daemon", "restart")
@@ -33,14 +38,25 @@ import NIOHTTP1
             }
             let healthReport = try health.finish()
             let cachedReport = try cached.finish()
-            print("standalone, 20 restarts: /health \(healthReport.summary); cached gateway call \(cachedReport.summary)")
+            let streamReport = try streams.finish()
+            print("standalone, 20 restarts: /health \(healthReport.summary); cached gateway call \(cachedReport.summary); streams \(streamReport.summary)")
             #expect(pids.count == 20)
             #expect(healthReport.failed == 0, "\(healthReport.summary)")
             #expect(cachedReport.failed == 0, "\(cachedReport.summary)")
-            #expect(healthReport.ok > 100 && cachedReport.ok > 50)
-            #expect(try fake.counts().messages == 1, "every later call was answered from the cache handed over")
+            #expect(streamReport.failed == 0, "\(streamReport.summary)")
+            #expect(healthReport.ok > 100 && cachedReport.ok > 50 && streamReport.ok > 10)
+            // The warm-up and each stream reached the upstream; every cached call was answered from
+            // the cache handed over.
+            let upstreamCalls = try fake.counts().messages - upstreamBefore
+            #expect(upstreamCalls == 1 + streamReport.ok, "every later call was answered from the cache handed over")
+            let failed = healthReport.failed + cachedReport.failed + streamReport.failed
+            let daemons = try CCOProcess.daemons(in: cco.stateDirectory)
+            #expect(daemons.count == 1)
+            line.trial(failed == 0 && pids.count == 20 && daemons.count == 1 && upstreamCalls == 1 + streamReport.ok,
+                       "\(failed) failed (\(streamReport.errors) \(cachedReport.errors)), \(pids.count) pids, daemons \(daemons)", losses: failed)
             #expect(try cco.run("daemon", "stop").status == 0)
-        }
+        } }
+        line.finish()
     }
 }
 

@@ -76,6 +76,18 @@ struct CCOProcess {
     }
 }
 
+extension CCOProcess {
+    /// The live `cco-daemon` processes serving `stateDirectory` (a daemon chdirs into it).
+    static func daemons(in stateDirectory: String) throws -> [Int32] {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap { name -> Int32? in
+            guard let pid = Int32(name), (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(name)/cwd")) == stateDirectory,
+                  (try? String(contentsOfFile: "/proc/\(name)/comm", encoding: .utf8))?.hasPrefix("cco-daemon") == true,
+                  ProcessIdentity.of(pid: pid)?.isAlive == true else { return nil }
+            return pid
+        }
+    }
+}
+
 /// A fresh state directory for one test; on exit any daemon left running in it is stopped.
 func withStateDirectory<T>(_ body: (CCOProcess) throws -> T) throws -> T {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cco-it-\(UUID().uuidString.prefix(8))").path
