@@ -217,6 +217,15 @@ let package = Package(
             name: "LoadGenerator",
             path: "Tests/LoadGenerator"
         ),
+        // scripts/bench: many concurrent long streams through a proxy, as Claude Code makes them.
+        .executableTarget(
+            name: "StreamProbe",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/StreamProbe"
+        ),
         // scripts/bench: rows per second through the analytics writer.
         .executableTarget(
             name: "AnalyticsWriterBench",

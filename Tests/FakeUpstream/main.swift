@@ -7,7 +7,8 @@
 // Usage it reports for POST /v1/messages: input_tokens = 100 + number of messages,
 // output_tokens = max_tokens (default 16), cache_read_input_tokens = 5, cache_creation_input_tokens = 3.
 // Request body fields that steer it: "model": "fail-529" answers 529 overloaded; header
-// x-fake-delay-ms: N waits N ms before answering (and between stream events); x-fake-hold: ID
+// x-fake-delay-ms: N waits N ms before answering (and between stream events); x-fake-events: N
+// streams N text deltas (default 5), so that N × delay is a stream's length; x-fake-hold: ID
 // holds a stream before its last event (message_stop) until POST /_release/ID, at most 20 s.
 // GET /_holds says, for each ID, "holding", "released" or "timed out".
 import Foundation
@@ -77,7 +78,8 @@ router.post("/v1/messages") { request, _ -> Response in
     try await Task.sleep(for: pause)
     let usage: [String: Any] = ["input_tokens": input, "output_tokens": output, "cache_read_input_tokens": 5, "cache_creation_input_tokens": 3]
     if object["stream"] as? Bool == true {
-        let words = (0 ..< 5).map { "word\($0) " }
+        let events = request.headers[.init("x-fake-events")!].flatMap(Int.init).map { min(max($0, 1), 100_000) } ?? 5
+        let words = (0 ..< events).map { "word\($0) " }
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: ResponseBody { writer in
             func send(_ event: String, _ data: [String: Any]) async throws {
                 let payload = try JSONSerialization.data(withJSONObject: data, options: [.sortedKeys])
