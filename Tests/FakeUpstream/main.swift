@@ -8,7 +8,8 @@
 // output_tokens = max_tokens (default 16), cache_read_input_tokens = 5, cache_creation_input_tokens = 3.
 // Request body fields that steer it: "model": "fail-529" answers 529 overloaded; header
 // x-fake-delay-ms: N waits N ms before answering (and between stream events); x-fake-events: N
-// streams N text deltas (default 5), so that N × delay is a stream's length; x-fake-hold: ID
+// streams N text deltas (default 5), so that N × delay is a stream's length (both may also be given
+// as fake-delay-ms=N and fake-events=N in the last message's text); x-fake-hold: ID
 // holds a stream before its last event (message_stop) until POST /_release/ID, at most 20 s.
 // GET /_holds says, for each ID, "holding", "released" or "timed out".
 import Foundation
@@ -43,8 +44,12 @@ func remember(_ request: Request) {
     counts.withLock { $0.lastHeaders = headers }
 }
 
-func delay(_ request: Request) -> Duration {
-    .milliseconds(request.headers[.init("x-fake-delay-ms")!].flatMap(Int.init) ?? 0)
+/// A stream parameter from its header, or from `name=N` in the last message's text: a proxy that
+/// does not pass the client's headers on (LiteLLM) still passes the body.
+func parameter(_ name: String, _ request: Request, text: String) -> Int? {
+    if let value = request.headers[.init("x-" + name)!].flatMap(Int.init) { return value }
+    guard let range = text.range(of: name + "=") else { return nil }
+    return Int(text[range.upperBound...].prefix { $0.isNumber })
 }
 
 func authorized(_ request: Request) -> Bool {
@@ -74,11 +79,12 @@ router.post("/v1/messages") { request, _ -> Response in
     if model == "fail-529" { return error("overloaded_error", "Overloaded", status: .init(code: 529)) }
     let input = 100 + ((object["messages"] as? [Any])?.count ?? 0)
     let output = object["max_tokens"] as? Int ?? 16
-    let pause = delay(request)
+    let text = ((object["messages"] as? [[String: Any]])?.last?["content"] as? String) ?? ""
+    let pause = Duration.milliseconds(parameter("fake-delay-ms", request, text: text) ?? 0)
     try await Task.sleep(for: pause)
     let usage: [String: Any] = ["input_tokens": input, "output_tokens": output, "cache_read_input_tokens": 5, "cache_creation_input_tokens": 3]
     if object["stream"] as? Bool == true {
-        let events = request.headers[.init("x-fake-events")!].flatMap(Int.init).map { min(max($0, 1), 100_000) } ?? 5
+        let events = parameter("fake-events", request, text: text).map { min(max($0, 1), 100_000) } ?? 5
         let words = (0 ..< events).map { "word\($0) " }
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: ResponseBody { writer in
             func send(_ event: String, _ data: [String: Any]) async throws {

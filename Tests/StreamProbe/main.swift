@@ -61,7 +61,8 @@ var configuration = HTTPClient.Configuration()
 configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = options.streams
 configuration.timeout = .init(connect: .seconds(30), read: .seconds(120))
 let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-let body = #"{"model":"claude-sonnet-4-5","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"probe"}]}"#
+// The stream's shape in the text too, for proxies that do not pass the client's headers on.
+let body = #"{"model":"claude-sonnet-4-5","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"probe fake-events=\#(options.events) fake-delay-ms=\#(options.delayMilliseconds)"}]}"#
 let clock = ContinuousClock()
 let began = clock.now
 
