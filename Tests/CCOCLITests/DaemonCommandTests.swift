@@ -103,11 +103,14 @@ import CCOSupervisor
 
     @Test func restartReportsTheHandoverOrTheStopAndTheStart() throws {
         let fake = FakeSupervisor()
-        fake.restarted = .success(.handedOver(HandoverReport(previousPID: 100, record: Self.record, elapsed: .milliseconds(40),
-                                                             drained: .milliseconds(300), killed: false)))
+        fake.restarted = .success(.handedOver(HandoverReport(previousPID: 100, previousAddress: "http://127.0.0.1:3000", record: Self.record,
+                                                             elapsed: .milliseconds(40), drained: .milliseconds(300), killed: false)))
         let handed = try run(["daemon", "restart", "--port", "0"], on: fake)
         #expect(fake.calls == [.restart(StartRequest(overrides: .init(port: 0), timeout: .seconds(30)))])
         #expect(handed.out == ["restarted (pid 100 → 48211) on http://127.0.0.1:3000 in 40 ms, listener kept open; pid 100 drained and exited 300 ms after the takeover"])
+        fake.restarted = .success(.handedOver(HandoverReport(previousPID: 100, previousAddress: "http://127.0.0.1:3111", record: Self.record,
+                                                             elapsed: .milliseconds(40), drained: .milliseconds(300), killed: false)))
+        #expect(try run(["daemon", "restart", "--port", "3000"], on: fake).out.first?.contains("on http://127.0.0.1:3000 in 40 ms, moved from http://127.0.0.1:3111; pid 100") == true)
 
         fake.restarted = .success(.stoppedAndStarted(.notRunning(service: nil, state: nil),
                                                      .started(service: nil, pid: 7, address: "http://127.0.0.1:3000", elapsed: .milliseconds(20), notes: [])))

@@ -21,6 +21,16 @@ import CCOTestSupport
         #expect(text.contains("\"started_at\":\"2025-11-24T16:00:00Z\""))
     }
 
+    @Test func theStartFlagsRoundTripAndARecordWithoutThemStillReads() {
+        var flagged = record
+        flagged.overrides = DaemonArguments.Overrides(port: 3111)
+        #expect(PIDRecord.decode(flagged.encoded())?.overrides == DaemonArguments.Overrides(port: 3111))
+        #expect(!String(decoding: record.encoded(), as: UTF8.self).contains("overrides"))
+        let older = #"{"host":"127.0.0.1","pid":7,"port":3000,"process_start_time":1,"started_at":"2025-11-24T16:00:00Z","version":"0.1.0"}"#
+        #expect(PIDRecord.decode(Array(older.utf8))?.overrides == nil)
+        #expect(PIDRecord.decode(Array(older.utf8))?.port == 3000)
+    }
+
     @Test func baseURLBracketsIPv6() {
         #expect(record.baseURL == "http://[::1]:53421")
     }

@@ -219,6 +219,32 @@ import CCOCore
         }
     }
 
+    @Test func aPlainRestartKeepsThePortTheDaemonWasStartedWithAndAppliesAChangedConfigOtherwise() throws {
+        try withStateDirectory { cco throws in
+            let flagged = try freePort()
+            let start = try cco.run("daemon", "start", "--port", String(flagged))
+            #expect(start.status == 0, "\(start.stderr)")
+            let restart = try cco.run("daemon", "restart")
+            #expect(restart.status == 0, "\(restart.stderr)")
+            #expect(restart.stdout.contains("on http://127.0.0.1:\(flagged) "), "\(restart.stdout)")
+            #expect(restart.stdout.contains("listener kept open"), "\(restart.stdout)")
+            #expect(try PIDFile(path: cco.paths.pidFile).read()?.port == flagged)
+            #expect(try cco.run("daemon", "stop").status == 0)
+
+            // Started from the config alone, a restart takes the config's (changed) port, and says it moved.
+            let configured = try freePort(), changed = try freePort()
+            try "port = \(configured)\n".write(toFile: cco.paths.configFile, atomically: true, encoding: .utf8)
+            #expect(try cco.run("daemon", "start").status == 0)
+            try "port = \(changed)\n".write(toFile: cco.paths.configFile, atomically: true, encoding: .utf8)
+            let moved = try cco.run("daemon", "restart")
+            #expect(moved.status == 0, "\(moved.stderr)")
+            #expect(moved.stdout.contains("on http://127.0.0.1:\(changed) "), "\(moved.stdout)")
+            #expect(moved.stdout.contains("moved from http://127.0.0.1:\(configured)"), "\(moved.stdout)")
+            #expect(!moved.stdout.contains("listener kept open"))
+            #expect(try cco.run("daemon", "stop").status == 0)
+        }
+    }
+
     @Test func restartOnAnotherPortBindsItAndTheOldDaemonExits() throws {
         try withStateDirectory { cco throws in
             let (first, port) = try cco.startOnFreePort()

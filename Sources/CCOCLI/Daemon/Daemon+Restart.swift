@@ -27,7 +27,8 @@ extension Daemon {
                 let drained = handover.killed
                     ? "killed after \(handover.drained.shortText) of draining"
                     : "drained and exited \(handover.drained.shortText) after the takeover"
-                console.out("restarted (pid \(handover.previousPID) → \(handover.record.pid)) on \(handover.record.baseURL) in \(handover.elapsed.shortText), listener kept open; pid \(handover.previousPID) \(drained)")
+                let listener = handover.keptListener ? "listener kept open" : "moved from \(handover.previousAddress)"
+                console.out("restarted (pid \(handover.previousPID) → \(handover.record.pid)) on \(handover.record.baseURL) in \(handover.elapsed.shortText), \(listener); pid \(handover.previousPID) \(drained)")
             case .restarted(let service, let pid, let address, let elapsed):
                 console.out("restarted \(service) (pid \(pid))\(address.map { " on \($0)" } ?? "") in \(elapsed.shortText)")
             case .stoppedAndStarted(let stopped, let started):

@@ -36,7 +36,7 @@ public struct DaemonArguments: Sendable, Hashable {
     }
 
     /// Overrides given on the command line for one run; they reach the daemon as its own flags.
-    public struct Overrides: Sendable, Hashable {
+    public struct Overrides: Sendable, Hashable, Codable {
         public var host: String?
         public var port: Int?
 
@@ -44,6 +44,9 @@ public struct DaemonArguments: Sendable, Hashable {
             self.host = host
             self.port = port
         }
+
+        /// Neither flag was given.
+        public var isEmpty: Bool { host == nil && port == nil }
 
         public var arguments: [String] {
             (port.map { ["--port", String($0)] } ?? []) + (host.map { ["--host", $0] } ?? [])

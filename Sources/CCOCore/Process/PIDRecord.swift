@@ -14,20 +14,25 @@ public struct PIDRecord: Codable, Sendable, Hashable {
     public var startedAt: Date
     /// `/proc/PID/stat` field 22 of the daemon, which tells it apart from a later process with its pid.
     public var processStartTime: UInt64
+    /// `--host`/`--port` the daemon was started with, which a plain `cco daemon restart` keeps; nil
+    /// when the config alone chose its address.
+    public var overrides: DaemonArguments.Overrides?
 
     enum CodingKeys: String, CodingKey {
-        case pid, host, port, version
+        case pid, host, port, version, overrides
         case startedAt = "started_at"
         case processStartTime = "process_start_time"
     }
 
-    public init(pid: Int32, host: String, port: Int, version: String, startedAt: Date, processStartTime: UInt64) {
+    public init(pid: Int32, host: String, port: Int, version: String, startedAt: Date, processStartTime: UInt64,
+                overrides: DaemonArguments.Overrides? = nil) {
         self.pid = pid
         self.host = host
         self.port = port
         self.version = version
         self.startedAt = startedAt
         self.processStartTime = processStartTime
+        self.overrides = overrides
     }
 
     public var baseURL: String { DaemonConfig.baseURL(host: host, port: port) }

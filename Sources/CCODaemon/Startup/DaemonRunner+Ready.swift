@@ -10,12 +10,12 @@ import Logging
 extension DaemonRunner {
     /// After the listener is bound, and not before: PID file with the real port, `/ready` → 200,
     /// then `READY=1` to the service manager.
-    static func reportReady(identity: DaemonIdentity, host: String, port: Int, origin: ListenerOrigin, pidFile: PIDFile,
-                            state: ServingState, readinessOnly: Bool, logger: Logger) {
+    static func reportReady(identity: DaemonIdentity, host: String, port: Int, overrides: DaemonArguments.Overrides,
+                            origin: ListenerOrigin, pidFile: PIDFile, state: ServingState, readinessOnly: Bool, logger: Logger) {
         let url = DaemonConfig.baseURL(host: host, port: port)
         let record = PIDRecord(
             pid: identity.pid, host: host, port: port, version: identity.version, startedAt: identity.startedAt,
-            processStartTime: ProcessIdentity.current()?.startTime ?? 0)
+            processStartTime: ProcessIdentity.current()?.startTime ?? 0, overrides: overrides.isEmpty ? nil : overrides)
         do {
             try pidFile.write(record)
         } catch {

@@ -68,7 +68,7 @@ public struct DaemonRunner: Sendable {
             app: app, listener: listener, takeover: takeover, lock: lock,
             onServing: { port in
                 state.setPort(port)
-                Self.reportReady(identity: identity, host: config.host, port: port, origin: origin, pidFile: pidFile, state: state,
+                Self.reportReady(identity: identity, host: config.host, port: port, overrides: overrides, origin: origin, pidFile: pidFile, state: state,
                                  readinessOnly: notifySocketIsReadinessOnly, logger: logger)
             },
             logger: logger)

@@ -15,6 +15,8 @@ public enum RestartOutcome: Sendable, Hashable {
 public struct HandoverReport: Sendable, Hashable {
     /// The daemon that handed over and exited.
     public let previousPID: Int32
+    /// Where it listened: the same as the new record's when the listener was kept open.
+    public let previousAddress: String
     public let record: PIDRecord
     /// From the command until the new daemon answered `/health`.
     public let elapsed: Duration
@@ -23,8 +25,12 @@ public struct HandoverReport: Sendable, Hashable {
     /// The previous daemon had to be killed after draining too long.
     public let killed: Bool
 
-    public init(previousPID: Int32, record: PIDRecord, elapsed: Duration, drained: Duration, killed: Bool) {
+    /// The new daemon serves on the socket the previous one listened on.
+    public var keptListener: Bool { previousAddress == record.baseURL }
+
+    public init(previousPID: Int32, previousAddress: String, record: PIDRecord, elapsed: Duration, drained: Duration, killed: Bool) {
         self.previousPID = previousPID
+        self.previousAddress = previousAddress
         self.record = record
         self.elapsed = elapsed
         self.drained = drained

@@ -13,7 +13,15 @@ extension StandaloneSupervisor {
     /// `cco daemon start`), it stops and starts instead.
     ///
     /// - Throws: ``DaemonError`` when the new daemon fails; the running one then goes on serving.
+    ///
+    /// Without `--host`/`--port` it keeps those the running daemon was started with, so a daemon
+    /// started with `--port 3111` stays on 3111; one started from the config alone takes the
+    /// config's address, changed or not.
     public func restart(_ request: StartRequest) throws(DaemonError) -> RestartOutcome {
+        var request = request
+        if request.overrides.isEmpty, case .running(let running) = DaemonStatus.read(paths), let kept = running.overrides {
+            request.overrides = kept
+        }
         if let handover = try handOver(request) { return .handedOver(handover) }
         let stopped = try stop(timeout: min(request.timeout, .seconds(10)))
         return .stoppedAndStarted(stopped, try start(request))
@@ -49,6 +57,7 @@ extension StandaloneSupervisor {
         // The new daemon takes the daemon lock once the previous one is gone.
         let deadline = clock.now + .seconds(5)
         while clock.now < deadline, FileLock.holder(of: paths.lockFile) != pid { sleepFor(.milliseconds(2)) }
-        return HandoverReport(previousPID: previous.pid, record: record, elapsed: served - began, drained: drained, killed: killed)
+        return HandoverReport(previousPID: previous.pid, previousAddress: previous.baseURL, record: record,
+                              elapsed: served - began, drained: drained, killed: killed)
     }
 }
