@@ -3,7 +3,10 @@
 // `events` deltas `delay` ms apart. For every stream it measures the time to the first byte and the
 // longest time between two chunks; a stream is whole when it ends with `message_stop`.
 //
-//   stream-probe --port N [--streams 128] [--events 60] [--delay-ms 500] [--header 'name: value']
+//   stream-probe --port N [--streams 128] [--events 60] [--delay-ms 500] [--header 'name: value'] [--sequential]
+//
+// With --sequential the streams run one after another on a kept-alive connection: what one stream
+// pays, without the burst of opening them all at once.
 //
 // Prints one JSON object: {"streams", "whole", "failed", "errors": {reason: count},
 // "first_byte_p50_ms", "first_byte_p99_ms", "longest_gap_ms", "gap_p99_ms", "seconds"}.
@@ -18,10 +21,12 @@ struct Options {
     var events = 60
     var delayMilliseconds = 500
     var headers: [(String, String)] = []
+    var sequential = false
 
     init(_ arguments: [String]) {
         var rest = arguments.dropFirst()[...]
         while let flag = rest.popFirst() {
+            if flag == "--sequential" { sequential = true; continue }
             let value = rest.popFirst() ?? ""
             switch flag {
             case "--port": port = Int(value) ?? port
@@ -66,9 +71,7 @@ let body = #"{"model":"claude-sonnet-4-5","max_tokens":64,"stream":true,"message
 let clock = ContinuousClock()
 let began = clock.now
 
-let outcomes = await withTaskGroup(of: Outcome.self) { group in
-    for _ in 0 ..< options.streams {
-        group.addTask {
+@Sendable func probe() async -> Outcome {
             var outcome = Outcome()
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(options.port)/v1/messages")
             request.method = .POST
@@ -99,11 +102,19 @@ let outcomes = await withTaskGroup(of: Outcome.self) { group in
                 outcome.error = "\(error)".prefix(60).description
             }
             return outcome
-        }
+}
+
+var outcomes: [Outcome] = []
+if options.sequential {
+    _ = await probe()  // opens the connections (client to proxy, proxy to upstream) first
+    for _ in 0 ..< options.streams { outcomes.append(await probe()) }
+} else {
+    outcomes = await withTaskGroup(of: Outcome.self) { group in
+        for _ in 0 ..< options.streams { group.addTask { await probe() } }
+        var all: [Outcome] = []
+        for await outcome in group { all.append(outcome) }
+        return all
     }
-    var all: [Outcome] = []
-    for await outcome in group { all.append(outcome) }
-    return all
 }
 try? await client.shutdown()
 
