@@ -14,7 +14,7 @@ import CCOTestSupport
             let standalone = choice(home: home).supervisor()
             #expect(standalone.kind == .standalone)
             #expect((standalone as? StandaloneSupervisor)?.executable == "/opt/cco/cco-daemon")
-            #expect(try (standalone as? StandaloneSupervisor)?.serviceManager().kind == .systemd)
+            #expect((standalone as? StandaloneSupervisor)?.serviceManager().kind == .systemd)
 
             let units = home + "/.config/systemd/user"
             #expect(mkdirs(units))

@@ -18,13 +18,13 @@ public struct StandaloneSupervisor: DaemonSupervisor, Sendable {
     /// The environment the daemon inherits (`NOTIFY_SOCKET` and `CCO_HOME` are set on top).
     public let environment: [String: String]
     /// The supervisor that installs the service on this platform (systemd, or launchd on macOS);
-    /// made only when one of the service verbs needs it (it may connect to a bus).
-    public let serviceManager: @Sendable () throws(DaemonError) -> any DaemonSupervisor
+    /// made only when one of the service verbs needs it.
+    public let serviceManager: @Sendable () -> any DaemonSupervisor
     /// How long a restart lets the previous daemon finish its requests before it is killed.
     public var drainTimeout: Duration = .seconds(8)
 
     public init(paths: CCOPaths, executable: String, environment: [String: String],
-                serviceManager: @escaping @Sendable () throws(DaemonError) -> any DaemonSupervisor) {
+                serviceManager: @escaping @Sendable () -> any DaemonSupervisor) {
         self.paths = paths
         self.executable = executable
         self.environment = environment
@@ -48,8 +48,7 @@ public struct StandaloneSupervisor: DaemonSupervisor, Sendable {
     }
 
     public func planInstall(config: DaemonConfig) -> InstallPlan {
-        (try? serviceManager().planInstall(config: config))
-            ?? InstallPlan(files: [], callsHeading: "no service manager can be planned for here", calls: [])
+        serviceManager().planInstall(config: config)
     }
 
     public func uninstall() throws(DaemonError) -> [String] {
