@@ -7,7 +7,7 @@ import Testing
 
 /// How one connection is drained when the server stops accepting (``DrainHandler``).
 @Suite struct DrainHandlerTests {
-    func channel(grace: TimeAmount = .milliseconds(250), coordinator: DrainCoordinator = DrainCoordinator()) throws -> EmbeddedChannel {
+    func channel(grace: TimeAmount = .milliseconds(250), coordinator: DrainCoordinator = DrainCoordinator(drainTimeout: .seconds(600), recorder: nil)) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(DrainHandler(idleGrace: grace, coordinator: coordinator))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
@@ -77,7 +77,7 @@ import Testing
     }
 
     @Test func aConnectionAcceptedAfterTheDrainBeganIsDrainedFromTheStart() throws {
-        let coordinator = DrainCoordinator()
+        let coordinator = DrainCoordinator(drainTimeout: .seconds(600), recorder: nil)
         coordinator.beginDrain()
         let channel = try channel(coordinator: coordinator)
         try request(channel)

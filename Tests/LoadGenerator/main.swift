@@ -1,14 +1,15 @@
 // A strict HTTP/1.1 load generator for the restart tests and scripts/bench: each connection sends
 // one request at a time at a steady rate, keeps the connection alive, and opens a new one only when a
-// response says `Connection: close`. It never retries: a refused or reset connection, a response cut
+// response says `Connection: close` (with --new-connection-per-request, a new one for every request
+// and closes it after the response, as curl, Python's http.client and unpooled SDKs do). It never retries: a refused or reset connection, a response cut
 // short, or an unexpected status counts as a failed request.
 //
 //   load-generator --port N [--path /health] [--method GET] [--body JSON] [--header 'name: value']
-//                  [--connections 8] [--rate 400] [--expect-status 200]
+//                  [--connections 8] [--rate 400] [--expect-status 200] [--new-connection-per-request]
 //
 // It runs until its standard input closes (or reads a line), then prints one JSON object:
 // {"sent", "ok", "failed", "errors": {reason: count}, "reconnects", "longest_request_ms",
-//  "longest_gap_ms", "p50_ms", "p99_ms"}; longest_gap_ms is the longest time in which no response
+//  "longest_gap_ms", "p50_ms", "p99_ms", "first_failures"}; longest_gap_ms is the longest time in which no response
 // completed, from the first response to the last.
 #if canImport(Glibc)
 import Glibc
@@ -25,10 +26,12 @@ struct Options {
     var connections = 8
     var rate = 400.0
     var expectStatus = 200
+    var newConnectionPerRequest = false
 
     init(_ arguments: [String]) {
         var rest = arguments.dropFirst()[...]
         while let flag = rest.popFirst() {
+            if flag == "--new-connection-per-request" { newConnectionPerRequest = true; continue }
             let value = rest.popFirst() ?? ""
             switch flag {
             case "--port": port = Int(value) ?? port
@@ -60,6 +63,8 @@ struct Tally {
     var reconnects = 0
     var latencies: [Double] = []
     var completions: [Double] = []
+    /// The first failures: seconds since the start, and why.
+    var firstFailures: [String] = []
 }
 
 let options = Options(CommandLine.arguments)
@@ -77,6 +82,15 @@ enum Failure: Error { case reason(String) }
 final class Connection {
     let fd: CInt
     var buffer: [UInt8] = []
+    /// The client's own port, which names the connection in a failure report.
+    var localPort: Int {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return named == 0 ? Int(UInt16(bigEndian: address.sin_port)) : 0
+    }
 
     init(port: Int) throws {
         fd = socket(AF_INET, CInt(SOCK_STREAM.rawValue), 0)
@@ -188,7 +202,7 @@ for index in 0 ..< options.connections {
                 let (status, close) = try connection!.exchange(request)
                 let latency = seconds(since: began)
                 let completed = seconds(since: start)
-                if close { connection = nil }
+                if close || options.newConnectionPerRequest { connection = nil }
                 tally.withLock {
                     if status == options.expectStatus {
                         $0.ok += 1
@@ -199,10 +213,17 @@ for index in 0 ..< options.connections {
                     }
                 }
             } catch {
+                let port = connection?.localPort
                 connection = nil
                 let reason: String
                 if case Failure.reason(let text) = error { reason = text } else { reason = "\(error)" }
-                tally.withLock { $0.errors[reason, default: 0] += 1 }
+                let at = seconds(since: start)
+                tally.withLock {
+                    $0.errors[reason, default: 0] += 1
+                    if $0.firstFailures.count < 20 {
+                        $0.firstFailures.append(String(format: "%.3f s: ", at) + reason + (port.map { " (client port \($0))" } ?? ""))
+                    }
+                }
             }
         }
     }
@@ -225,7 +246,7 @@ let failed = result.errors.values.reduce(0, +)
 let json: [String: Any] = [
     "sent": result.sent, "ok": result.ok, "failed": failed, "errors": result.errors, "reconnects": result.reconnects,
     "longest_request_ms": (sorted.last ?? 0) * 1000, "longest_gap_ms": gap * 1000,
-    "p50_ms": percentile(0.5), "p99_ms": percentile(0.99),
+    "p50_ms": percentile(0.5), "p99_ms": percentile(0.99), "first_failures": result.firstFailures,
 ]
 let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
 print(String(decoding: data, as: UTF8.self))

@@ -40,6 +40,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
     case cachePersist = "cache_persist"
     case maxRequestSize = "max_request_size"
     case clientTimeout = "client_timeout"
+    case drainTimeout = "drain_timeout"
     case analyticsRetentionDays = "analytics_retention_days"
     case socketActivation = "socket_activation"
 
@@ -69,6 +70,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case .cachePersist: "keep the response cache across restarts, in cache.db in the state dir"
         case .maxRequestSize: "largest request body accepted, in bytes; larger ones get 413"
         case .clientTimeout: "seconds a client may stall while sending a request, or idle between requests, before it is disconnected"
+        case .drainTimeout: "seconds a daemon replaced by restart, or stopping, finishes its requests in progress (streams included) before it cuts them"
         case .analyticsRetentionDays: "days of analytics kept; 0 keeps everything"
         case .socketActivation: "systemd listens on host:port (cco-daemon.socket) and starts the daemon on the first connection"
         }
@@ -89,7 +91,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case .logLevel, .logRotationSize, .logMaxFiles, .cacheSize, .cacheTTL, .upstreamURL, .cacheMode, .maxRequestSize,
              .analyticsRetentionDays: .reload
         case .port, .host, .allowRemote, .databaseURL, .upstreamConnectTimeout, .upstreamTimeout, .upstreamMaxConnections, .cachePersist,
-             .clientTimeout: .restart
+             .clientTimeout, .drainTimeout: .restart
         case .autoStart, .healthChecks, .healthCheckInterval, .socketActivation: .install
         }
     }
@@ -103,6 +105,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case .logRotationSize, .logMaxFiles, .cacheSize, .cacheTTL, .healthCheckInterval, .upstreamConnectTimeout,
              .upstreamTimeout, .maxRequestSize, .clientTimeout: "an integer greater than 0"
         case .analyticsRetentionDays: "an integer from 0 up"
+        case .drainTimeout: "an integer from 1 to \(DaemonConfig.longestDrainTimeout)"
         case .upstreamMaxConnections: "an integer from 1 to \(DaemonConfig.largestUpstreamMaxConnections)"
         case .upstreamURL: "an http:// or https:// URL with a host, and no query, fragment or credentials"
         case .cacheMode: "one of " + CacheMode.allCases.map(\.rawValue).joined(separator: ", ")
@@ -134,6 +137,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case .cachePersist: .boolean(config.cachePersist)
         case .maxRequestSize: .integer(config.maxRequestSize)
         case .clientTimeout: .integer(config.clientTimeout)
+        case .drainTimeout: .integer(config.drainTimeout)
         case .analyticsRetentionDays: .integer(config.analyticsRetentionDays)
         case .socketActivation: .boolean(config.socketActivation)
         }
@@ -168,6 +172,9 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case (.upstreamMaxConnections, .integer(let v)):
             guard (1 ... DaemonConfig.largestUpstreamMaxConnections).contains(v) else { return rejection(value) }
             config.upstreamMaxConnections = v
+        case (.drainTimeout, .integer(let v)):
+            guard (1 ... DaemonConfig.longestDrainTimeout).contains(v) else { return rejection(value) }
+            config.drainTimeout = v
         case (.logRotationSize, .integer(let v)), (.logMaxFiles, .integer(let v)), (.cacheSize, .integer(let v)),
              (.cacheTTL, .integer(let v)), (.healthCheckInterval, .integer(let v)), (.upstreamConnectTimeout, .integer(let v)),
              (.upstreamTimeout, .integer(let v)), (.maxRequestSize, .integer(let v)), (.clientTimeout, .integer(let v)):

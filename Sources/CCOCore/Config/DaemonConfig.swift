@@ -21,6 +21,8 @@ public struct DaemonConfig: Sendable, Hashable {
     public var cachePersist: Bool = false
     public var maxRequestSize: Int = 33_554_432
     public var clientTimeout: Int = 60
+    /// Long enough for the longest stream Claude Code keeps open (a turn of minutes).
+    public var drainTimeout: Int = 600
     public var analyticsRetentionDays: Int = 90
     public var socketActivation: Bool = false
     /// `[pricing."MODEL"]` tables: prices that replace or add to the built-in table.
@@ -31,6 +33,9 @@ public struct DaemonConfig: Sendable, Hashable {
     /// Each call holds two descriptors (client and upstream); 16384 of them fit the 65536 that the
     /// unit's `LimitNOFILE=` allows.
     public static let largestUpstreamMaxConnections = 16384
+
+    /// A day: a draining daemon holds its memory and its upstream connections meanwhile.
+    public static let longestDrainTimeout = 86400
 
     /// The URL clients use, e.g. `http://127.0.0.1:3000` or `http://[::1]:3000`.
     public static func baseURL(host: String, port: Int) -> String {

@@ -53,4 +53,14 @@ public enum FileSystem {
         if system_unlink(path) == 0 || errno == ENOENT { return }
         throw FileError(path: path, operation: "remove", errno: Errno(rawValue: errno))
     }
+
+    /// Renames a non-empty file to `path.1` (replacing the one before), so that what it holds
+    /// survives the next writer that truncates `path`. A missing or empty file is left alone.
+    public static func keepPrevious(_ path: String) throws(FileError) {
+        var st = stat()
+        guard system_stat(path, &st) == 0, st.st_size > 0 else { return }
+        guard system_rename(path, path + ".1") == 0 else {
+            throw FileError(path: path, operation: "rename to \(path).1", errno: Errno(rawValue: errno))
+        }
+    }
 }

@@ -39,8 +39,11 @@ public struct CCOPaths: Sendable, Hashable {
     public var configFile: String { stateDirectory + "/config.toml" }
     /// JSON record of the running daemon; the daemon writes and removes it.
     public var pidFile: String { stateDirectory + "/daemon.pid" }
-    /// Held with an exclusive `flock` for the daemon's whole life; never unlinked.
+    /// Held with an exclusive `flock` by the daemon that accepts connections, from its start until it
+    /// exits or hands its listener to the next one (`restart`); never unlinked.
     public var lockFile: String { stateDirectory + "/daemon.lock" }
+    /// One ``DrainRecord`` per daemon that no longer accepts and finishes its requests in progress.
+    public var drainingDirectory: String { stateDirectory + "/draining" }
     /// The response cache kept across restarts when `cache_persist = true`.
     public var cacheFile: String { stateDirectory + "/cache.db" }
     /// The bearer token of the mutating admin endpoints (``AdminToken``).

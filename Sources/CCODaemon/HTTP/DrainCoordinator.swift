@@ -1,7 +1,9 @@
+import CCOCore
 import NIOCore
 import Synchronization
 
-/// Starts the drain of every connection when the server stops accepting.
+/// Stops accepting, drains every connection, and cuts what is still in progress after the drain
+/// bound (`drain_timeout`).
 ///
 /// NIOExtras' `ServerQuiescingHelper` closes a connection accepted while shutting down at once;
 /// during a handoff the old process can still accept a few (they were in its accept batch), and the
@@ -9,10 +11,33 @@ import Synchronization
 /// by its ``DrainHandler``: a late one is told of the drain when its handler is added.
 final class DrainCoordinator: Sendable {
     private let draining = Atomic<Bool>(false)
+    private let acceptStopped = Atomic<Bool>(false)
+    /// The server channel no longer asks the kernel for connections (``ConnectionTracker``).
+    fileprivate let acceptPaused = Atomic<Bool>(false)
+    private let accepted = Atomic<Int>(0)
     private let open = Mutex<[ObjectIdentifier: any Channel]>([:])
+    /// Accepted connections not yet handed to the loop that serves them (their pipeline is being
+    /// set up on their event loop).
+    private let pending = Mutex<Set<ObjectIdentifier>>([])
     private let server = Mutex<(any Channel)?>(nil)
+    private let cut = Mutex<Task<Void, Never>?>(nil)
+    private let requests = Atomic<Int>(0)
+    private let streams = Atomic<Int>(0)
+    /// How long requests in progress may go on once the drain begins.
+    let drainTimeout: Duration
+    /// Told when this daemon stops accepting (once): it records the drain for `cco daemon status`.
+    let recorder: DrainRecorder?
+
+    init(drainTimeout: Duration, recorder: DrainRecorder?) {
+        self.drainTimeout = drainTimeout
+        self.recorder = recorder
+    }
 
     var isDraining: Bool { draining.load(ordering: .acquiring) }
+    /// The server channel was closed by ``stopAccepting(for:)``: connections are still being served.
+    var hasStoppedAccepting: Bool { acceptStopped.load(ordering: .acquiring) }
+    /// Requests whose response has not been completely written, and those of them that stream.
+    var inProgress: (requests: Int, streams: Int) { (requests.load(ordering: .relaxed), streams.load(ordering: .relaxed)) }
 
     /// The handler for the server channel that tracks each accepted connection.
     func makeServerChannelHandler() -> some ChannelInboundHandler {
@@ -24,17 +49,25 @@ final class DrainCoordinator: Sendable {
         server.withLock { $0 = channel }
     }
 
-    /// Stops accepting: closes the server channel's own descriptor (a socket another process also
-    /// holds keeps listening there) and returns once it is closed. Connections keep being served.
-    func stopAccepting() async {
-        guard let channel = server.withLock({ $0 }) else { return }
-        try? await channel.close()
+    /// Stops accepting and returns once the server channel is closed; connections keep being served,
+    /// and the bound on how long they may take starts.
+    ///
+    /// The channel stops accepting first (no more `accept(2)`); it closes only once every connection
+    /// it accepted has reached the loop that serves it. Closed at once, the connections whose
+    /// pipeline was still being set up would be dropped unread (and reset after the idle grace).
+    /// Closing it closes this process's descriptor only: a socket another process also holds (the
+    /// next daemon, systemd's fd store) keeps listening there.
+    func stopAccepting(for reason: DrainRecord.Reason) async {
+        acceptStopped.store(true, ordering: .releasing)
+        await closeServerChannel()
+        startTheBound(reason)
     }
 
     /// Stops accepting and tells every open connection to drain.
     func beginDrain() {
         draining.store(true, ordering: .releasing)
         server.withLock { $0 }?.close(promise: nil)
+        startTheBound(.stopping)
         for channel in open.withLock({ Array($0.values) }) {
             channel.eventLoop.execute {
                 channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
@@ -42,18 +75,85 @@ final class DrainCoordinator: Sendable {
         }
     }
 
+    private func closeServerChannel() async {
+        guard let channel = server.withLock({ $0 }) else { return }
+        // No more accept(2): reads asked for from now on stop at the tracker. One already asked for
+        // may still accept once; the channel closes when no connection has arrived for 20 ms and
+        // every one that did is being served.
+        acceptPaused.store(true, ordering: .releasing)
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(2)
+        var count = accepted.load(ordering: .acquiring)
+        var quietSince = clock.now
+        while clock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(2))
+            let now = accepted.load(ordering: .acquiring)
+            if now != count { (count, quietSince) = (now, clock.now) }
+            if clock.now - quietSince >= .milliseconds(20), pending.withLock({ $0.isEmpty }) { break }
+        }
+        try? await channel.close()
+    }
+
+    /// The serving loop took `channel` over.
+    func handling(_ channel: any Channel) {
+        _ = pending.withLock { $0.remove(ObjectIdentifier(channel)) }
+    }
+
+    /// Once: records the drain and, `drainTimeout` later, closes every connection still open.
+    private func startTheBound(_ reason: DrainRecord.Reason) {
+        let started = cut.withLock { task -> Bool in
+            guard task == nil else { return false }
+            task = Task { [self] in
+                try? await Task.sleep(for: drainTimeout)
+                guard !Task.isCancelled else { return }
+                cutEverything()
+            }
+            return true
+        }
+        if started { recorder?.begin(reason, coordinator: self) }
+    }
+
+    private func cutEverything() {
+        let channels = open.withLock { Array($0.values) }
+        guard !channels.isEmpty else { return }
+        recorder?.cutting(inProgress, after: drainTimeout)
+        for channel in channels { channel.close(promise: nil) }
+    }
+
+    /// All connections have closed: the bound is no longer needed.
+    func finished() {
+        cut.withLock { $0?.cancel() }
+    }
+
     fileprivate func add(_ channel: any Channel) {
         let id = ObjectIdentifier(channel)
         open.withLock { $0[id] = channel }
+        _ = pending.withLock { $0.insert(id) }
+        accepted.add(1, ordering: .releasing)
         channel.closeFuture.whenComplete { [self] _ in
             _ = open.withLock { $0.removeValue(forKey: id) }
+            _ = pending.withLock { $0.remove(id) }
         }
+    }
+
+    /// A request's head was read.
+    func requestBegan() { requests.add(1, ordering: .relaxed) }
+    /// A response turned out to be an event stream.
+    func streamBegan() { streams.add(1, ordering: .relaxed) }
+    /// A response was completely written, or its connection closed first.
+    func requestEnded(streaming: Bool) {
+        requests.subtract(1, ordering: .relaxed)
+        if streaming { streams.subtract(1, ordering: .relaxed) }
     }
 }
 
-private final class ConnectionTracker: ChannelInboundHandler {
+/// First in the server channel's pipeline: sees every accepted connection, and every request to
+/// accept more (a read), which it stops passing on once the server stops accepting. Turning off
+/// `autoRead` would not do: the async channel behind asks for reads itself as its consumer wants more.
+private final class ConnectionTracker: ChannelDuplexHandler {
     typealias InboundIn = any Channel
     typealias InboundOut = any Channel
+    typealias OutboundIn = Any
     let coordinator: DrainCoordinator
 
     init(coordinator: DrainCoordinator) { self.coordinator = coordinator }
@@ -61,5 +161,10 @@ private final class ConnectionTracker: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         coordinator.add(unwrapInboundIn(data))
         context.fireChannelRead(data)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        guard !coordinator.acceptPaused.load(ordering: .acquiring) else { return }
+        context.read()
     }
 }

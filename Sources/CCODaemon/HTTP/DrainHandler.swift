@@ -28,6 +28,8 @@ final class DrainHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var draining = false
     /// The response being written carries `Connection: close`.
     private var closingAfterResponse = false
+    /// The response being written is an event stream.
+    private var streaming = false
     private var idleClose: Scheduled<Void>?
 
     init(idleGrace: TimeAmount, coordinator: DrainCoordinator) {
@@ -43,6 +45,7 @@ final class DrainHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if case .head = unwrapInboundIn(data) {
             inFlight += 1
+            coordinator.requestBegan()
             idleClose?.cancel()
             idleClose = nil
         }
@@ -51,12 +54,18 @@ final class DrainHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
-        case .head(var head) where draining && head.status.kind != .informational:
-            head.headerFields[.connection] = "close"
-            closingAfterResponse = true
+        case .head(var head) where head.status.kind != .informational:
+            if head.headerFields[.contentType]?.hasPrefix("text/event-stream") == true, !streaming {
+                streaming = true
+                coordinator.streamBegan()
+            }
+            if draining {
+                head.headerFields[.connection] = "close"
+                closingAfterResponse = true
+            }
             context.write(wrapOutboundOut(.head(head)), promise: promise)
         case .end:
-            inFlight = max(0, inFlight - 1)
+            endRequest()
             if closingAfterResponse {
                 context.writeAndFlush(data, promise: promise)
                 context.close(promise: nil)
@@ -86,6 +95,15 @@ final class DrainHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         idleClose?.cancel()
         idleClose = nil
+        // Closed with requests unanswered (the client left, or the drain bound cut them).
+        while inFlight > 0 { endRequest() }
+    }
+
+    private func endRequest() {
+        guard inFlight > 0 else { return }
+        inFlight -= 1
+        coordinator.requestEnded(streaming: streaming)
+        streaming = false
     }
 
     private func scheduleIdleClose(_ context: ChannelHandlerContext) {

@@ -14,8 +14,9 @@ import ServiceLifecycle
 ///
 /// On graceful shutdown it stops accepting (closing only its own descriptor: a socket that systemd's
 /// fd store or the next daemon also holds keeps listening there) and drains: requests in progress,
-/// streamed responses included, finish; keep-alive connections are closed politely (``DrainHandler``).
-/// The service returns once every connection has closed.
+/// streamed responses included, finish; keep-alive connections are closed politely (``DrainHandler``);
+/// what is still open after `drain_timeout` is cut (``DrainCoordinator``). The service returns once
+/// every connection has closed.
 struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Context == BasicRequestContext {
     let listener: ListeningSocket
     let responder: Responder
@@ -81,15 +82,23 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
                 do {
                     try await server.executeThenClose { inbound in
                         for try await connection in inbound {
-                            connections.addTask { await child.handle(value: connection, logger: logger) }
+                            connections.addTask {
+                                drain.handling(connection.channel)
+                                await child.handle(value: connection, logger: logger)
+                            }
                         }
                     }
                 } catch {
                     logger.error("the listener failed: \(error)")
                 }
+                // Closed by a handoff: the group's shutdown, which the handoff triggers next, drains
+                // the connections. Returning before it would end the group as if this had failed,
+                // and cancel every request in progress.
+                if drain.hasStoppedAccepting { try? await gracefulShutdown() }
             }
         } onGracefulShutdown: {
             drain.beginDrain()
         }
+        drain.finished()
     }
 }

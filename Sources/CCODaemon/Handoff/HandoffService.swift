@@ -10,9 +10,10 @@ import ServiceLifecycle
 
 /// The running daemon's side of a standalone restart: listens on `handoff.sock` in the state
 /// directory and, when the process that `cco daemon restart` started asks, passes it the listening
-/// socket (``HandoffMessage``). Once the new process has started, this one stops accepting, the new
-/// one accepts, and ``onHandedOver`` starts this daemon's graceful shutdown: it drains while the
-/// new one serves.
+/// socket (``HandoffMessage``). Once the new process has started, this one stops accepting, lets the
+/// daemon lock go, the new one accepts (and takes the lock), and ``onHandedOver`` starts this
+/// daemon's graceful shutdown: it finishes its requests, for up to `drain_timeout`, while the new
+/// one serves.
 ///
 /// Only a process of the same user may ask (`SO_PEERCRED`; the socket is also 0600 in a 0700
 /// directory).
@@ -24,18 +25,21 @@ final class HandoffService: Service, Sendable {
     /// Closes this daemon's server channel (its connections go on being served) and returns once no
     /// more connection will be accepted here.
     let stopAccepting: @Sendable () async -> Void
+    /// Lets the daemon lock go, for the new process to take once it accepts.
+    let releaseLock: @Sendable () -> Void
     /// Runs once the new process accepts, with its pid: drain and exit.
     let onHandedOver: @Sendable (Int32) -> Void
     let logger: Logger
 
     init(path: String, listener: ListeningSocket, logger: Logger,
          prepare: @escaping @Sendable () -> Void, stopAccepting: @escaping @Sendable () async -> Void,
-         onHandedOver: @escaping @Sendable (Int32) -> Void) {
+         releaseLock: @escaping @Sendable () -> Void, onHandedOver: @escaping @Sendable (Int32) -> Void) {
         self.path = path
         self.listener = listener
         self.logger = logger
         self.prepare = prepare
         self.stopAccepting = stopAccepting
+        self.releaseLock = releaseLock
         self.onHandedOver = onHandedOver
     }
 
@@ -102,6 +106,7 @@ final class HandoffService: Service, Sendable {
                 stopped.signal()
             }
             stopped.wait()
+            releaseLock()
             try? connection.send(HandoffMessage.draining.line)
             logger.info("handoff: pid \(newPID) accepts from now on; draining and exiting")
             onHandedOver(newPID)

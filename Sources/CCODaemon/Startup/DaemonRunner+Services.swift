@@ -11,10 +11,9 @@ extension DaemonRunner {
     /// then the writer flushes the last rows, then the gateway saves the cache and closes its
     /// upstream connections.
     func buildServiceGroup(app: DaemonApplication, listener: ListeningSocket, takeover: Takeover?, lock: LockHolder,
-                           onServing: @escaping @Sendable (Int) -> Void, logger: Logger) -> ServiceGroup {
+                           recorder: DrainRecorder, handover: Handover, onServing: @escaping @Sendable (Int) -> Void, logger: Logger) -> ServiceGroup {
         let paths = self.paths
-        let drainTimeout = self.drainTimeout
-        let drain = DrainCoordinator()
+        let drain = DrainCoordinator(drainTimeout: drainTimeout, recorder: recorder)
         let server = HTTPServerService(
             listener: listener, responder: app.router.buildResponder(), serverName: "cco/\(CCOVersion.current)",
             // A client that stalls while sending a request, or idles between requests, is
@@ -32,11 +31,10 @@ extension DaemonRunner {
             },
             onServing: { port in
                 onServing(port)
-                // The daemon lock passes when the previous daemon has drained and exited.
-                if takeover != nil { lock.acquireInBackground(paths.lockFile, within: drainTimeout + .seconds(15), logger: logger) }
+                // The previous daemon let the daemon lock go as it stopped accepting.
+                if takeover != nil { lock.acquireInBackground(paths.lockFile, within: .seconds(30), logger: logger) }
             })
         let gateway = app.gateway
-        let handover = Handover()
         let cacheFile = config.cachePersist ? paths.cacheFile : nil
         var services: [any Service] = [GatewayShutdown(gateway: gateway, cacheFile: cacheFile, handover: handover, logger: logger),
                                        app.writer, server, ReloadService(reloader: app.reloader)]
@@ -52,7 +50,9 @@ extension DaemonRunner {
                     // The new process restores the cache as it was at the handoff.
                     if let cacheFile { GatewayShutdown.saveCache(gateway.cache, to: cacheFile, logger: logger) }
                 },
-                stopAccepting: { await drain.stopAccepting() },
+                stopAccepting: { await drain.stopAccepting(for: .replaced) },
+                // The daemon that accepts holds the lock; this one drains on without it.
+                releaseLock: { lock.release() },
                 onHandedOver: { _ in
                     // Only now: a takeover that failed leaves this daemon serving, and saving at its stop.
                     handover.markHandedOver()
@@ -68,7 +68,9 @@ extension DaemonRunner {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
-        configuration.maximumGracefulShutdownDuration = drainTimeout
+        // The server cuts what is still open after the drain bound itself; this bounds the rest (the
+        // writer's last rows, the cache saved, the upstream connections closed).
+        configuration.maximumGracefulShutdownDuration = drainTimeout + .seconds(15)
         configuration.maximumCancellationDuration = .seconds(1)
         let group = ServiceGroup(configuration: configuration)
         groupHandle.set(group)

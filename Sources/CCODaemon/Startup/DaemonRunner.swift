@@ -26,8 +26,6 @@ public struct DaemonRunner: Sendable {
     public let overrides: DaemonArguments.Overrides
     /// `$JOURNAL_STREAM`: when it names our stderr, logs go to the journal natively.
     public var journalStream: String?
-    /// Longest time in-flight requests get to finish after SIGTERM before they are cancelled.
-    public var drainTimeout: Duration = .seconds(8)
     /// The notification socket only waits for readiness (`cco daemon start`), so it is dropped after
     /// `READY=1`; a service manager's socket (systemd) is kept for STOPPING, RELOADING and WATCHDOG.
     public var notifySocketIsReadinessOnly = false
@@ -38,6 +36,9 @@ public struct DaemonRunner: Sendable {
     public var takesOver = false
     /// Offer the listener to the next process on `handoff.sock` (started by `cco daemon start`).
     public var offersHandoff: Bool { notifySocketIsReadinessOnly }
+    /// How long requests in progress may go on once this daemon stops accepting (replaced by a
+    /// restart, or stopping) before they are cut: `drain_timeout`.
+    var drainTimeout: Duration { .seconds(config.drainTimeout) }
 
     public init(paths: CCOPaths, config: DaemonConfig, overrides: DaemonArguments.Overrides = .init()) {
         self.paths = paths
@@ -61,11 +62,16 @@ public struct DaemonRunner: Sendable {
         let identity = DaemonIdentity(pid: getpid(), version: CCOVersion.current)
         let state = ServingState()
         let pidFile = PIDFile(path: paths.pidFile)
-        defer { removePIDFileIfOurs(pidFile, pid: identity.pid, logger: logger) }
+        // After a handover the PID file is the successor's, whatever pid it names at this moment.
+        let handover = Handover()
+        defer { if !handover.isHandedOver { removePIDFileIfOurs(pidFile, pid: identity.pid, logger: logger) } }
+
+        let recorder = DrainRecorder(paths: paths, identity: identity, logger: logger)
+        defer { recorder.finish() }
 
         let app = try buildGateway(identity: identity, state: state, level: level, logFile: logFile, logger: logger)
         let group = buildServiceGroup(
-            app: app, listener: listener, takeover: takeover, lock: lock,
+            app: app, listener: listener, takeover: takeover, lock: lock, recorder: recorder, handover: handover,
             onServing: { port in
                 state.setPort(port)
                 Self.reportReady(identity: identity, host: config.host, port: port, overrides: overrides, origin: origin, pidFile: pidFile, state: state,

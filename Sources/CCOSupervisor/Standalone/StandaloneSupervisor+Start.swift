@@ -62,6 +62,9 @@ extension StandaloneSupervisor {
         childEnvironment["NOTIFY_SOCKET"] = socket.address
         childEnvironment[DaemonArguments.readinessOnlyVariable] = "1"
         childEnvironment["CCO_HOME"] = paths.stateDirectory
+        // The previous daemon's output (a crash report, say) is kept one start longer; a daemon still
+        // draining writes on into the renamed file.
+        try? FileSystem.keepPrevious(paths.daemonOutputFile)
         let pid: Int32
         do {
             pid = try ProcessSpawner.spawnDetached(
