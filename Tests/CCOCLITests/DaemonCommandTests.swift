@@ -82,6 +82,9 @@ import CCOSupervisor
         #expect(try self.run(["daemon", "stop"], on: fake).out == ["stopped (pid 48211) with SIGKILL after it ignored SIGTERM for 10 s"])
         fake.stopped = .success(.stopped(service: "cco-daemon.service", pid: 51002, elapsed: .milliseconds(30), killedAfter: nil))
         #expect(try self.run(["daemon", "stop"], on: fake).out == ["stopped cco-daemon.service (pid 51002) in 30 ms"])
+        fake.stopped = .success(.stopped(service: nil, pid: 48211, elapsed: .seconds(10), killedAfter: .seconds(10),
+                                         cut: RequestsInProgress(requests: 2, streams: 1)))
+        #expect(try self.run(["daemon", "stop"], on: fake).out == ["stopped (pid 48211) with SIGKILL after 10 s (--timeout), cutting 2 requests (1 stream) still in progress"])
     }
 
     @Test func stopWhenNothingRunsExitsZeroAndSaysSo() throws {
@@ -104,12 +107,18 @@ import CCOSupervisor
     @Test func restartReportsTheHandoverOrTheStopAndTheStart() throws {
         let fake = FakeSupervisor()
         fake.restarted = .success(.handedOver(HandoverReport(previousPID: 100, previousAddress: "http://127.0.0.1:3000", record: Self.record,
-                                                             elapsed: .milliseconds(40), drained: .milliseconds(300), killed: false)))
+                                                             elapsed: .milliseconds(40), previous: .exited(after: .milliseconds(300)))))
         let handed = try run(["daemon", "restart", "--port", "0"], on: fake)
         #expect(fake.calls == [.restart(StartRequest(overrides: .init(port: 0), timeout: .seconds(30)))])
-        #expect(handed.out == ["restarted (pid 100 → 48211) on http://127.0.0.1:3000 in 40 ms, listener kept open; pid 100 drained and exited 300 ms after the takeover"])
+        #expect(handed.out == ["restarted (pid 100 → 48211) on http://127.0.0.1:3000 in 40 ms, listener kept open; pid 100 had nothing in progress and exited 300 ms after the takeover"])
+        let since = Date(timeIntervalSince1970: 1_780_000_000)
+        let finishing = DrainRecord(pid: 100, processStartTime: 1, reason: .replaced, since: since, cutAt: since.addingTimeInterval(600), requests: 3, streams: 2)
+        fake.restarted = .success(.handedOver(HandoverReport(previousPID: 100, previousAddress: "http://127.0.0.1:3000", record: Self.record,
+                                                             elapsed: .milliseconds(40), previous: .finishing(finishing))))
+        #expect(try run(["daemon", "restart"], on: fake).out
+            == ["restarted (pid 100 → 48211) on http://127.0.0.1:3000 in 40 ms, listener kept open; pid 100 is finishing 3 requests (2 streams) in progress, for up to 600 s (drain_timeout); `cco daemon status` follows it"])
         fake.restarted = .success(.handedOver(HandoverReport(previousPID: 100, previousAddress: "http://127.0.0.1:3111", record: Self.record,
-                                                             elapsed: .milliseconds(40), drained: .milliseconds(300), killed: false)))
+                                                             elapsed: .milliseconds(40), previous: .exited(after: .milliseconds(300)))))
         #expect(try run(["daemon", "restart", "--port", "3000"], on: fake).out.first?.contains("on http://127.0.0.1:3000 in 40 ms, moved from http://127.0.0.1:3111; pid 100") == true)
 
         fake.restarted = .success(.stoppedAndStarted(.notRunning(service: nil, state: nil),

@@ -401,19 +401,6 @@ import Testing
 
     // MARK: - Helpers
 
-    /// A client of its own with `connections` per host: the shared one pools 8, as cco's once did.
-    func withHTTPClient(connections: Int, _ body: (HTTPClient) async throws -> Void) async throws {
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = connections
-        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-        do {
-            try await body(client)
-        } catch {
-            try? await client.shutdown()
-            throw error
-        }
-        try await client.shutdown()
-    }
 
     func withGateway(_ fake: FakeUpstream, _ extra: String = "", _ body: (CCOProcess, Int) async throws -> Void) async throws {
         try await withGateway(upstream: fake.url, extra, body)

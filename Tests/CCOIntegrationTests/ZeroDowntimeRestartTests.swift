@@ -58,6 +58,100 @@ import NIOHTTP1
         } }
         line.finish()
     }
+
+    /// Claude Code's calls are streams of a minute or more: one held 15 s by the upstream, with
+    /// `restart` in its third second, arrives whole from the daemon that was replaced, while the new
+    /// one answers everything else; `stop` says what it cut.
+    @Test func aFifteenSecondStreamOutlivesARestartAndStopSaysWhatItCuts() async throws {
+        let fake = try FakeUpstream()
+        try await withStateDirectory { cco async throws in
+            let port = try freePort()
+            try cco.configure(upstream: fake.url, "port = \(port)")
+            #expect(try cco.run("daemon", "start").status == 0)
+            let old = try #require(try PIDFile(path: cco.paths.pidFile).read()).pid
+            let whole = try await HTTP.send(.POST, port: fake.port, path: "/v1/messages", body: HTTP.streamBody).text
+            try await withHTTPClient(connections: 4) { client in
+                let clock = ContinuousClock()
+                let began = clock.now
+                async let long = HTTP.heldStream(client, port: port, id: "long")
+                #expect(await waitUntil(timeout: .seconds(10)) { (try? fake.holds()["long"]) == "holding" })
+                try await Task.sleep(until: began + .seconds(2))
+
+                let restart = try cco.run("daemon", "restart")
+                #expect(restart.status == 0, "\(restart.stdout) \(restart.stderr)")
+                #expect(restart.stdout.contains("pid \(old) is finishing 1 request (1 stream) in progress, for up to 600 s (drain_timeout)"), "\(restart.stdout)")
+                let new = try #require(try PIDFile(path: cco.paths.pidFile).read()).pid
+                #expect(new != old)
+                let status = try cco.run("daemon", "status")
+                #expect(status.stdout.contains("pid: \(new)"), "\(status.stdout)")
+                #expect(status.stdout.contains("finishing: pid \(old) (replaced by a restart"), "\(status.stdout)")
+                #expect(status.stdout.contains("1 request (1 stream) in progress"), "\(status.stdout)")
+                let json = try cco.run("daemon", "status", "--json").stdout
+                #expect(json.contains(#""finishing":[{"#) && json.contains(#""pid":\#(old)"#), "\(json)")
+                // Everything new goes to the new daemon meanwhile.
+                let during = try await HTTP.message(port: port, text: "during the drain")
+                #expect(during.status == 200)
+
+                try await Task.sleep(until: began + .seconds(15))
+                try await fake.release("long")
+                let reply = try await long
+                #expect(clock.now - began >= .seconds(15))
+                #expect(reply.status == 200)
+                #expect(reply.text == whole, "the stream arrived whole across the restart")
+            }
+            #expect(await waitUntil(timeout: .seconds(5)) { ProcessIdentity.of(pid: old)?.isAlive != true }, "the old daemon exits once its stream is done")
+            #expect(!(try cco.run("daemon", "status").stdout.contains("finishing")))
+
+            // Stop waits --timeout for what is in progress, then cuts it and says so.
+            try await withHTTPClient(connections: 2) { client in
+                async let cut = HTTP.heldStream(client, port: port, id: "cut")
+                #expect(await waitUntil(timeout: .seconds(10)) { (try? fake.holds()["cut"]) == "holding" })
+                let stop = try cco.run("daemon", "stop", "--timeout", "1")
+                #expect(stop.status == 0)
+                #expect(stop.stdout.contains("after 1 s (--timeout), cutting 1 request (1 stream) still in progress"), "\(stop.stdout)")
+                _ = try? await cut
+                try await fake.release("cut")
+            }
+            #expect(try CCOProcess.daemons(in: cco.stateDirectory).isEmpty)
+        }
+    }
+
+    /// curl, Python's http.client and SDKs without a pool open a connection per request: none of
+    /// theirs may fail across 20 restarts while both cores are busy (with the rest of the suite in a
+    /// test run; under `scripts/faults`, which runs one line at a time, with a busy loop per core).
+    @Test func clientsThatOpenAConnectionPerRequestSeeNoFailureAcross20Restarts() async throws {
+        let rounds = FaultTrials.count(full: 3)
+        var line = FaultLine("restarts-new-connections", "`cco daemon restart` × 20, 4 clients opening a connection per request, cores busy × \(rounds) → no failed request")
+        for _ in 0 ..< rounds { try await withStateDirectory { cco async throws in
+            let port = try freePort()
+            try FileManager.default.createDirectory(atPath: cco.stateDirectory, withIntermediateDirectories: true)
+            try "port = \(port)\n".write(toFile: cco.paths.configFile, atomically: true, encoding: .utf8)
+            #expect(try cco.run("daemon", "start").status == 0)
+            let burners = try (0 ..< (FaultTrials.full ? ProcessInfo.processInfo.activeProcessorCount : 0)).map { _ -> Process in
+                let burner = Process()
+                burner.executableURL = URL(fileURLWithPath: "/bin/sh")
+                burner.arguments = ["-c", "while :; do :; done"]
+                burner.standardOutput = FileHandle.nullDevice
+                burner.standardError = FileHandle.nullDevice
+                try burner.run()
+                return burner
+            }
+            // SIGKILL: a shell started from the test process inherits its ignored SIGTERM.
+            defer { for burner in burners { kill(burner.processIdentifier, SIGKILL) } }
+            let load = try LoadRun(port: port, rate: 400, connections: 4, arguments: ["--new-connection-per-request"])
+            for _ in 0 ..< 20 {
+                let restart = try cco.run("daemon", "restart")
+                #expect(restart.status == 0, "\(restart.stdout) \(restart.stderr)")
+            }
+            let report = try load.finish()
+            print("standalone, 20 restarts, a connection per request: /health \(report.summary)")
+            #expect(report.failed == 0, "\(report.summary)")
+            #expect(report.ok > 500)
+            line.trial(report.failed == 0, "\(report.summary)", losses: report.failed)
+            #expect(try cco.run("daemon", "stop").status == 0)
+        } }
+        line.finish()
+    }
 }
 
 /// An upgrade: `cco-daemon` is replaced on disk (a new inode, as a package manager or `swift build`

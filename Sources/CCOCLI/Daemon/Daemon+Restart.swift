@@ -8,7 +8,8 @@ extension Daemon {
             abstract: "Replace the running daemon without refusing a connection; --host and --port apply to the new run.",
             discussion: """
             Standalone, the new daemon takes the listening socket over from the running one, which \
-            then finishes its requests and exits. Under systemd the socket waits in the unit's fd \
+            stops accepting and finishes its requests in progress (streams included, for up to \
+            drain_timeout) while the new one serves everything new. Under systemd the socket waits in the unit's fd \
             store (or the socket unit) while the service restarts.
             """)
 
@@ -24,9 +25,12 @@ extension Daemon {
             do { outcome = try supervisor.restart(request) } catch { throw console.failure(error) }
             switch outcome {
             case .handedOver(let handover):
-                let drained = handover.killed
-                    ? "killed after \(handover.drained.shortText) of draining"
-                    : "drained and exited \(handover.drained.shortText) after the takeover"
+                let drained = switch handover.previous {
+                case .exited(let after): "had nothing in progress and exited \(after.shortText) after the takeover"
+                case .finishing(let record):
+                    "is finishing \(record.inProgress) in progress, for up to \(record.boundSeconds) s (drain_timeout); `cco daemon status` follows it"
+                case .stillExiting: "had nothing in progress and is exiting"
+                }
                 let listener = handover.keptListener ? "listener kept open" : "moved from \(handover.previousAddress)"
                 console.out("restarted (pid \(handover.previousPID) → \(handover.record.pid)) on \(handover.record.baseURL) in \(handover.elapsed.shortText), \(listener); pid \(handover.previousPID) \(drained)")
             case .restarted(let service, let pid, let address, let elapsed):

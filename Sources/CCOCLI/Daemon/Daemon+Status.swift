@@ -74,11 +74,26 @@ struct ProcessStatusText {
         case .notRunning:
             lines.append("\(bullet) cco daemon: not running")
         }
-        if status != .notRunning {
+        for record in report.finishing {
+            let why = record.reason == .replaced ? "replaced by a restart" : "stopping"
+            lines.append(" finishing: pid \(record.pid) (\(why) \(TimeText.ago(record.since, now: report.now))): \(record.inProgress) in progress, cut in \(record.secondsUntilCut(now: report.now)) s (drain_timeout)")
+        }
+        if status != .notRunning || !report.finishing.isEmpty {
             lines.append("  config: \(report.paths.configFile)")
             lines.append("    logs: \(report.paths.logFile) (cco daemon logs -f)")
         }
         return lines.joined(separator: "\n")
+    }
+
+    static func json(_ record: DrainRecord) -> JSONValue {
+        var object: [String: JSONValue] = [:]
+        object["pid"] = .number(Double(record.pid))
+        object["reason"] = .string(record.reason.rawValue)
+        object["since"] = .string(record.since.formatted(.iso8601))
+        object["cut_at"] = .string(record.cutAt.formatted(.iso8601))
+        object["requests"] = .number(Double(record.requests))
+        object["streams"] = .number(Double(record.streams))
+        return .object(object)
     }
 
     /// - Parameter mode: who runs the daemon: `standalone`, or `launchd` when an agent does.
@@ -103,6 +118,7 @@ struct ProcessStatusText {
         case .notRunning:
             break
         }
+        object["finishing"] = .array(report.finishing.map(Self.json))
         switch report.health {
         case .success(let reply):
             object["health"] = .object(["ok": .bool(reply.status == 200), "http_status": .number(Double(reply.status)),

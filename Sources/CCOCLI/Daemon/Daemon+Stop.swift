@@ -5,9 +5,14 @@ import CCOSupervisor
 extension Daemon {
     struct Stop: SupervisorCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Stop the daemon: SIGTERM, then SIGKILL after the timeout.")
+            abstract: "Stop the daemon: SIGTERM, then SIGKILL after the timeout.",
+            discussion: """
+            On SIGTERM the daemon stops accepting and finishes its requests in progress (streams \
+            included); what is still running after --timeout is cut, and stop says how much. A \
+            daemon that a restart replaced and that is still finishing is stopped with it.
+            """)
 
-        @Option(help: "Seconds to wait for a graceful exit before SIGKILL.")
+        @Option(help: "Seconds to let requests in progress finish before SIGKILL cuts them.")
         var timeout: Double = 10
 
         func validate() throws {
@@ -24,10 +29,15 @@ extension Daemon {
 
         static func print(_ outcome: StopOutcome, _ console: Console) {
             switch outcome {
-            case .stopped(let service, let pid, let elapsed, let killedAfter):
+            case .stopped(let service, let pid, let elapsed, let killedAfter, let cut):
                 let who = [service, pid.map { "(pid \($0))" }].compactMap { $0 }.joined(separator: " ")
-                console.out(killedAfter.map { "stopped \(who) with SIGKILL after it ignored SIGTERM for \($0.secondsText)" }
-                    ?? "stopped \(who) in \(elapsed.shortText)")
+                if let killedAfter, let cut, cut.requests > 0 {
+                    console.out("stopped \(who) with SIGKILL after \(killedAfter.secondsText) (--timeout), cutting \(cut.text) still in progress")
+                } else if let killedAfter {
+                    console.out("stopped \(who) with SIGKILL after it ignored SIGTERM for \(killedAfter.secondsText)")
+                } else {
+                    console.out("stopped \(who) in \(elapsed.shortText)")
+                }
             case .notRunning(let service?, let state?):
                 console.out("not running: \(service) is \(state)")
             case .notRunning(let service?, nil):

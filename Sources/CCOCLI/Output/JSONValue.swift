@@ -10,6 +10,7 @@ enum JSONValue: Encodable {
     case number(Double)
     case bool(Bool)
     case object([String: JSONValue])
+    case array([JSONValue])
     case null
 
     func encode(to encoder: any Encoder) throws {
@@ -20,6 +21,7 @@ enum JSONValue: Encodable {
             if v == v.rounded(), abs(v) < 1e15 { try container.encode(Int64(v)) } else { try container.encode(v) }
         case .bool(let v): try container.encode(v)
         case .object(let v): try container.encode(v)
+        case .array(let v): try container.encode(v)
         case .null: try container.encodeNil()
         }
     }

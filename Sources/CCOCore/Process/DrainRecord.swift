@@ -51,8 +51,32 @@ public struct DrainRecord: Codable, Sendable, Hashable {
         return identity.pid == pid && identity.startTime == processStartTime
     }
 
+    /// Its `drain_timeout`, in whole seconds.
+    public var boundSeconds: Int { Int(cutAt.timeIntervalSince(since).rounded()) }
+
+    /// Seconds until it cuts what is still in progress, from `now`.
+    public func secondsUntilCut(now: Date) -> Int { max(0, Int(cutAt.timeIntervalSince(now).rounded())) }
+
     /// "2 requests (1 stream)", "1 request", "nothing".
-    public var inProgress: String {
+    public var inProgress: String { RequestsInProgress(requests: requests, streams: streams).text }
+}
+
+/// A count of requests whose response has not been completely sent, and of those that stream.
+public struct RequestsInProgress: Sendable, Hashable {
+    public var requests: Int
+    public var streams: Int
+
+    public init(requests: Int = 0, streams: Int = 0) {
+        self.requests = requests
+        self.streams = streams
+    }
+
+    public static func + (a: Self, b: Self) -> Self {
+        Self(requests: a.requests + b.requests, streams: a.streams + b.streams)
+    }
+
+    /// "2 requests (1 stream)", "1 request", "nothing".
+    public var text: String {
         guard requests > 0 else { return "nothing" }
         let counted = requests == 1 ? "1 request" : "\(requests) requests"
         guard streams > 0 else { return counted }

@@ -39,12 +39,16 @@ public struct ProcessReport: Sendable, Hashable {
     public let health: Result<LoopbackHTTPClient.Reply, LoopbackHTTPFailure>?
     /// When it was gathered.
     public let now: Date
+    /// Daemons a restart replaced that are still finishing their requests, oldest first.
+    public let finishing: [DrainRecord]
 
-    public init(paths: CCOPaths, status: DaemonStatus, health: Result<LoopbackHTTPClient.Reply, LoopbackHTTPFailure>?, now: Date) {
+    public init(paths: CCOPaths, status: DaemonStatus, health: Result<LoopbackHTTPClient.Reply, LoopbackHTTPFailure>?, now: Date,
+                finishing: [DrainRecord] = []) {
         self.paths = paths
         self.status = status
         self.health = health
         self.now = now
+        self.finishing = finishing
     }
 
     /// Reads the lock and PID file and, when the daemon runs, asks its `/health`.
@@ -54,7 +58,8 @@ public struct ProcessReport: Sendable, Hashable {
         if case .running(let record) = status {
             health = LoopbackHTTPClient.get(host: record.host, port: record.port, path: "/health", timeout: .seconds(2))
         }
-        return ProcessReport(paths: paths, status: status, health: health, now: Date())
+        let finishing = DrainRecords(paths: paths).live().filter { $0.pid != status.livePID }
+        return ProcessReport(paths: paths, status: status, health: health, now: Date(), finishing: finishing)
     }
 
     public var state: RunState {

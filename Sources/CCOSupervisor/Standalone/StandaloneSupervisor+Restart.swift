@@ -8,7 +8,9 @@ public import CCOCore
 extension StandaloneSupervisor {
     /// Replaces the running daemon without closing its listening socket: starts a new `cco-daemon`
     /// that takes the socket over (``DaemonArguments/takeOverFlag``); once the new one serves, the
-    /// old one stops accepting, finishes its requests and exits. No connection is refused in between.
+    /// old one stops accepting and finishes its requests in progress (streams of minutes included,
+    /// up to its `drain_timeout`) while the new one serves everything new. Returns once the new one
+    /// serves. No connection is refused and no request cut in between.
     /// When no running daemon offers its socket (none runs, or it was not started by
     /// `cco daemon start`), it stops and starts instead.
     ///
@@ -45,19 +47,26 @@ extension StandaloneSupervisor {
         guard case .ready(let pid) = spawned else {
             throw DaemonError(.startFailed, "the new daemon found another one running; the running daemon (pid \(previous.pid)) goes on serving")
         }
-        // The new daemon accepts from here; the previous one has stopped accepting and drains.
+        // The new daemon accepts from here; the previous one has stopped accepting and recorded what
+        // it still has in progress. With nothing, it exits within the idle grace of its keep-alive
+        // connections; otherwise it finishes (up to drain_timeout) while this command returns.
         let served = clock.now
         let record = try healthyRecord(of: pid)
-        var killed = false
-        if !ExitWait.process(previousIdentity, timeout: drainTimeout + .seconds(5)) {
-            system_kill(previous.pid, SIGKILL)
-            killed = ExitWait.process(previousIdentity, timeout: .seconds(5))
+        let finishing = DrainRecords(paths: paths).record(of: previous.pid)
+        let previousState: HandoverReport.Previous
+        if let finishing, finishing.requests > 0 {
+            previousState = .finishing(finishing)
+        } else if ExitWait.process(previousIdentity, timeout: .seconds(3)) {
+            previousState = .exited(after: clock.now - served)
+        } else if let now = DrainRecords(paths: paths).record(of: previous.pid), now.requests > 0 {
+            previousState = .finishing(now)
+        } else {
+            previousState = .stillExiting
         }
-        let drained = clock.now - served
-        // The new daemon takes the daemon lock once the previous one is gone.
+        // The new daemon takes the daemon lock as the previous one lets it go.
         let deadline = clock.now + .seconds(5)
         while clock.now < deadline, FileLock.holder(of: paths.lockFile) != pid { sleepFor(.milliseconds(2)) }
         return HandoverReport(previousPID: previous.pid, previousAddress: previous.baseURL, record: record,
-                              elapsed: served - began, drained: drained, killed: killed)
+                              elapsed: served - began, previous: previousState)
     }
 }

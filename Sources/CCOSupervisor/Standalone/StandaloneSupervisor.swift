@@ -20,8 +20,6 @@ public struct StandaloneSupervisor: DaemonSupervisor, Sendable {
     /// The supervisor that installs the service on this platform (systemd, or launchd on macOS);
     /// made only when one of the service verbs needs it.
     public let serviceManager: @Sendable () -> any DaemonSupervisor
-    /// How long a restart lets the previous daemon finish its requests before it is killed.
-    public var drainTimeout: Duration = .seconds(8)
 
     public init(paths: CCOPaths, executable: String, environment: [String: String],
                 serviceManager: @escaping @Sendable () -> any DaemonSupervisor) {

@@ -135,3 +135,17 @@ extension CCOProcess {
         try "upstream_url = \"\(upstream)\"\n\(extra)\n".write(toFile: paths.configFile, atomically: true, encoding: .utf8)
     }
 }
+
+/// A client of its own with `connections` per host: the shared one pools 8, as cco's once did.
+func withHTTPClient(connections: Int, _ body: (HTTPClient) async throws -> Void) async throws {
+    var configuration = HTTPClient.Configuration()
+    configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = connections
+    let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    do {
+        try await body(client)
+    } catch {
+        try? await client.shutdown()
+        throw error
+    }
+    try await client.shutdown()
+}

@@ -12,6 +12,9 @@ enum FaultTrials {
         }
     }
 
+    /// `scripts/faults` runs the lines one at a time, so a line may load the whole machine there.
+    static var full: Bool { ProcessInfo.processInfo.environment["CCO_FAULT_TRIALS"] == "full" }
+
     /// `--soak` of `scripts/faults`: the ten-minute mixed load runs only when asked for.
     static var soak: Bool { ProcessInfo.processInfo.environment["CCO_FAULT_SOAK"] == "1" }
 
