@@ -143,3 +143,20 @@ import Testing
         }
     }
 }
+
+@Suite struct DrainTimeoutTests {
+    @Test func drainTimeoutIsLongEnoughForAStreamOfMinutesAndBounded() throws {
+        #expect(DaemonConfig().drainTimeout == 600)
+        #expect(try DaemonConfig.parse("drain_timeout = 1", file: "c.toml").drainTimeout == 1)
+        #expect(try DaemonConfig.parse("drain_timeout = 86400", file: "c.toml").drainTimeout == 86400)
+        for bad in ["0", "-1", "86401", "\"long\""] {
+            do {
+                _ = try DaemonConfig.parse("drain_timeout = \(bad)", file: "c.toml")
+                Issue.record("drain_timeout = \(bad) was accepted")
+            } catch {
+                #expect(error.description == "c.toml:1: `drain_timeout` must be an integer from 1 to 86400, found \(bad)")
+            }
+        }
+        #expect(ConfigKey.drainTimeout.effect == .restart)
+    }
+}
