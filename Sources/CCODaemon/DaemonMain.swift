@@ -35,6 +35,8 @@ public enum DaemonMain {
             runner.notifySocketIsReadinessOnly = environment[DaemonArguments.readinessOnlyVariable] == "1"
             runner.underServiceManager = environment["NOTIFY_SOCKET"] != nil && !runner.notifySocketIsReadinessOnly
             runner.takesOver = parsed.takesOver
+            runner.environment = environment
+            if let first = CommandLine.arguments.first, first.hasPrefix("/") { runner.executable = first }
             try await runner.run()
             return DaemonExitStatus.success
         } catch {

@@ -211,7 +211,8 @@ struct SystemdIntegrationTests {
         #expect(start.stdout.hasPrefix("started cco-daemon.service (pid "))
         #expect(try sandbox.cco("daemon", "start").stdout.hasPrefix("already running: cco-daemon.service"))
         let before = try sandbox.unitProperty("MainPID")
-        #expect(try sandbox.cco("daemon", "restart").status == 0)
+        let restart = try sandbox.cco("daemon", "restart")
+        #expect(restart.status == 0, "\(restart.stdout) \(restart.stderr)")
         #expect(try sandbox.unitProperty("MainPID") != before)
         // Only the unit's daemon runs: start went through systemd, not beside it.
         #expect(try sandbox.sh("pgrep -c -f '[b]in/cco-daemon'").stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
@@ -243,21 +244,71 @@ struct SystemdIntegrationTests {
         let cached = try LoadRun(port: record.port, rate: 100, connections: 2, arguments: [
             "--method", "POST", "--path", "/v1/messages", "--body", body,
             "--header", "x-api-key: sk-restart", "--header", "anthropic-version: 2023-06-01"])
+        let oneShot = try LoadRun(port: record.port, rate: 200, connections: 4, arguments: ["--new-connection-per-request"])
+        // `cco daemon restart` overlaps old and new inside the unit.
+        var pids: Set<String> = []
         for _ in 0 ..< 20 {
             let restart = try sandbox.cco("daemon", "restart")
             #expect(restart.status == 0, "\(restart.stdout) \(restart.stderr)")
+            #expect(restart.stdout.contains("listener kept open"), "\(restart.stdout)")
+            pids.insert(try sandbox.unitProperty("MainPID"))
         }
+        #expect(pids.count == 20, "the main pid moved at each restart")
         let healthReport = try health.finish()
         let cachedReport = try cached.finish()
-        print("systemd, 20 restarts: /health \(healthReport.summary); cached gateway call \(cachedReport.summary)")
+        let oneShotReport = try oneShot.finish()
+        print("systemd, 20 restarts: /health \(healthReport.summary); cached gateway call \(cachedReport.summary); a connection per request \(oneShotReport.summary)")
         #expect(healthReport.failed == 0, "\(healthReport.summary)")
         #expect(cachedReport.failed == 0, "\(cachedReport.summary)")
+        #expect(oneShotReport.failed == 0, "\(oneShotReport.summary)")
+        // `systemctl --user restart` stops, then starts, as systemd defines it; the listener waits
+        // in the fd store meanwhile.
+        let stopStart = try LoadRun(port: record.port, rate: 200, connections: 4)
+        usleep(300_000)  // connected first: a connection being accepted as SIGTERM arrives can still be lost
+        for _ in 0 ..< 3 {
+            #expect(try sandbox.sh("systemctl --user restart cco-daemon").status == 0)
+        }
+        let stopStartReport = try stopStart.finish()
+        print("systemd, 3 systemctl restarts: /health \(stopStartReport.summary)")
+        #expect(stopStartReport.failed == 0, "\(stopStartReport.summary)")
         #expect(healthReport.ok > 100 && cachedReport.ok > 50)
         #expect(try fake.counts().messages == 1, "the cache survives each restart (cache_persist)")
         #expect(try sandbox.unitProperty("NRestarts") == "0", "restarts asked for are not failures")
         let journal = try sandbox.sh("journalctl --user -u cco-daemon -o cat --no-pager").stdout
         // Port 0: the stored socket keeps the port the kernel picked first.
-        #expect(journal.components(separatedBy: "listening on http://127.0.0.1:\(record.port), kept in systemd's fd store across the restart").count - 1 == 20, "\(journal.suffix(2000))")
+        #expect(journal.components(separatedBy: "listening on http://127.0.0.1:\(record.port), handed over by pid").count - 1 == 20, "\(journal.suffix(2000))")
+        #expect(journal.components(separatedBy: "listening on http://127.0.0.1:\(record.port), kept in systemd's fd store across the restart").count - 1 == 3, "\(journal.suffix(2000))")
+    }
+
+    /// Under systemd too, a stream of 15 s outlives `cco daemon restart`: the daemon starts its
+    /// successor inside the unit and finishes the stream while the successor serves.
+    @Test func aFifteenSecondStreamOutlivesARestartOfTheUnit() async throws {
+        let fake = try FakeUpstream()
+        let sandbox = try self.sandbox(config: "upstream_url = \"\(fake.url)\"\\n")
+        defer { sandbox.stop() }
+        #expect(try sandbox.cco("daemon", "install").status == 0)
+        let record = try #require(PIDRecord.decode(Array(try sandbox.sh("cat ~/.cco/daemon.pid").stdout.utf8)))
+        let whole = try await HTTP.send(.POST, port: fake.port, path: "/v1/messages", body: HTTP.streamBody).text
+        try await withHTTPClient(connections: 4) { client in
+            let clock = ContinuousClock()
+            let began = clock.now
+            async let long = HTTP.heldStream(client, port: record.port, id: "unit")
+            #expect(await waitUntil(timeout: .seconds(10)) { (try? fake.holds()["unit"]) == "holding" })
+            let restart = try sandbox.cco("daemon", "restart")
+            #expect(restart.status == 0, "\(restart.stdout) \(restart.stderr)")
+            #expect(restart.stdout.contains("pid \(record.pid) is finishing 1 request (1 stream) in progress"), "\(restart.stdout)")
+            #expect(try sandbox.unitProperty("MainPID") != String(record.pid))
+            #expect(try sandbox.unitProperty("ActiveState") == "active")
+            #expect(try await HTTP.message(port: record.port, text: "during the drain").status == 200)
+            try await Task.sleep(until: began + .seconds(15))
+            try await fake.release("unit")
+            let reply = try await long
+            #expect(reply.status == 200)
+            #expect(reply.text == whole, "the stream arrived whole across the restart")
+        }
+        #expect(await waitUntil(timeout: .seconds(5)) { (try? sandbox.sh("kill -0 \(record.pid)").status) != 0 }, "the replaced daemon exits once its stream is done")
+        #expect(try sandbox.unitProperty("ActiveState") == "active")
+        #expect(try sandbox.unitProperty("NRestarts") == "0")
     }
 
     @Test func aCrashRestartKeepsTheSocketSoNoConnectionIsRefused() throws {

@@ -22,6 +22,8 @@ final class HandoffService: Service, Sendable {
     let listener: ListeningSocket
     /// Runs before the socket is passed: saves what the new process should start with (the cache).
     let prepare: @Sendable () -> Void
+    /// Runs once the new process is ready, with its pid, before this one stops accepting.
+    let movingTo: @Sendable (Int32) -> Void
     /// Closes this daemon's server channel (its connections go on being served) and returns once no
     /// more connection will be accepted here.
     let stopAccepting: @Sendable () async -> Void
@@ -32,12 +34,14 @@ final class HandoffService: Service, Sendable {
     let logger: Logger
 
     init(path: String, listener: ListeningSocket, logger: Logger,
-         prepare: @escaping @Sendable () -> Void, stopAccepting: @escaping @Sendable () async -> Void,
+         prepare: @escaping @Sendable () -> Void, movingTo: @escaping @Sendable (Int32) -> Void,
+         stopAccepting: @escaping @Sendable () async -> Void,
          releaseLock: @escaping @Sendable () -> Void, onHandedOver: @escaping @Sendable (Int32) -> Void) {
         self.path = path
         self.listener = listener
         self.logger = logger
         self.prepare = prepare
+        self.movingTo = movingTo
         self.stopAccepting = stopAccepting
         self.releaseLock = releaseLock
         self.onHandedOver = onHandedOver
@@ -98,6 +102,7 @@ final class HandoffService: Service, Sendable {
                 logger.warning("handoff: pid \(pid) did not become ready; still serving")
                 return false
             }
+            movingTo(newPID)
             // Two processes never accept from the socket at once: this one stops before the new
             // one starts (connections wait in the kernel's queue meanwhile).
             let stopped = DispatchSemaphore(value: 0)

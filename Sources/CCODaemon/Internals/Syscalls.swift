@@ -30,6 +30,7 @@ typealias RlimitResource = CInt
 @discardableResult internal func system_isatty(_ fd: CInt) -> CInt { isatty(fd) }
 @discardableResult internal func system_listen(_ fd: CInt, _ backlog: CInt) -> CInt { listen(fd, backlog) }
 @discardableResult internal func system_poll(_ fds: UnsafeMutablePointer<pollfd>, _ count: nfds_t, _ timeout: CInt) -> CInt { poll(fds, count, timeout) }
+@discardableResult internal func system_posix_spawn(_ pid: UnsafeMutablePointer<pid_t>, _ path: UnsafePointer<CChar>, _ argv: UnsafePointer<UnsafeMutablePointer<CChar>?>, _ envp: UnsafePointer<UnsafeMutablePointer<CChar>?>) -> CInt { posix_spawn(pid, path, nil, nil, argv, envp) }
 @discardableResult internal func system_recvmsg(_ fd: CInt, _ message: UnsafeMutablePointer<msghdr>, _ flags: CInt) -> Int { recvmsg(fd, message, flags) }
 @discardableResult internal func system_rename(_ old: UnsafePointer<CChar>, _ new: UnsafePointer<CChar>) -> CInt { rename(old, new) }
 @discardableResult internal func system_sendmsg(_ fd: CInt, _ message: UnsafePointer<msghdr>, _ flags: CInt) -> Int { sendmsg(fd, message, flags) }
@@ -39,4 +40,5 @@ typealias RlimitResource = CInt
 @discardableResult internal func system_stat(_ path: UnsafePointer<CChar>, _ buffer: UnsafeMutablePointer<stat>) -> CInt { stat(path, buffer) }
 @discardableResult internal func system_umask(_ mask: mode_t) -> mode_t { umask(mask) }
 @discardableResult internal func system_unlink(_ path: UnsafePointer<CChar>) -> CInt { unlink(path) }
+@discardableResult internal func system_waitpid(_ pid: pid_t, _ status: UnsafeMutablePointer<CInt>, _ options: CInt) -> pid_t { waitpid(pid, status, options) }
 @discardableResult internal func system_write(_ fd: CInt, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int { write(fd, buffer, count) }

@@ -50,6 +50,16 @@ extension DaemonRunner {
                     // The new process restores the cache as it was at the handoff.
                     if let cacheFile { GatewayShutdown.saveCache(gateway.cache, to: cacheFile, logger: logger) }
                 },
+                // Under systemd the unit's main pid moves to the successor now, from this process (the
+                // main one, as NotifyAccess=main wants), before it stops accepting and exits:
+                // systemd reads this before it sees that exit, so the unit never looks as if its
+                // main process had died.
+                movingTo: { [underServiceManager] pid in
+                    guard underServiceManager else { return }
+                    do { try Notifier.notify([.mainPID(pid)]) } catch {
+                        logger.warning("cannot move the unit's main pid to \(pid): \(error)")
+                    }
+                },
                 stopAccepting: { await drain.stopAccepting(for: .replaced) },
                 // The daemon that accepts holds the lock; this one drains on without it.
                 releaseLock: { lock.release() },
@@ -59,8 +69,12 @@ extension DaemonRunner {
                     groupHandle.triggerGracefulShutdown()
                 }))
         }
+        if offersHandoff && underServiceManager {
+            services.append(SuccessorService(executable: executable, arguments: DaemonArguments(overrides: overrides, takesOver: true),
+                                             environment: environment, handover: handover, logger: logger))
+        }
         // Last in the group, so the first to hear of a graceful shutdown.
-        services.append(ShutdownReporter(state: app.state, logger: logger))
+        services.append(ShutdownReporter(state: app.state, handover: handover, logger: logger))
         // Each service named by its type: ServiceConfiguration(service:) names it "\(service)", which
         // walks every stored property through Mirror at every start.
         var configuration = ServiceGroupConfiguration(

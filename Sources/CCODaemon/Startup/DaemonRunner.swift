@@ -34,8 +34,13 @@ public struct DaemonRunner: Sendable {
     /// Started by `cco daemon restart` to replace the running daemon: take its listener over
     /// (``Takeover``) instead of binding, and the daemon lock once it has exited.
     public var takesOver = false
-    /// Offer the listener to the next process on `handoff.sock` (started by `cco daemon start`).
-    public var offersHandoff: Bool { notifySocketIsReadinessOnly }
+    /// The environment it was started with, which a successor under systemd inherits.
+    public var environment: [String: String] = [:]
+    /// The executable to start a successor from (`cco daemon restart` under systemd).
+    public var executable: String = "/proc/self/exe"
+    /// Offer the listener to the next process on `handoff.sock`: the one `cco daemon restart`
+    /// starts (standalone), or the successor this daemon starts itself on SIGUSR2 (systemd).
+    public var offersHandoff: Bool { notifySocketIsReadinessOnly || underServiceManager }
     /// How long requests in progress may go on once this daemon stops accepting (replaced by a
     /// restart, or stopping) before they are cut: `drain_timeout`.
     var drainTimeout: Duration { .seconds(config.drainTimeout) }

@@ -98,6 +98,7 @@ public final class SystemdSupervisor: DaemonSupervisor {
         try request.rejectOverrides()
         let clock = ContinuousClock()
         let began = clock.now
+        if let handedOver = try overlappingRestart(timeout: request.timeout) { return handedOver }
         let status = try runJob("restart") { manager in
             try? manager.resetFailed(unit: unitName)  // a restart after start-limit-hit is the user's intent
             // The socket unit fails with the service's start limit; Requires= starts it again.
