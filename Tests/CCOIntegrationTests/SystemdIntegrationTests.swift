@@ -299,6 +299,8 @@ struct SystemdIntegrationTests {
             #expect(restart.stdout.contains("pid \(record.pid) is finishing 1 request (1 stream) in progress"), "\(restart.stdout)")
             #expect(try sandbox.unitProperty("MainPID") != String(record.pid))
             #expect(try sandbox.unitProperty("ActiveState") == "active")
+            let status = try sandbox.cco("daemon", "status").stdout
+            #expect(status.contains("finishing: pid \(record.pid) (replaced by a restart"), "\(status)")
             #expect(try await HTTP.message(port: record.port, text: "during the drain").status == 200)
             try await Task.sleep(until: began + .seconds(15))
             try await fake.release("unit")

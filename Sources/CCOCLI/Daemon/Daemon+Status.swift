@@ -74,15 +74,20 @@ struct ProcessStatusText {
         case .notRunning:
             lines.append("\(bullet) cco daemon: not running")
         }
-        for record in report.finishing {
-            let why = record.reason == .replaced ? "replaced by a restart" : "stopping"
-            lines.append(" finishing: pid \(record.pid) (\(why) \(TimeText.ago(record.since, now: report.now))): \(record.inProgress) in progress, cut in \(record.secondsUntilCut(now: report.now)) s (drain_timeout)")
-        }
+        lines += Self.finishingLines(report.finishing, now: report.now)
         if status != .notRunning || !report.finishing.isEmpty {
             lines.append("  config: \(report.paths.configFile)")
             lines.append("    logs: \(report.paths.logFile) (cco daemon logs -f)")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// One line per daemon a restart replaced that still finishes its requests.
+    static func finishingLines(_ records: [DrainRecord], now: Date) -> [String] {
+        records.map { record in
+            let why = record.reason == .replaced ? "replaced by a restart" : "stopping"
+            return " finishing: pid \(record.pid) (\(why) \(TimeText.ago(record.since, now: now))): \(record.inProgress) in progress, cut in \(record.secondsUntilCut(now: now)) s (drain_timeout)"
+        }
     }
 
     static func json(_ record: DrainRecord) -> JSONValue {
@@ -176,6 +181,7 @@ struct UnitStatusText {
                     : "  hint: `cco daemon logs` shows more; `cco daemon restart` starts it again")
             }
         }
+        lines += ProcessStatusText.finishingLines(report.finishing, now: Date())
         lines.append("  config: \(report.paths.configFile)")
         lines.append("    logs: journalctl --user -u \(unit.name) (cco daemon logs -f)")
         return lines.joined(separator: "\n")
@@ -190,6 +196,7 @@ struct UnitStatusText {
             "pid": .number(Double(unit.mainPID)), "restarts": .number(Double(unit.restarts)),
             "status_text": .string(unit.statusText), "exec_main_status": .number(Double(unit.execMainStatus)),
             "config": .string(report.paths.configFile),
+            "finishing": .array(report.finishing.map(ProcessStatusText.json)),
         ]
         if let record = report.record {
             object["url"] = .string(record.baseURL)

@@ -86,8 +86,12 @@ public struct UnitReport: Sendable, Hashable {
     public var lastLogLines: [String]
     public var paths: CCOPaths
 
+    /// Daemons a `cco daemon restart` replaced that are still finishing their requests.
+    public var finishing: [DrainRecord]
+
     public init(service: UnitSnapshot, socket: UnitSnapshot?, record: PIDRecord?, health: Result<LoopbackHTTPClient.Reply, LoopbackHTTPFailure>?,
-                explanation: String, lastLogLines: [String], paths: CCOPaths) {
+                explanation: String, lastLogLines: [String], paths: CCOPaths, finishing: [DrainRecord] = []) {
+        self.finishing = finishing
         self.service = service
         self.socket = socket
         self.record = record

@@ -20,7 +20,8 @@ extension SystemdSupervisor {
         return .systemd(UnitReport(
             service: Self.snapshot(unitName, service), socket: socket.map { Self.snapshot(SystemdUserUnits.socketName, $0) },
             record: record, health: health, explanation: running ? "" : Self.explain(service),
-            lastLogLines: running ? [] : lastJournalLines(5), paths: paths))
+            lastLogLines: running ? [] : lastJournalLines(5), paths: paths,
+            finishing: DrainRecords(paths: paths).live().filter { $0.pid != Int32(service.mainPID) }))
     }
 
     static func snapshot(_ name: String, _ status: UnitStatus) -> UnitSnapshot {
