@@ -359,12 +359,15 @@ struct SystemdIntegrationTests {
         #expect(try sandbox.unitProperty("ActiveState") == "active")
 
         let load = try LoadRun(port: port, rate: 200, connections: 4)
+        let oneShot = try LoadRun(port: port, rate: 200, connections: 4, arguments: ["--new-connection-per-request"])
         for _ in 0 ..< 20 {
             #expect(try sandbox.cco("daemon", "restart").status == 0)
         }
         let report = try load.finish()
-        print("socket activation, 20 restarts: /health \(report.summary)")
+        let oneShotReport = try oneShot.finish()
+        print("socket activation, 20 restarts: /health \(report.summary); a connection per request \(oneShotReport.summary)")
         #expect(report.failed == 0, "\(report.summary)")
+        #expect(oneShotReport.failed == 0, "\(oneShotReport.summary)")
         let journal = try sandbox.sh("journalctl --user -u cco-daemon -o cat --no-pager").stdout
         #expect(journal.contains("listening on http://127.0.0.1:\(port), from cco-daemon.socket (socket activation)"))
         #expect(!journal.contains("fd store"), "a socket unit's listener is not stored again")
