@@ -57,8 +57,10 @@ public struct DrainRecord: Codable, Sendable, Hashable {
     /// Seconds until it cuts what is still in progress, from `now`.
     public func secondsUntilCut(now: Date) -> Int { max(0, Int(cutAt.timeIntervalSince(now).rounded())) }
 
+    public var counts: RequestsInProgress { RequestsInProgress(requests: requests, streams: streams) }
+
     /// "2 requests (1 stream)", "1 request", "nothing".
-    public var inProgress: String { RequestsInProgress(requests: requests, streams: streams).text }
+    public var inProgress: String { counts.text }
 }
 
 /// A count of requests whose response has not been completely sent, and of those that stream.

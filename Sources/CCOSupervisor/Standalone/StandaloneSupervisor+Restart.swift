@@ -52,21 +52,26 @@ extension StandaloneSupervisor {
         // connections; otherwise it finishes (up to drain_timeout) while this command returns.
         let served = clock.now
         let record = try healthyRecord(of: pid)
-        let finishing = DrainRecords(paths: paths).record(of: previous.pid)
-        let previousState: HandoverReport.Previous
-        if let finishing, finishing.requests > 0 {
-            previousState = .finishing(finishing)
-        } else if ExitWait.process(previousIdentity, timeout: .seconds(3)) {
-            previousState = .exited(after: clock.now - served)
-        } else if let now = DrainRecords(paths: paths).record(of: previous.pid), now.requests > 0 {
-            previousState = .finishing(now)
-        } else {
-            previousState = .stillExiting
-        }
+        let previousState = HandoverReport.Previous.observe(previousIdentity, in: paths)
         // The new daemon takes the daemon lock as the previous one lets it go.
         let deadline = clock.now + .seconds(5)
         while clock.now < deadline, FileLock.holder(of: paths.lockFile) != pid { sleepFor(.milliseconds(2)) }
         return HandoverReport(previousPID: previous.pid, previousAddress: previous.baseURL, record: record,
                               elapsed: served - began, previous: previousState)
+    }
+}
+
+extension HandoverReport.Previous {
+    /// What the daemon that just handed over does, standalone or in a unit: finishing what it
+    /// recorded in `draining/`, or, with nothing in progress, exiting within a few seconds (the idle
+    /// grace of its keep-alive connections).
+    static func observe(_ identity: ProcessIdentity, in paths: CCOPaths) -> Self {
+        let clock = ContinuousClock()
+        let began = clock.now
+        let records = DrainRecords(paths: paths)
+        if let finishing = records.record(of: identity.pid), finishing.requests > 0 { return .finishing(finishing) }
+        if ExitWait.process(identity, timeout: .seconds(3)) { return .exited(after: clock.now - began) }
+        if let finishing = records.record(of: identity.pid), finishing.requests > 0 { return .finishing(finishing) }
+        return .stillExiting
     }
 }

@@ -53,7 +53,7 @@ extension StandaloneSupervisor {
         // What they still had in progress, as they last recorded it, is what SIGKILL cuts.
         var cut = RequestsInProgress()
         for target in running {
-            if let record = records.record(of: target.pid) { cut = cut + RequestsInProgress(requests: record.requests, streams: record.streams) }
+            if let record = records.record(of: target.pid) { cut = cut + record.counts }
             system_kill(target.pid, SIGKILL)
         }
         for target in running {

@@ -36,14 +36,7 @@ extension SystemdSupervisor {
             if pid > 0, pid != previous.pid, now.activeState.isRunning,
                let record = try? PIDFile(path: paths.pidFile).read(), record.pid == pid {
                 let served = clock.now
-                let state: HandoverReport.Previous
-                if let finishing = DrainRecords(paths: paths).record(of: previous.pid), finishing.requests > 0 {
-                    state = .finishing(finishing)
-                } else if ExitWait.process(previousIdentity, timeout: .seconds(3)) {
-                    state = .exited(after: clock.now - served)
-                } else {
-                    state = .stillExiting
-                }
+                let state = HandoverReport.Previous.observe(previousIdentity, in: paths)
                 return .handedOver(HandoverReport(previousPID: previous.pid, previousAddress: previous.baseURL, record: record,
                                                   elapsed: served - began, previous: state))
             }
