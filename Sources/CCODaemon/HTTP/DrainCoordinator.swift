@@ -14,7 +14,6 @@ final class DrainCoordinator: Sendable {
     private let acceptStopped = Atomic<Bool>(false)
     /// The server channel no longer asks the kernel for connections (``ConnectionTracker``).
     fileprivate let acceptPaused = Atomic<Bool>(false)
-    private let accepted = Atomic<Int>(0)
     private let open = Mutex<[ObjectIdentifier: any Channel]>([:])
     /// Accepted connections not yet handed to the loop that serves them (their pipeline is being
     /// set up on their event loop).
@@ -63,10 +62,13 @@ final class DrainCoordinator: Sendable {
         startTheBound(reason)
     }
 
-    /// Stops accepting and tells every open connection to drain.
+    /// Stops accepting and tells every open connection to drain. The server channel closes as after
+    /// a handoff, once every connection it accepted is being served: under systemd the socket
+    /// outlives this process (fd store, socket unit), and a connection accepted as SIGTERM arrived
+    /// would otherwise be dropped unread.
     func beginDrain() {
         draining.store(true, ordering: .releasing)
-        server.withLock { $0 }?.close(promise: nil)
+        Task { await closeServerChannel() }
         startTheBound(.stopping)
         for channel in open.withLock({ Array($0.values) }) {
             channel.eventLoop.execute {
@@ -77,19 +79,16 @@ final class DrainCoordinator: Sendable {
 
     private func closeServerChannel() async {
         guard let channel = server.withLock({ $0 }) else { return }
-        // No more accept(2): reads asked for from now on stop at the tracker. One already asked for
-        // may still accept once; the channel closes when no connection has arrived for 20 ms and
-        // every one that did is being served.
+        // No more accept(2): reads asked for from now on stop at the tracker, and turning `autoRead`
+        // off on the channel's loop withdraws the one already asked for (the loop stops watching
+        // the socket for readability). Once that has run, every connection accepted here is in the
+        // pending set; the channel closes as soon as each of them is being served.
         acceptPaused.store(true, ordering: .releasing)
+        try? await channel.setOption(ChannelOptions.autoRead, value: false).get()
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(2)
-        var count = accepted.load(ordering: .acquiring)
-        var quietSince = clock.now
-        while clock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(2))
-            let now = accepted.load(ordering: .acquiring)
-            if now != count { (count, quietSince) = (now, clock.now) }
-            if clock.now - quietSince >= .milliseconds(20), pending.withLock({ $0.isEmpty }) { break }
+        while clock.now < deadline, !pending.withLock({ $0.isEmpty }) {
+            try? await Task.sleep(for: .milliseconds(1))
         }
         try? await channel.close()
     }
@@ -129,7 +128,6 @@ final class DrainCoordinator: Sendable {
         let id = ObjectIdentifier(channel)
         open.withLock { $0[id] = channel }
         _ = pending.withLock { $0.insert(id) }
-        accepted.add(1, ordering: .releasing)
         channel.closeFuture.whenComplete { [self] _ in
             _ = open.withLock { $0.removeValue(forKey: id) }
             _ = pending.withLock { $0.remove(id) }
