@@ -30,7 +30,29 @@ public final class AnalyticsStore {
             );
             CREATE INDEX requests_by_time ON requests(ts_ms);
             """),
+        // Every usage field, and who made the call. `cache_write_tokens` holds 5-minute writes
+        // (rows before this version were priced as such), `cache_write_1h_tokens` 1-hour ones.
+        .init(version: 2, sql: """
+            ALTER TABLE requests ADD COLUMN cache_write_1h_tokens INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE requests ADD COLUMN web_search_requests INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE requests ADD COLUMN service_tier TEXT;
+            ALTER TABLE requests ADD COLUMN long_context INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE requests ADD COLUMN incomplete INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE requests ADD COLUMN session_id TEXT;
+            ALTER TABLE requests ADD COLUMN agent_id TEXT;
+            ALTER TABLE requests ADD COLUMN parent_agent_id TEXT;
+            ALTER TABLE requests ADD COLUMN client_name TEXT;
+            ALTER TABLE requests ADD COLUMN client_version TEXT;
+            ALTER TABLE requests ADD COLUMN request_id TEXT;
+            ALTER TABLE requests ADD COLUMN project TEXT;
+            CREATE INDEX requests_by_session ON requests(session_id, ts_ms);
+            CREATE INDEX requests_by_project ON requests(project, ts_ms);
+            CREATE TABLE rate_limits (name TEXT PRIMARY KEY, value TEXT NOT NULL, ts_ms INTEGER NOT NULL);
+            """),
     ])
+
+    /// The schema version this build writes; `cco stats` reads older files too.
+    public static var schemaVersion: Int { migrator.migrations.count }
 
     /// Opens (creating and migrating when needed) the database at `path`, or `:memory:`.
     public init(path: String) throws {
@@ -39,11 +61,18 @@ public final class AnalyticsStore {
     }
 
     /// Opens an existing database without writing to it (for `cco stats` with no daemon running).
+    /// A file an older cco wrote is brought to the current schema first (no daemon holds it).
     public init(readingExisting path: String) throws {
-        connection = try Connection(path: path, walMode: false, readOnly: true)
-        guard try connection.userVersion >= 1 else {
+        var connection = try Connection(path: path, walMode: false, readOnly: true)
+        let version = try connection.userVersion
+        guard version >= 1 else {
             throw SQLiteError(extendedCode: 1, message: "\(path) holds no cco analytics (schema version 0)", sql: nil)
         }
+        if version < Self.schemaVersion {
+            try Self.migrator.migrate(try Connection(path: path))
+            connection = try Connection(path: path, walMode: false, readOnly: true)
+        }
+        self.connection = connection
     }
 
     /// Inserts `records` in one transaction.
@@ -51,17 +80,24 @@ public final class AnalyticsStore {
         guard !records.isEmpty else { return }
         let statement = try connection.makeStatement(sql: """
             INSERT INTO requests (ts_ms, route, model, status, latency_ms, input_tokens, output_tokens,
-                cache_read_tokens, cache_write_tokens, cache_hit, streamed, cost_usd, saved_usd, priced, client)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                cache_read_tokens, cache_write_tokens, cache_hit, streamed, cost_usd, saved_usd, priced, client,
+                cache_write_1h_tokens, web_search_requests, service_tier, long_context, incomplete, session_id,
+                agent_id, parent_agent_id, client_name, client_version, request_id, project)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
+        func text(_ value: String?) -> SQLiteValue { value.map(SQLiteValue.text) ?? .null }
         try connection.transaction {
             for r in records {
+                let a = r.attribution
                 try statement.bind([
-                    .integer(r.timestampMilliseconds), .text(r.route), r.model.map(SQLiteValue.text) ?? .null,
+                    .integer(r.timestampMilliseconds), .text(r.route), text(r.model),
                     .integer(Int64(r.status)), .real(r.latencyMilliseconds), .integer(Int64(r.usage.input)),
                     .integer(Int64(r.usage.output)), .integer(Int64(r.usage.cacheRead)), .integer(Int64(r.usage.cacheWrite)),
                     .integer(r.cacheHit ? 1 : 0), .integer(r.streamed ? 1 : 0), .real(r.costUSD), .real(r.savedUSD),
-                    .integer(r.priced ? 1 : 0), r.client.map(SQLiteValue.text) ?? .null,
+                    .integer(r.priced ? 1 : 0), text(r.client),
+                    .integer(Int64(r.usage.cacheWrite1h)), .integer(Int64(r.usage.webSearchRequests)), text(r.serviceTier),
+                    .integer(r.longContext ? 1 : 0), .integer(r.incomplete ? 1 : 0), text(a.session), text(a.agent),
+                    text(a.parentAgent), text(a.clientName), text(a.clientVersion), text(r.requestID), text(a.project),
                 ])
                 while try statement.step() {}
             }

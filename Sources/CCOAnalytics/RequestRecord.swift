@@ -14,6 +14,13 @@ public struct RequestRecord: Sendable, Hashable {
     public var usage: TokenUsage
     public var cacheHit: Bool
     public var streamed: Bool
+    /// A stream that ended before `message_stop` (the client left, the upstream cut it): its usage
+    /// is what had arrived.
+    public var incomplete: Bool
+    /// `usage.service_tier` (`standard`, `priority`, `batch`).
+    public var serviceTier: String?
+    /// Charged at the model's long-context prices (the prompt was past their threshold).
+    public var longContext: Bool
     /// What the call cost upstream (0 for a cache hit, which cost nothing).
     public var costUSD: Double
     /// On a cache hit, what the call would have cost upstream.
@@ -22,10 +29,15 @@ public struct RequestRecord: Sendable, Hashable {
     public var priced: Bool
     /// The client's User-Agent.
     public var client: String?
+    /// Who made the call: Claude Code's session and agents, the client's product and version.
+    public var attribution: Attribution
+    /// The upstream's `request-id`.
+    public var requestID: String?
 
     public init(timestampMilliseconds: Int64, route: String, model: String?, status: Int, latencyMilliseconds: Double,
-                usage: TokenUsage = .zero, cacheHit: Bool = false, streamed: Bool = false, costUSD: Double = 0,
-                savedUSD: Double = 0, priced: Bool = true, client: String? = nil) {
+                usage: TokenUsage = .zero, cacheHit: Bool = false, streamed: Bool = false, incomplete: Bool = false,
+                serviceTier: String? = nil, costUSD: Double = 0, savedUSD: Double = 0, priced: Bool = true,
+                client: String? = nil, attribution: Attribution = Attribution(), requestID: String? = nil) {
         self.timestampMilliseconds = timestampMilliseconds
         self.route = route
         self.model = model
@@ -34,10 +46,15 @@ public struct RequestRecord: Sendable, Hashable {
         self.usage = usage
         self.cacheHit = cacheHit
         self.streamed = streamed
+        self.incomplete = incomplete
+        self.serviceTier = serviceTier
+        self.longContext = false
         self.costUSD = costUSD
         self.savedUSD = savedUSD
         self.priced = priced
         self.client = client
+        self.attribution = attribution
+        self.requestID = requestID
     }
 
     /// Prices `usage` with `pricing`: a hit costs nothing and saves what the call would have cost.
@@ -48,6 +65,39 @@ public struct RequestRecord: Sendable, Hashable {
             return
         }
         let cost = price.cost(of: usage)
+        longContext = price.isLongContext(usage)
         if cacheHit { savedUSD = cost; costUSD = 0 } else { costUSD = cost; savedUSD = 0 }
+    }
+}
+
+/// Who made a call, from its request headers.
+public struct Attribution: Sendable, Hashable {
+    /// `X-Claude-Code-Session-Id`.
+    public var session: String?
+    /// `X-Claude-Code-Agent-Id`: a subagent.
+    public var agent: String?
+    /// `X-Claude-Code-Parent-Agent-Id`.
+    public var parentAgent: String?
+    /// The User-Agent's product and version: `claude-cli` and `2.0.14` of `claude-cli/2.0.14 (external, cli)`.
+    public var clientName: String?
+    public var clientVersion: String?
+    /// `x-cco-project`, or the directory of the session's transcript under Claude Code's projects.
+    public var project: String?
+
+    public init(session: String? = nil, agent: String? = nil, parentAgent: String? = nil, clientName: String? = nil,
+                clientVersion: String? = nil, project: String? = nil) {
+        self.session = session
+        self.agent = agent
+        self.parentAgent = parentAgent
+        self.clientName = clientName
+        self.clientVersion = clientVersion
+        self.project = project
+    }
+
+    /// The product and version of a User-Agent: its first word, split at the first `/`.
+    public static func product(ofUserAgent userAgent: String) -> (name: String, version: String?)? {
+        guard let first = userAgent.split(separator: " ", maxSplits: 1).first, !first.isEmpty else { return nil }
+        let parts = first.split(separator: "/", maxSplits: 1)
+        return (String(parts[0]), parts.count > 1 ? String(parts[1]) : nil)
     }
 }

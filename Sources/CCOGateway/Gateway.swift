@@ -24,16 +24,17 @@ public final class Gateway: Sendable {
         var cacheMode: CacheMode
         var maxRequestSize: Int
         var timeoutSeconds: Int
-        /// The built-in prices with the config's `[pricing]` tables over them.
+        /// The price data (built in, or stored by `cco pricing update`) with the config's
+        /// `[pricing]` tables over it.
         var pricing: PricingTable
 
-        init(_ config: DaemonConfig) {
+        init(_ config: DaemonConfig, prices: PriceData) {
             // The config loader has validated the URL; the fallback is never taken.
             upstream = UpstreamURL(config.upstreamURL) ?? UpstreamURL("https://api.anthropic.com")!
             cacheMode = config.cacheMode
             maxRequestSize = config.maxRequestSize
             timeoutSeconds = config.upstreamTimeout
-            pricing = .builtIn(overriddenBy: config.pricing)
+            pricing = PricingTable(data: prices, overrides: config.pricing)
         }
     }
 
@@ -49,12 +50,12 @@ public final class Gateway: Sendable {
     /// The largest upstream answer that is read whole (non-streaming); larger ones fail with 502.
     static let largestBufferedResponse = 256 << 20
 
-    public init(config: DaemonConfig, writer: AnalyticsWriter, metrics: GatewayMetrics, logger: Logger) {
+    public init(config: DaemonConfig, prices: PriceData, writer: AnalyticsWriter, metrics: GatewayMetrics, logger: Logger) {
         cache = ResponseCache(capacityBytes: config.cacheSize, ttl: .seconds(config.cacheTTL))
         self.writer = writer
         self.metrics = metrics
         self.logger = logger
-        settings = Mutex(Settings(config))
+        settings = Mutex(Settings(config, prices: prices))
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(Int64(config.upstreamConnectTimeout)), read: .seconds(Int64(config.upstreamTimeout))),
@@ -71,8 +72,8 @@ public final class Gateway: Sendable {
     }
 
     /// A reload: upstream, cache limits and mode, request size limit, prices. Timeouts need a restart.
-    public func apply(_ config: DaemonConfig) {
-        settings.withLock { $0 = Settings(config) }
+    public func apply(_ config: DaemonConfig, prices: PriceData) {
+        settings.withLock { $0 = Settings(config, prices: prices) }
         cache.setLimits(capacityBytes: config.cacheSize, ttl: .seconds(config.cacheTTL))
     }
 
@@ -99,6 +100,7 @@ public final class Gateway: Sendable {
     func forward(_ request: Request, route: String, cacheable: Bool) async -> Response {
         let settings = settings.withLock { $0 }
         var call = GatewayCall(route: route, client: request.headers[.userAgent], pricing: settings.pricing)
+        call.attribution = Self.attribution(of: request.headers)
 
         var body: ByteBuffer?
         var parsed: MessagesRequest?
@@ -158,6 +160,7 @@ public final class Gateway: Sendable {
         if cacheable { headers[Self.cacheHeader] = cacheState }
         let status = HTTPResponse.Status(code: Int(response.status.code))
         call.status = status.code
+        call.requestID = response.headers.first(name: "request-id")
 
         let contentType = response.headers.first(name: "content-type") ?? ""
         if contentType.hasPrefix("text/event-stream") {
@@ -176,6 +179,7 @@ public final class Gateway: Sendable {
         // count_tokens answers are free; only messages carry billed usage.
         if route == "/v1/messages", let read = UsageReader.read(array) {
             call.usage = read.usage
+            call.serviceTier = read.serviceTier
             if call.model == nil { call.model = read.model }
         }
         if let cacheKey, status == .ok {
@@ -209,14 +213,14 @@ public final class Gateway: Sendable {
                 }
                 try await writer.finish(nil)
             } catch {
-                call.usage = scanner.usage
-                if call.model == nil { call.model = scanner.model }
+                call.take(scanner)
+                call.incomplete = true
                 self.logger.warning("stream on \(call.route) ended early: \(error)")
                 self.record(call)
                 throw error
             }
-            call.usage = scanner.usage
-            if call.model == nil { call.model = scanner.model }
+            call.take(scanner)
+            if call.incomplete { self.logger.warning("stream on \(call.route) ended without message_stop") }
             self.record(call)
         }
     }
@@ -311,6 +315,20 @@ public final class Gateway: Sendable {
         request.headers[apiKey] ?? request.headers[.authorization]
     }
 
+    static let sessionHeader = HTTPField.Name("x-claude-code-session-id")!
+    static let agentHeader = HTTPField.Name("x-claude-code-agent-id")!
+    static let parentAgentHeader = HTTPField.Name("x-claude-code-parent-agent-id")!
+    static let projectHeader = HTTPField.Name("x-cco-project")!
+
+    /// Claude Code's session and agent headers, the client's product, and `x-cco-project` (set with
+    /// `ANTHROPIC_CUSTOM_HEADERS`).
+    static func attribution(of headers: HTTPFields) -> Attribution {
+        let product = headers[.userAgent].flatMap(Attribution.product(ofUserAgent:))
+        func value(_ name: HTTPField.Name) -> String? { headers[name].flatMap { $0.isEmpty ? nil : String($0.prefix(200)) } }
+        return Attribution(session: value(sessionHeader), agent: value(agentHeader), parentAgent: value(parentAgentHeader),
+                           clientName: product?.name, clientVersion: product?.version, project: value(projectHeader))
+    }
+
     /// `Cache-Control: no-cache` (or `no-store`, or `Pragma: no-cache`): answer from upstream.
     static func refusesCachedAnswer(_ request: Request) -> Bool {
         // Most requests carry neither header: look for them before building any string.
@@ -337,11 +355,23 @@ struct GatewayCall: Sendable {
     var usage = TokenUsage.zero
     var cacheHit = false
     var streamed = false
+    var incomplete = false
+    var serviceTier: String?
+    var attribution = Attribution()
+    var requestID: String?
 
     init(route: String, client: String?, pricing: PricingTable) {
         self.route = route
         self.client = client
         self.pricing = pricing
+    }
+
+    /// What a stream's scanner learned: its usage, model, tier, and whether it ended with `message_stop`.
+    mutating func take(_ scanner: StreamUsageScanner) {
+        usage = scanner.usage
+        if model == nil { model = scanner.model }
+        serviceTier = scanner.serviceTier
+        incomplete = !scanner.completed
     }
 
     /// The analytics row, priced.
@@ -350,7 +380,8 @@ struct GatewayCall: Sendable {
         var row = RequestRecord(
             timestampMilliseconds: arrivedMilliseconds, route: route, model: model, status: status,
             latencyMilliseconds: Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15,
-            usage: usage, cacheHit: cacheHit, streamed: streamed, client: client)
+            usage: usage, cacheHit: cacheHit, streamed: streamed, incomplete: incomplete, serviceTier: serviceTier,
+            client: client, attribution: attribution, requestID: requestID)
         row.price(with: pricing)
         return row
     }

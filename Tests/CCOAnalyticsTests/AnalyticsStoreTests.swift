@@ -23,7 +23,7 @@ func row(_ ts: Int64, model: String = "claude-sonnet-4-5-20250929", status: Int 
          usage: TokenUsage = TokenUsage(input: 100, output: 10, cacheRead: 5, cacheWrite: 3)) -> RequestRecord {
     var record = RequestRecord(timestampMilliseconds: ts, route: "/v1/messages", model: model, status: status,
                                latencyMilliseconds: 2, usage: usage, cacheHit: hit)
-    record.price(with: .builtIn())
+    record.price(with: PricingTable())
     return record
 }
 
@@ -86,7 +86,7 @@ func row(_ ts: Int64, model: String = "claude-sonnet-4-5-20250929", status: Int 
     @Test func anUnpricedModelIsCountedNotGuessed() {
         var record = RequestRecord(timestampMilliseconds: 0, route: "/v1/messages", model: "somebody-else", status: 200,
                                    latencyMilliseconds: 1, usage: TokenUsage(input: 10))
-        record.price(with: .builtIn())
+        record.price(with: PricingTable())
         #expect(!record.priced)
         #expect(record.costUSD == 0)
     }
@@ -101,3 +101,38 @@ func row(_ ts: Int64, model: String = "claude-sonnet-4-5-20250929", status: Int 
     }
 }
 
+
+@Suite struct AnalyticsMigrationTests {
+    /// A database written by the first schema (before sessions, projects and 1-hour writes) is
+    /// brought along: its rows stay, read as 5-minute writes, and new rows carry every field.
+    @Test func aVersionOneDatabaseKeepsItsRowsAndGainsTheNewColumns() async throws {
+        try await withDatabasePath { path in
+            let old = try Connection(path: path)
+            try Migrator([AnalyticsStore.migrator.migrations[0]]).migrate(old)
+            try old.run("""
+                INSERT INTO requests (ts_ms, route, model, status, latency_ms, input_tokens, output_tokens, cache_read_tokens,
+                                      cache_write_tokens, cost_usd, client) VALUES (?, '/v1/messages', 'claude-opus-4-7', 200, 5, 10, 20, 30, 40, 0.5, 'curl/8')
+                """, [.integer(WallClock.nowMilliseconds() - 1000)])
+            let reader = try AnalyticsStore(readingExisting: path)
+            #expect(try reader.connection.userVersion == AnalyticsStore.schemaVersion)
+            let report = try reader.stats(range: .all, groupBy: .model, nowMilliseconds: WallClock.nowMilliseconds())
+            #expect(report.totals.requests == 1 && report.totals.cacheWriteTokens == 40 && report.totals.costUSD == 0.5)
+
+            let store = try AnalyticsStore(path: path)
+            var record = RequestRecord(timestampMilliseconds: WallClock.nowMilliseconds(), route: "/v1/messages", model: "claude-opus-4-7",
+                                       status: 200, latencyMilliseconds: 1,
+                                       usage: TokenUsage(input: 1, output: 2, cacheRead: 3, cacheWrite: 4, cacheWrite1h: 5, webSearchRequests: 6),
+                                       streamed: true, incomplete: true, serviceTier: "standard",
+                                       attribution: Attribution(session: "s-1", agent: "a-1", parentAgent: "p-1", clientName: "claude-cli",
+                                                                clientVersion: "2.0.14", project: "/home/a/p"),
+                                       requestID: "req_1")
+            record.price(with: PricingTable())
+            try store.insert([record])
+            let row = try #require(try store.connection.rows("""
+                SELECT cache_write_1h_tokens, web_search_requests, service_tier, incomplete, session_id, agent_id, parent_agent_id,
+                       client_name, client_version, request_id, project FROM requests WHERE request_id = 'req_1'
+                """).first)
+            #expect(row.map(\.text) == ["5", "6", "standard", "1", "s-1", "a-1", "p-1", "claude-cli", "2.0.14", "req_1", "/home/a/p"])
+        }
+    }
+}

@@ -113,6 +113,38 @@ import Testing
         #expect(read.usage == TokenUsage(input: 3, output: 4, cacheRead: 5, cacheWrite: 6))
         #expect(UsageReader.read(Array(#"{"type":"error","error":{"type":"api_error"}}"#.utf8)) == nil)
     }
+
+    /// Claude Code's shape: prompt caching with 5-minute and 1-hour writes split in `cache_creation`,
+    /// web searches, the service tier; `message_delta` repeats the input side without the split.
+    static let claudeCodeStream = """
+        event: message_start
+        data: {"type":"message_start","message":{"id":"msg_1","model":"claude-opus-4-7","usage":{"input_tokens":4,"cache_creation_input_tokens":3000,"cache_read_input_tokens":20000,"cache_creation":{"ephemeral_5m_input_tokens":1000,"ephemeral_1h_input_tokens":2000},"output_tokens":1,"service_tier":"standard"}}}
+
+        event: content_block_delta
+        data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"hi"}}
+
+        event: message_delta
+        data: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"input_tokens":4,"cache_creation_input_tokens":3000,"cache_read_input_tokens":20000,"output_tokens":350,"server_tool_use":{"web_search_requests":2}}}
+
+
+        """
+
+    @Test func oneHourWritesWebSearchesAndTheTierAreReadFromAStream() {
+        var scanner = StreamUsageScanner()
+        scanner.feed(Array(Self.claudeCodeStream.utf8))
+        #expect(scanner.usage == TokenUsage(input: 4, output: 350, cacheRead: 20000, cacheWrite: 1000, cacheWrite1h: 2000, webSearchRequests: 2))
+        #expect(scanner.serviceTier == "standard")
+        #expect(!scanner.completed, "no message_stop: the stream is incomplete")
+        scanner.feed(Array("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n".utf8))
+        #expect(scanner.completed)
+    }
+
+    @Test func aBodyWithTheSplitAndSearchesIsRead() throws {
+        let body = #"{"model":"claude-sonnet-5","usage":{"input_tokens":3,"output_tokens":4,"cache_read_input_tokens":5,"cache_creation_input_tokens":6,"cache_creation":{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":6},"server_tool_use":{"web_search_requests":1},"service_tier":"priority"}}"#
+        let read = try #require(UsageReader.read(Array(body.utf8)))
+        #expect(read.usage == TokenUsage(input: 3, output: 4, cacheRead: 5, cacheWrite: 0, cacheWrite1h: 6, webSearchRequests: 1))
+        #expect(read.serviceTier == "priority")
+    }
 }
 
 @Suite struct CacheSnapshotTests {

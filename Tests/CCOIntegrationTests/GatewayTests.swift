@@ -193,6 +193,46 @@ import Testing
         }
     }
 
+    /// `cco pricing update` refuses bad data without touching anything, stores good data, and the
+    /// running daemon charges the next call with it.
+    @Test func pricingUpdateIsCheckedStoredAndAppliedByTheRunningDaemon() async throws {
+        let fake = try FakeUpstream()
+        try await withGateway(fake) { cco, port in
+            let unknown = try cco.run("pricing", "show", "claude-opus-4")
+            #expect(unknown.status == 1)
+            #expect(unknown.stderr.hasPrefix("error: claude-opus-4 has no price in LiteLLM "), "\(unknown.stderr)")
+            #expect(unknown.stderr.split(separator: "\n").count == 1)
+
+            let bad = cco.stateDirectory + "/bad.json"
+            try #"{"claude-sonnet-4-5-20250929": {"litellm_provider": "anthropic", "input_cost_per_token": -1, "output_cost_per_token": 0}}"#
+                .write(toFile: bad, atomically: true, encoding: .utf8)
+            let refused = try cco.run("pricing", "update", bad)
+            #expect(refused.status == 1)
+            #expect(refused.stderr == "error: \(bad): claude-sonnet-4-5-20250929: `input_cost_per_token` must be a number from 0 up (USD per token), found -1.0; nothing was changed\n")
+            #expect(!FileManager.default.fileExists(atPath: cco.stateDirectory + "/prices.json"))
+
+            let good = cco.stateDirectory + "/good.json"
+            try #"""
+                {"claude-sonnet-4-5-20250929": {"litellm_provider": "anthropic", "mode": "chat", "input_cost_per_token": 0.001,
+                  "output_cost_per_token": 0, "cache_read_input_token_cost": 0, "cache_creation_input_token_cost": 0},
+                 "gpt-x": {"litellm_provider": "openai", "input_cost_per_token": 1, "output_cost_per_token": 1}}
+                """#.write(toFile: good, atomically: true, encoding: .utf8)
+            let update = try cco.run("pricing", "update", good)
+            #expect(update.status == 0, "\(update.stderr)")
+            #expect(update.stdout.contains("stored 1 Anthropic models from \(good) in \(cco.stateDirectory)/prices.json"), "\(update.stdout)")
+            #expect(update.stdout.contains("reloaded"), "\(update.stdout)")
+            let attributes = try FileManager.default.attributesOfItem(atPath: cco.stateDirectory + "/prices.json")
+            #expect((attributes[.posixPermissions] as? Int) == 0o600)
+
+            #expect(try await HTTP.message(port: port).status == 200)
+            let stats = try await HTTP.send(.GET, port: port, path: "/api/stats?range=all")
+            let totals = try #require(stats.json["totals"] as? [String: Any])
+            #expect(abs((totals["cost_usd"] as? Double ?? 0) - 101 * 0.001) < 1e-9, "input 101 tokens at $0.001 each")
+            let show = try cco.run("pricing", "show", "claude-sonnet-4-5-20250929")
+            #expect(show.stdout.hasPrefix("claude-sonnet-4-5-20250929: \(good), fetched "), "\(show.stdout)")
+        }
+    }
+
     @Test func aSIGKILLLosesNoRowAnsweredMoreThanOneSecondBefore() async throws {
         let fake = try FakeUpstream()
         try await withGateway(fake) { cco, port in

@@ -17,6 +17,11 @@ extension Daemon {
         func run(on supervisor: any DaemonSupervisor, console: Console) throws {
             let outcome: ReloadOutcome
             do { outcome = try supervisor.reload() } catch { throw console.failure(error) }
+            apply(outcome, console: console)
+        }
+
+        /// Prints what the daemon said of the reload.
+        func apply(_ outcome: ReloadOutcome, console: Console) {
             switch outcome {
             case .reloaded(let service?, let pid, let status):
                 console.out("reloaded \(service) (pid \(pid)): \(status)")

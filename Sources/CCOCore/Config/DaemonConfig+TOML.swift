@@ -69,10 +69,11 @@ extension DaemonConfig {
 
     /// The name of the `[pricing."MODEL"]` tables.
     public static let pricingTableName = "pricing"
-    static let priceFields = ["input", "output", "cache_read", "cache_write"]
+    static let priceFields = ["input", "output", "cache_read", "cache_write", "cache_write_1h", "web_search"]
 
-    /// `[pricing."claude-sonnet-4-5"]` with `input`, `output` and optionally `cache_read` and
-    /// `cache_write`, in US dollars per million tokens.
+    /// `[pricing."claude-sonnet-4-5"]` with `input`, `output` and optionally `cache_read`,
+    /// `cache_write` (5 minutes) and `cache_write_1h`, in US dollars per million tokens, and
+    /// `web_search` in US dollars per search.
     private static func parsePricing(_ node: any TOMLValueConvertible, file: String, locator: TOMLKeyLocator) throws(ConfigError) -> [String: PriceOverride] {
         guard let models = node.table else {
             throw ConfigError(file: file, line: locator.line(of: pricingTableName), key: pricingTableName,
@@ -96,14 +97,15 @@ extension DaemonConfig {
                 default: nil
                 }
                 guard let number, number >= 0, number.isFinite else {
-                    throw ConfigError(file: file, line: line, key: "\(key).\(field)", message: "`\(key).\(field)` must be a number from 0 up (USD per million tokens)")
+                    throw ConfigError(file: file, line: line, key: "\(key).\(field)", message: "`\(key).\(field)` must be a number from 0 up (\(field == "web_search" ? "USD per search" : "USD per million tokens"))")
                 }
                 values[field] = number
             }
             guard let input = values["input"], let output = values["output"] else {
                 throw ConfigError(file: file, line: line, key: key, message: "`\(key)` needs both `input` and `output` (USD per million tokens)")
             }
-            prices[model] = PriceOverride(input: input, output: output, cacheRead: values["cache_read"], cacheWrite: values["cache_write"])
+            prices[model] = PriceOverride(input: input, output: output, cacheRead: values["cache_read"], cacheWrite: values["cache_write"],
+                                          cacheWrite1h: values["cache_write_1h"], webSearch: values["web_search"])
         }
         return prices
     }
@@ -126,6 +128,8 @@ extension DaemonConfig {
             text += "input = \(price.input)\noutput = \(price.output)\n"
             if let cacheRead = price.cacheRead { text += "cache_read = \(cacheRead)\n" }
             if let cacheWrite = price.cacheWrite { text += "cache_write = \(cacheWrite)\n" }
+            if let cacheWrite1h = price.cacheWrite1h { text += "cache_write_1h = \(cacheWrite1h)\n" }
+            if let webSearch = price.webSearch { text += "web_search = \(webSearch)\n" }
         }
         return text
     }

@@ -48,6 +48,8 @@ public struct CCOPaths: Sendable, Hashable {
     public var cacheFile: String { stateDirectory + "/cache.db" }
     /// The bearer token of the mutating admin endpoints (``AdminToken``).
     public var adminTokenFile: String { stateDirectory + "/admin.token" }
+    /// Model prices stored by `cco pricing update`, read by the daemon at start and on reload.
+    public var priceFile: String { stateDirectory + "/prices.json" }
     /// Serialises `cco daemon start|stop|restart` among themselves.
     public var controlLockFile: String { stateDirectory + "/control.lock" }
     /// Where a daemon started by `cco daemon start` offers its listening socket to the process that

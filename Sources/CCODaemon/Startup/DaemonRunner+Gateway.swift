@@ -21,7 +21,7 @@ extension DaemonRunner {
     func buildGateway(identity: DaemonIdentity, state: ServingState, level: LogLevelSetting, logFile: RotatingLogFile?,
                       logger: Logger) throws(DaemonError) -> DaemonApplication {
         let writer = try openAnalytics(logger: logger)
-        let gateway = Gateway(config: config, writer: writer, metrics: GatewayMetrics(), logger: logger)
+        let gateway = Gateway(config: config, prices: Self.prices(paths, logger: logger), writer: writer, metrics: GatewayMetrics(), logger: logger)
         if config.cachePersist { restoreCache(into: gateway.cache, logger: logger) }
 
         let router = Router()
@@ -42,11 +42,24 @@ extension DaemonRunner {
             },
             running: config, logLevel: level, logFile: logFile, state: state, logger: logger,
             applyToGateway: { next in
-                gateway.apply(next)
+                gateway.apply(next, prices: Self.prices(paths, logger: logger))
                 writer.apply(retentionDays: next.analyticsRetentionDays)
             })
         AdminRoutes(gateway: gateway, token: adminToken, reload: { reloader.reload() }).register(on: router)
         return DaemonApplication(gateway: gateway, writer: writer, router: router, reloader: reloader, state: state)
+    }
+
+    /// The prices `cco pricing update` stored, else the built-in ones; a stored file that cannot be
+    /// used is named in the log, and the built-in prices apply meanwhile.
+    static func prices(_ paths: CCOPaths, logger: Logger) -> PriceData {
+        do {
+            let prices = try PriceData.current(storedAt: paths.priceFile)
+            logger.info("prices: \(prices.models.count) models from \(prices.source)")
+            return prices
+        } catch {
+            logger.error("prices: cannot use \(error); using the built-in prices (\(PriceData.builtIn.source)); fix it with `cco pricing update FILE|URL`")
+            return .builtIn
+        }
     }
 
     /// The analytics database named by `database_url`, opened and migrated.

@@ -8,18 +8,38 @@ import CCOAnalytics
 
 /// The `usage` object of a Messages API response or stream event.
 struct UsageFields: Decodable, Sendable {
+    struct CacheCreation: Decodable, Sendable {
+        var ephemeral_5m_input_tokens: Int?
+        var ephemeral_1h_input_tokens: Int?
+    }
+    struct ServerToolUse: Decodable, Sendable {
+        var web_search_requests: Int?
+    }
     var input_tokens: Int?
     var output_tokens: Int?
     var cache_creation_input_tokens: Int?
     var cache_read_input_tokens: Int?
+    var cache_creation: CacheCreation?
+    var server_tool_use: ServerToolUse?
+    var service_tier: String?
 
-    /// Fields present here replace those of `usage` (a `message_delta` carries cumulative counts).
+    /// Fields present here replace those of `usage` (a `message_delta` carries cumulative counts, and
+    /// may repeat the input side without the split of cache writes by lifetime).
     func applied(to usage: TokenUsage) -> TokenUsage {
         var result = usage
         if let v = input_tokens { result.input = v }
         if let v = output_tokens { result.output = v }
-        if let v = cache_creation_input_tokens { result.cacheWrite = v }
         if let v = cache_read_input_tokens { result.cacheRead = v }
+        if let split = cache_creation {
+            let oneHour = split.ephemeral_1h_input_tokens ?? 0
+            result.cacheWrite1h = oneHour
+            result.cacheWrite = split.ephemeral_5m_input_tokens ?? max(0, (cache_creation_input_tokens ?? oneHour) - oneHour)
+        } else if let total = cache_creation_input_tokens, total != result.cacheWrite + result.cacheWrite1h {
+            // No split: what is not known to be 1-hour is 5-minute.
+            result.cacheWrite1h = min(result.cacheWrite1h, total)
+            result.cacheWrite = total - result.cacheWrite1h
+        }
+        if let v = server_tool_use?.web_search_requests { result.webSearchRequests = v }
         return result
     }
 }
@@ -31,10 +51,11 @@ enum UsageReader {
         var usage: UsageFields?
     }
 
-    /// The response's model and usage; nil for a body that is not a message (an error, a model list).
-    static func read(_ body: [UInt8]) -> (model: String?, usage: TokenUsage)? {
+    /// The response's model, usage and service tier; nil for a body that is not a message (an
+    /// error, a model list).
+    static func read(_ body: [UInt8]) -> (model: String?, usage: TokenUsage, serviceTier: String?)? {
         guard let message = try? JSONDecoder().decode(Message.self, from: Data(body)), let usage = message.usage else { return nil }
-        return (message.model, usage.applied(to: .zero))
+        return (message.model, usage.applied(to: .zero), usage.service_tier)
     }
 }
 
@@ -44,6 +65,7 @@ enum UsageReader {
 struct StreamUsageScanner: Sendable {
     private(set) var model: String?
     private(set) var usage = TokenUsage.zero
+    private(set) var serviceTier: String?
     /// Whether a `message_stop` event arrived (the stream was complete).
     private(set) var completed = false
     private var line: [UInt8] = []
@@ -96,9 +118,15 @@ struct StreamUsageScanner: Sendable {
         switch event.type {
         case "message_start":
             if let model = event.message?.model { self.model = model }
-            if let fields = event.message?.usage { usage = fields.applied(to: usage) }
+            if let fields = event.message?.usage {
+                usage = fields.applied(to: usage)
+                serviceTier = fields.service_tier ?? serviceTier
+            }
         case "message_delta":
-            if let fields = event.usage { usage = fields.applied(to: usage) }
+            if let fields = event.usage {
+                usage = fields.applied(to: usage)
+                serviceTier = fields.service_tier ?? serviceTier
+            }
         case "message_stop":
             completed = true
         default:
