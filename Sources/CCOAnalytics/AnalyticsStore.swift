@@ -78,6 +78,23 @@ public final class AnalyticsStore {
     /// Inserts `records` in one transaction.
     public func insert(_ records: some Collection<RequestRecord>) throws {
         guard !records.isEmpty else { return }
+        try connection.transaction { try insertRows(records) }
+    }
+
+    /// In one transaction: inserts `records`, gives the earlier calls of each session in
+    /// `projects` that project, and keeps the latest rate-limit headers of `records`.
+    public func write(_ records: [RequestRecord], projects: [(session: String, project: String)]) throws {
+        guard !records.isEmpty else { return }
+        try connection.transaction {
+            try insertRows(records)
+            for (session, project) in projects { try assignProject(project, toSession: session) }
+            if let latest = records.last(where: { !$0.rateLimits.isEmpty }) {
+                try recordRateLimits(latest.rateLimits, atMilliseconds: latest.timestampMilliseconds)
+            }
+        }
+    }
+
+    private func insertRows(_ records: some Collection<RequestRecord>) throws {
         let statement = try connection.makeStatement(sql: """
             INSERT INTO requests (ts_ms, route, model, status, latency_ms, input_tokens, output_tokens,
                 cache_read_tokens, cache_write_tokens, cache_hit, streamed, cost_usd, saved_usd, priced, client,
@@ -86,7 +103,7 @@ public final class AnalyticsStore {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         func text(_ value: String?) -> SQLiteValue { value.map(SQLiteValue.text) ?? .null }
-        try connection.transaction {
+        do {
             for r in records {
                 let a = r.attribution
                 try statement.bind([
@@ -126,19 +143,20 @@ public final class AnalyticsStore {
     /// Tokens count what the upstream billed: a cache hit's tokens are in `saved_usd`, not here.
     private func billed(_ column: String) -> String { "SUM(CASE WHEN cache_hit = 0 THEN \(column) ELSE 0 END)" }
 
-    /// Totals for `range`, grouped by model or by local day.
+    /// Totals for `range`, grouped by `groupBy`.
     public func stats(range: StatsRange, groupBy: StatsGrouping, nowMilliseconds: Int64) throws -> StatsReport {
-        let since = range.start(nowMilliseconds: nowMilliseconds)
-        let key = switch groupBy {
-        case .model: "COALESCE(model, route)"
-        case .day: "date(ts_ms / 1000, 'unixepoch', 'localtime')"
-        }
+        try stats(StatsFilter(range: range), groupBy: groupBy, nowMilliseconds: nowMilliseconds)
+    }
+
+    /// Totals of the calls `filter` covers, grouped by `groupBy`, with the latest rate-limit headers.
+    public func stats(_ filter: StatsFilter, groupBy: StatsGrouping, nowMilliseconds: Int64) throws -> StatsReport {
+        let (condition, values) = filter.condition(nowMilliseconds: nowMilliseconds)
         let rows = try connection.rows("""
-            SELECT \(key), COUNT(*), SUM(cache_hit), SUM(status >= 400), \(billed("input_tokens")), \(billed("output_tokens")),
+            SELECT \(groupBy.sqlKey), COUNT(*), SUM(cache_hit), SUM(status >= 400), \(billed("input_tokens")), \(billed("output_tokens")),
                    \(billed("cache_read_tokens")), \(billed("cache_write_tokens")), SUM(cost_usd), SUM(saved_usd),
-                   SUM(priced = 0), AVG(latency_ms)
-            FROM requests WHERE ts_ms >= ? GROUP BY 1 ORDER BY 1
-            """, [.integer(since)])
+                   SUM(priced = 0), AVG(latency_ms), \(billed("cache_write_1h_tokens")), \(billed("web_search_requests")), SUM(incomplete)
+            FROM requests WHERE \(condition) GROUP BY 1 ORDER BY 1
+            """, values)
         let groups = rows.map { row in
             var totals = StatsTotals()
             totals.requests = row[1].int
@@ -152,9 +170,49 @@ public final class AnalyticsStore {
             totals.savedUSD = row[9].double
             totals.unpriced = row[10].int
             totals.averageLatencyMilliseconds = row[11].double
+            totals.cacheWrite1hTokens = row[12].int
+            totals.webSearchRequests = row[13].int
+            totals.incomplete = row[14].int
             return StatsGroup(key: row[0].text, totals: totals)
         }
-        return StatsReport(range: range, groupBy: groupBy, sinceMilliseconds: since, groups: groups)
+        var report = StatsReport(filter: filter, groupBy: groupBy, nowMilliseconds: nowMilliseconds, groups: groups)
+        let limits = try connection.rows("SELECT name, value, ts_ms FROM rate_limits ORDER BY name")
+        if !limits.isEmpty {
+            report.rateLimits = Dictionary(limits.map { ($0[0].text, $0[1].text) }) { _, last in last }
+            report.rateLimitsAtMilliseconds = limits.map { Int64($0[2].int) }.max()
+        }
+        return report
+    }
+
+    /// The Claude Code sessions `filter` covers, the most recent first.
+    public func sessions(_ filter: StatsFilter, limit: Int, nowMilliseconds: Int64) throws -> SessionList {
+        let (condition, values) = filter.condition(nowMilliseconds: nowMilliseconds)
+        let rows = try connection.rows("""
+            SELECT session_id, MAX(project), MIN(ts_ms), MAX(ts_ms), GROUP_CONCAT(DISTINCT model), COUNT(*), SUM(cost_usd), SUM(priced = 0)
+            FROM requests WHERE session_id IS NOT NULL AND \(condition) GROUP BY session_id ORDER BY MAX(ts_ms) DESC LIMIT ?
+            """, values + [.integer(Int64(limit))])
+        let sessions = rows.map { row in
+            SessionSummary(session: row[0].text, project: row[1] == .null ? nil : row[1].text,
+                           firstMilliseconds: Int64(row[2].int), lastMilliseconds: Int64(row[3].int),
+                           models: row[4].text.split(separator: ",").map(String.init).sorted(),
+                           calls: row[5].int, costUSD: row[6].double, unpriced: row[7].int)
+        }
+        return SessionList(sinceMilliseconds: filter.start(nowMilliseconds: nowMilliseconds), sessions: sessions)
+    }
+
+    /// Records the latest `anthropic-ratelimit-unified-*` headers (names without the prefix): one
+    /// response's headers replace the previous response's.
+    private func recordRateLimits(_ limits: [String: String], atMilliseconds milliseconds: Int64) throws {
+        try connection.run("DELETE FROM rate_limits")
+        for (name, value) in limits {
+            try connection.run("INSERT INTO rate_limits (name, value, ts_ms) VALUES (?, ?, ?)", [.text(name), .text(value), .integer(milliseconds)])
+        }
+    }
+
+    /// Sets `project` on the calls of `session` recorded before it was known.
+    @discardableResult
+    private func assignProject(_ project: String, toSession session: String) throws -> Int {
+        try connection.run("UPDATE requests SET project = ? WHERE session_id = ? AND project IS NULL", [.text(project), .text(session)])
     }
 }
 

@@ -33,6 +33,8 @@ public struct RequestRecord: Sendable, Hashable {
     public var attribution: Attribution
     /// The upstream's `request-id`.
     public var requestID: String?
+    /// The upstream's `anthropic-ratelimit-unified-*` headers, without that prefix.
+    public var rateLimits: [String: String] = [:]
 
     public init(timestampMilliseconds: Int64, route: String, model: String?, status: Int, latencyMilliseconds: Double,
                 usage: TokenUsage = .zero, cacheHit: Bool = false, streamed: Bool = false, incomplete: Bool = false,
@@ -94,10 +96,15 @@ public struct Attribution: Sendable, Hashable {
         self.project = project
     }
 
-    /// The product and version of a User-Agent: its first word, split at the first `/`.
+    /// The product and version of a User-Agent: `claude-cli/2.0.14 (external, cli)` gives
+    /// `claude-cli` and `2.0.14`; `Anthropic/Python 0.75.0` gives `Anthropic/Python` and `0.75.0`.
     public static func product(ofUserAgent userAgent: String) -> (name: String, version: String?)? {
-        guard let first = userAgent.split(separator: " ", maxSplits: 1).first, !first.isEmpty else { return nil }
+        let words = userAgent.split(separator: " ")
+        guard let first = words.first else { return nil }
+        let startsWithDigit = { (text: Substring) in text.first.map { $0.isASCII && $0.isNumber } ?? false }
         let parts = first.split(separator: "/", maxSplits: 1)
-        return (String(parts[0]), parts.count > 1 ? String(parts[1]) : nil)
+        if parts.count == 2, startsWithDigit(parts[1]) { return (String(parts[0]), String(parts[1])) }
+        if words.count > 1, startsWithDigit(words[1]) { return (String(first), String(words[1])) }
+        return (String(first), nil)
     }
 }

@@ -161,6 +161,10 @@ public final class Gateway: Sendable {
         let status = HTTPResponse.Status(code: Int(response.status.code))
         call.status = status.code
         call.requestID = response.headers.first(name: "request-id")
+        for (name, value) in response.headers where name.count > Self.rateLimitPrefix.count {
+            let lowered = name.lowercased()
+            if lowered.hasPrefix(Self.rateLimitPrefix) { call.rateLimits[String(lowered.dropFirst(Self.rateLimitPrefix.count))] = value }
+        }
 
         let contentType = response.headers.first(name: "content-type") ?? ""
         if contentType.hasPrefix("text/event-stream") {
@@ -315,6 +319,8 @@ public final class Gateway: Sendable {
         request.headers[apiKey] ?? request.headers[.authorization]
     }
 
+    /// Claude Code's unified rate-limit headers (5-hour and 7-day utilization, status, resets).
+    static let rateLimitPrefix = "anthropic-ratelimit-unified-"
     static let sessionHeader = HTTPField.Name("x-claude-code-session-id")!
     static let agentHeader = HTTPField.Name("x-claude-code-agent-id")!
     static let parentAgentHeader = HTTPField.Name("x-claude-code-parent-agent-id")!
@@ -359,6 +365,7 @@ struct GatewayCall: Sendable {
     var serviceTier: String?
     var attribution = Attribution()
     var requestID: String?
+    var rateLimits: [String: String] = [:]
 
     init(route: String, client: String?, pricing: PricingTable) {
         self.route = route
@@ -382,6 +389,7 @@ struct GatewayCall: Sendable {
             latencyMilliseconds: Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15,
             usage: usage, cacheHit: cacheHit, streamed: streamed, incomplete: incomplete, serviceTier: serviceTier,
             client: client, attribution: attribution, requestID: requestID)
+        row.rateLimits = rateLimits
         row.price(with: pricing)
         return row
     }

@@ -11,6 +11,11 @@
 // streams N text deltas (default 5), so that N × delay is a stream's length (both may also be given
 // as fake-delay-ms=N and fake-events=N in the last message's text); x-fake-hold: ID
 // holds a stream before its last event (message_stop) until POST /_release/ID, at most 20 s.
+// x-fake-usage: a JSON `usage` object replaces the usage above (a stream's message_start carries its
+// input side with `cache_creation`, its message_delta the output, `server_tool_use` and the input
+// side again without the split, as the API does); x-fake-cut: 1 breaks a stream's connection after
+// its message_delta, without message_stop. Every answer has its own request-id (req_fake_N) and
+// anthropic-ratelimit-unified-* headers (5h-utilization = N/1000).
 // GET /_holds says, for each ID, "holding", "released" or "timed out".
 import Foundation
 import Hummingbird
@@ -23,16 +28,30 @@ struct Counts: Sendable {
     var models = 0
     var lastHeaders: [String: String] = [:]
     var holds: [String: String] = [:]
+    var answers = 0
 }
 
 let counts = Mutex(Counts())
 let port = CommandLine.arguments.firstIndex(of: "--port").flatMap { Int(CommandLine.arguments[$0 + 1]) } ?? 0
 
+/// Headers every answer carries: its own request-id and the unified rate-limit headers.
+func answerHeaders(_ contentType: String) -> HTTPFields {
+    let n = counts.withLock { counts -> Int in
+        counts.answers += 1
+        return counts.answers
+    }
+    return [.contentType: contentType, .init("request-id")!: "req_fake_\(n)",
+            .init("anthropic-ratelimit-unified-status")!: "allowed",
+            .init("anthropic-ratelimit-unified-5h-utilization")!: String(Double(n) / 1000),
+            .init("anthropic-ratelimit-unified-5h-reset")!: "1796000000"]
+}
+
 func json(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
     let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-    return Response(status: status, headers: [.contentType: "application/json", .init("request-id")!: "req_fake"],
-                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    return Response(status: status, headers: answerHeaders("application/json"), body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
 }
+
+struct Cut: Error {}
 
 func error(_ type: String, _ message: String, status: HTTPResponse.Status) -> Response {
     json(["type": "error", "error": ["type": type, "message": message]], status: status)
@@ -82,25 +101,42 @@ router.post("/v1/messages") { request, _ -> Response in
     let text = ((object["messages"] as? [[String: Any]])?.last?["content"] as? String) ?? ""
     let pause = Duration.milliseconds(parameter("fake-delay-ms", request, text: text) ?? 0)
     try await Task.sleep(for: pause)
-    let usage: [String: Any] = ["input_tokens": input, "output_tokens": output, "cache_read_input_tokens": 5, "cache_creation_input_tokens": 3]
+    let given = request.headers[.init("x-fake-usage")!].flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    let usage: [String: Any] = given ?? ["input_tokens": input, "output_tokens": output, "cache_read_input_tokens": 5, "cache_creation_input_tokens": 3]
+    let inputSide = usage.filter { ["input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "service_tier"].contains($0.key) }
     if object["stream"] as? Bool == true {
         let events = parameter("fake-events", request, text: text).map { min(max($0, 1), 100_000) } ?? 5
         let words = (0 ..< events).map { "word\($0) " }
-        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: ResponseBody { writer in
+        var headers = answerHeaders("text/event-stream")
+        headers[.cacheControl] = "no-cache"
+        let cut = request.headers[.init("x-fake-cut")!] == "1"
+        var startUsage = inputSide.merging(["output_tokens": 1]) { _, new in new }
+        if let split = usage["cache_creation"] { startUsage["cache_creation"] = split }
+        var deltaUsage = given == nil ? ["output_tokens": output] : inputSide.merging(["output_tokens": usage["output_tokens"] ?? output]) { _, new in new }
+        if let tools = usage["server_tool_use"] { deltaUsage["server_tool_use"] = tools }
+        func event(_ name: String, _ data: [String: Any]) -> String {
+            let payload = try! JSONSerialization.data(withJSONObject: data, options: [.sortedKeys])
+            return "event: \(name)\ndata: \(String(decoding: payload, as: UTF8.self))\n\n"
+        }
+        let start = event("message_start", ["type": "message_start", "message": [
+            "id": "msg_fake", "type": "message", "role": "assistant", "model": model, "content": [], "usage": startUsage]])
+        let delta = event("message_delta", ["type": "message_delta", "delta": ["stop_reason": "end_turn"], "usage": deltaUsage])
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             func send(_ event: String, _ data: [String: Any]) async throws {
                 let payload = try JSONSerialization.data(withJSONObject: data, options: [.sortedKeys])
                 try await writer.write(ByteBuffer(string: "event: \(event)\ndata: \(String(decoding: payload, as: UTF8.self))\n\n"))
                 try await Task.sleep(for: pause)
             }
-            let startUsage: [String: Any] = ["input_tokens": input, "output_tokens": 1, "cache_read_input_tokens": 5, "cache_creation_input_tokens": 3]
-            try await send("message_start", ["type": "message_start", "message": [
-                "id": "msg_fake", "type": "message", "role": "assistant", "model": model, "content": [], "usage": startUsage]])
+            try await writer.write(ByteBuffer(string: start))
+            try await Task.sleep(for: pause)
             try await send("content_block_start", ["type": "content_block_start", "index": 0, "content_block": ["type": "text", "text": ""]])
             for word in words {
                 try await send("content_block_delta", ["type": "content_block_delta", "index": 0, "delta": ["type": "text_delta", "text": word]])
             }
             try await send("content_block_stop", ["type": "content_block_stop", "index": 0])
-            try await send("message_delta", ["type": "message_delta", "delta": ["stop_reason": "end_turn"], "usage": ["output_tokens": output]])
+            try await writer.write(ByteBuffer(string: delta))
+            try await Task.sleep(for: pause)
+            if cut { throw Cut() }
             if let hold = request.headers[.init("x-fake-hold")!] { try await wait(for: hold) }
             try await send("message_stop", ["type": "message_stop"])
             try await writer.finish(nil)

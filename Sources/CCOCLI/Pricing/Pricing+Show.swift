@@ -37,7 +37,7 @@ enum PricingText {
              number(price.cacheWrite), number(price.cacheWrite1h), price.webSearch > 0 ? number(price.webSearch) : "-",
              price.longContext.map { ">\($0.thresholdTokens / 1000)k: \(number($0.input))/\(number($0.output))" } ?? "-"]
         }
-        return text + columns(["MODEL", "INPUT", "OUTPUT", "CACHE READ", "WRITE 5M", "WRITE 1H", "WEB SEARCH", "LONG CONTEXT"], rows)
+        return text + StatsText.columns(["MODEL", "INPUT", "OUTPUT", "CACHE READ", "WRITE 5M", "WRITE 1H", "WEB SEARCH", "LONG CONTEXT"], rows)
     }
 
     static func model(_ model: String, _ match: PricingTable.Match, source: String) -> String {
@@ -62,14 +62,5 @@ enum PricingText {
         fraction = String(repeating: "0", count: 6 - fraction.count) + fraction
         while fraction.hasSuffix("0") { fraction.removeLast() }
         return "\(micros / 1_000_000)" + (fraction.isEmpty ? "" : ".\(fraction)")
-    }
-
-    static func columns(_ header: [String], _ rows: [[String]]) -> String {
-        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
-        return ([header] + rows).map { row in
-            row.enumerated().map { column, cell in
-                column == 0 ? cell.padding(to: widths[column]) : String(repeating: " ", count: widths[column] - cell.count) + cell
-            }.joined(separator: "  ")
-        }.joined(separator: "\n") + "\n"
     }
 }

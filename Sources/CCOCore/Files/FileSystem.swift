@@ -7,8 +7,8 @@ import SystemPackage
 
 /// Small file helpers over POSIX calls, each failing with a ``FileError`` that names the path.
 public enum FileSystem {
-    /// Reads a whole file, or returns `nil` when it does not exist.
-    public static func readIfExists(_ path: String) throws(FileError) -> [UInt8]? {
+    /// Reads a whole file (or its first `limit` bytes), or returns `nil` when it does not exist.
+    public static func readIfExists(_ path: String, limit: Int = .max) throws(FileError) -> [UInt8]? {
         let fd = system_open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             if errno == ENOENT { return nil }
@@ -24,7 +24,8 @@ public enum FileSystem {
             case .failure(let error): throw FileError(path: path, operation: "read", errno: error)
             }
             if n == 0 { return result }
-            result.append(contentsOf: chunk[..<n])
+            result.append(contentsOf: chunk[..<min(n, limit - result.count)])
+            if result.count >= limit { return result }
         }
     }
 

@@ -67,7 +67,8 @@ extension DaemonRunner {
         let location = DatabaseLocation(url: config.databaseURL) ?? .memory
         let path = location.path(in: paths)
         do {
-            return try AnalyticsWriter(path: path, retentionDays: config.analyticsRetentionDays, logger: logger)
+            return try AnalyticsWriter(path: path, retentionDays: config.analyticsRetentionDays,
+                                       projects: ProjectResolver(environment: ProcessEnvironment.current()), logger: logger)
         } catch {
             let failure = DaemonError(.database, "cannot open the analytics database \(path): \(error); fix `database_url` in \(paths.configFile)")
             logger.error("\(failure.detail)")

@@ -42,16 +42,19 @@ public final class AnalyticsWriter: Service, Sendable {
     /// The most rows kept in memory while the database cannot be written; past it, new rows are dropped.
     public let queueLimit: Int
     private let threadPool: NIOThreadPool
+    /// Gives calls of a Claude Code session their project; nil leaves projects to `x-cco-project`.
+    private let projects: ProjectResolver?
     private let logger: Logger
 
     /// Opens the database at `path` (`:memory:` for none on disk), migrating it.
     public init(path: String, retentionDays: Int, flushInterval: Duration = .milliseconds(50),
-                queueLimit: Int = 200_000, threadPool: NIOThreadPool = .singleton, logger: Logger) throws {
+                queueLimit: Int = 200_000, threadPool: NIOThreadPool = .singleton, projects: ProjectResolver? = nil, logger: Logger) throws {
         store = Mutex(try AnalyticsStore(path: path))
         queue = Mutex(Queue(retentionDays: retentionDays))
         self.flushInterval = flushInterval
         self.queueLimit = queueLimit
         self.threadPool = threadPool
+        self.projects = projects
         self.logger = logger
     }
 
@@ -91,7 +94,7 @@ public final class AnalyticsWriter: Service, Sendable {
         guard !batch.isEmpty else { return }
         do {
             try await threadPool.runIfActive { [self] in
-                try self.store.withLock { store in try store.insert(batch) }
+                try self.store.withLock { store in try self.write(batch, to: store) }
             }
             queue.withLock { $0.counters.written += batch.count }
         } catch {
@@ -108,12 +111,46 @@ public final class AnalyticsWriter: Service, Sendable {
         }
     }
 
+    /// Inserts `batch` with the projects of its sessions, gives earlier calls of a session whose
+    /// project was just found that project, and keeps the latest rate-limit headers.
+    private func write(_ batch: [RequestRecord], to store: AnalyticsStore) throws {
+        var batch = batch
+        var found: [(session: String, project: String)] = []
+        if let projects {
+            for index in batch.indices where batch[index].attribution.project == nil {
+                guard let session = batch[index].attribution.session, let result = projects.project(ofSession: session) else { continue }
+                batch[index].attribution.project = result.project
+                if result.isNew { found.append((session, result.project)) }
+            }
+        }
+        do {
+            try store.write(batch, projects: found)
+        } catch {
+            for (session, _) in found { projects?.forget(session) }
+            throw error
+        }
+    }
+
     /// Totals for `range`, after writing what is queued so that they include every answered request.
     public func stats(range: StatsRange, groupBy: StatsGrouping) async throws -> StatsReport {
+        try await stats(StatsFilter(range: range), groupBy: groupBy)
+    }
+
+    /// Totals of the calls `filter` covers, after writing what is queued.
+    public func stats(_ filter: StatsFilter, groupBy: StatsGrouping) async throws -> StatsReport {
         try? await flush()
         let now = WallClock.nowMilliseconds()
         return try await threadPool.runIfActive { [self] in
-            try self.store.withLock { store in try store.stats(range: range, groupBy: groupBy, nowMilliseconds: now) }
+            try self.store.withLock { store in try store.stats(filter, groupBy: groupBy, nowMilliseconds: now) }
+        }
+    }
+
+    /// The sessions `filter` covers, after writing what is queued.
+    public func sessions(_ filter: StatsFilter, limit: Int) async throws -> SessionList {
+        try? await flush()
+        let now = WallClock.nowMilliseconds()
+        return try await threadPool.runIfActive { [self] in
+            try self.store.withLock { store in try store.sessions(filter, limit: limit, nowMilliseconds: now) }
         }
     }
 

@@ -37,9 +37,14 @@ public final class GatewayMetrics: Sendable {
     func usageRecorded(_ row: RequestRecord) {
         let usage = row.usage
         let model = row.model ?? "unknown"
-        for (kind, count) in [("input", usage.input), ("output", usage.output), ("cache_read", usage.cacheRead), ("cache_write", usage.cacheWrite)] where count > 0 {
+        for (kind, count) in [("input", usage.input), ("output", usage.output), ("cache_read", usage.cacheRead),
+                             ("cache_write", usage.cacheWrite), ("cache_write_1h", usage.cacheWrite1h)] where count > 0 {
             counter("cco_tokens_total", [("model", model), ("kind", kind), ("source", row.cacheHit ? "cache" : "upstream")]).increment(by: count)
         }
+        if usage.webSearchRequests > 0, !row.cacheHit {
+            counter("cco_web_search_requests_total", [("model", model)]).increment(by: usage.webSearchRequests)
+        }
+        if row.incomplete { counter("cco_incomplete_streams_total", [("model", model)]).increment() }
         guard row.model != nil, row.priced, usage != .zero else { return }
         let name = row.cacheHit ? "cco_saved_usd_total" : "cco_cost_usd_total"
         floatingCounters.handle(name, [("model", model)]) { FloatingPointCounter(label: $0, dimensions: $1, factory: factory) }

@@ -3,7 +3,7 @@ import CCOCore
 public import Hummingbird
 import NIOCore
 
-/// `GET /api/stats` (analytics totals as JSON), `GET /metrics` (Prometheus text), and the two
+/// `GET /api/stats` (analytics totals as JSON), `GET /api/sessions` (Claude Code sessions), `GET /metrics` (Prometheus text), and the two
 /// mutating endpoints, which need the admin token: `POST /api/reload` and `POST /api/cache/purge`.
 public struct AdminRoutes: Sendable {
     public let gateway: Gateway
@@ -40,20 +40,41 @@ public struct AdminRoutes: Sendable {
         let status: String
     }
 
+    static func parameters(_ request: Request) -> [String: String] {
+        var parameters: [String: String] = [:]
+        for (name, value) in request.uri.queryParameters { parameters[String(name)] = String(value) }
+        return parameters
+    }
+
+    static func json(_ bytes: [UInt8]) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
     public func register(on router: Router<BasicRequestContext>) {
         router.get("/api/stats") { request, _ -> Response in
-            let rangeText = request.uri.queryParameters["range"].map(String.init) ?? StatsRange.today.rawValue
-            let groupText = request.uri.queryParameters["group_by"].map(String.init) ?? StatsGrouping.model.rawValue
-            guard let range = StatsRange(rawValue: rangeText) else {
-                return GatewayError.badRequest("cco: range must be one of \(StatsRange.allCases.map(\.rawValue).joined(separator: ", ")), found \"\(rangeText)\"").response
-            }
+            let parameters = Self.parameters(request)
+            let groupText = parameters["group_by"] ?? StatsGrouping.model.rawValue
             guard let grouping = StatsGrouping(rawValue: groupText) else {
                 return GatewayError.badRequest("cco: group_by must be one of \(StatsGrouping.allCases.map(\.rawValue).joined(separator: ", ")), found \"\(groupText)\"").response
             }
+            let filter: StatsFilter
+            do { filter = try StatsFilter(parameters: parameters) } catch { return GatewayError.badRequest("cco: \(error)").response }
             do {
-                let report = try await gateway.writer.stats(range: range, groupBy: grouping)
-                return Response(status: .ok, headers: [.contentType: "application/json"],
-                                body: ResponseBody(byteBuffer: ByteBuffer(bytes: report.json())))
+                let report = try await gateway.writer.stats(filter, groupBy: grouping)
+                return Self.json(report.json())
+            } catch {
+                return GatewayError(status: .internalServerError, type: "api_error", message: "cco: the analytics database failed: \(error)").response
+            }
+        }
+        router.get("/api/sessions") { request, _ -> Response in
+            let parameters = Self.parameters(request)
+            let filter: StatsFilter
+            do { filter = try StatsFilter(parameters: parameters) } catch { return GatewayError.badRequest("cco: \(error)").response }
+            guard let limit = Int(parameters["limit"] ?? "50"), (1 ... 10_000).contains(limit) else {
+                return GatewayError.badRequest("cco: limit must be a number from 1 to 10000").response
+            }
+            do {
+                return Self.json(try await gateway.writer.sessions(filter, limit: limit).json())
             } catch {
                 return GatewayError(status: .internalServerError, type: "api_error", message: "cco: the analytics database failed: \(error)").response
             }
