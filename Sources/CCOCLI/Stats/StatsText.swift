@@ -43,7 +43,8 @@ enum StatsText {
             [s.session, s.project ?? "-", localTime(s.firstMilliseconds), localTime(s.lastMilliseconds), s.models.joined(separator: " "),
              "\(s.calls)", dollars(s.costUSD) + (s.unpriced > 0 ? " +\(s.unpriced) unpriced" : "")]
         }
-        return text + "\n" + columns(["SESSION", "PROJECT", "FIRST CALL", "LAST CALL", "MODELS", "CALLS", "COST"], rows) + "\nfrom \(source)\n"
+        return text + "\n" + columns(["SESSION", "PROJECT", "FIRST CALL", "LAST CALL", "MODELS", "CALLS", "COST"], rows, rightAligned: [5, 6])
+            + "\nfrom \(source)\n"
     }
 
     static func csv(_ report: StatsReport) -> String {
@@ -104,8 +105,10 @@ enum StatsText {
         return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) \(two(parts.tm_hour)):\(two(parts.tm_min))"
     }
 
-    /// Left-aligned first column, the others right-aligned.
-    static func columns(_ header: [String], _ rows: [[String]]) -> String {
+    /// Columns padded to their widest cell: those in `rightAligned` (by default all but the first,
+    /// for tables of numbers) on the right.
+    static func columns(_ header: [String], _ rows: [[String]], rightAligned: Set<Int>? = nil) -> String {
+        let rightAligned = rightAligned ?? Set(header.indices.dropFirst())
         let table = [header] + rows
         var widths: [Int] = []
         for column in header.indices {
@@ -118,7 +121,7 @@ enum StatsText {
             var cells: [String] = []
             for (column, cell) in row.enumerated() {
                 let pad = String(repeating: " ", count: widths[column] - cell.count)
-                cells.append(column == 0 ? cell + pad : pad + cell)
+                cells.append(rightAligned.contains(column) ? pad + cell : cell + pad)
             }
             text += cells.joined(separator: "  ") + "\n"
         }
