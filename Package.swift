@@ -199,7 +199,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CCOCLITests",
-            dependencies: ["CCOCLI", "CCOCore", "CCOSupervisor", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["CCOCLI", "CCOCore", "CCOAnalytics", "CCOSupervisor", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         // Drives the built `cco` binary; depending on the executable makes `swift test` build it first.

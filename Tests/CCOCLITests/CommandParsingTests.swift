@@ -2,6 +2,7 @@ import ArgumentParser
 import Testing
 @testable import CCOCLI
 @testable import CCOCore
+import CCOAnalytics
 
 @Suite struct CommandParsingTests {
     @Test func logsTakesLinesAndFollow() throws {
@@ -71,5 +72,35 @@ import Testing
     @Test(arguments: [(Duration.microseconds(400), "0.4 ms"), (.milliseconds(21), "21 ms"), (.milliseconds(1234), "1.2 s")])
     func durationsReadShort(duration: Duration, text: String) {
         #expect(duration.shortText == text)
+    }
+
+    @Test func statsTakesAGroupingAFilterAndAFormat() throws {
+        let stats = try #require(try CCO.parseAsRoot(["stats", "--group-by", "project", "--since", "2026-12-01", "--project", "beta", "--format", "csv"]) as? Stats)
+        #expect(stats.groupBy == .project)
+        #expect(stats.output.chosen == .csv)
+        let filter = try stats.scope.filter()
+        #expect(filter.project == "beta" && filter.sinceMilliseconds == StatsFilter.moment("2026-12-01"))
+        #expect(try #require(try CCO.parseAsRoot(["stats", "--json"]) as? Stats).output.chosen == .json)
+        let sessions = try #require(try CCO.parseAsRoot(["stats", "sessions", "--limit", "5"]) as? Stats.Sessions)
+        #expect(sessions.limit == 5)
+    }
+
+    @Test(arguments: [["stats", "--group-by", "week"], ["stats", "--since", "yesterday"], ["stats", "--json", "--format", "csv"],
+                      ["stats", "sessions", "--limit", "0"], ["pricing", "update"]])
+    func badStatsAndPricingArgumentsAreRefused(arguments: [String]) {
+        #expect(throws: (any Error).self) { try CCO.parseAsRoot(arguments) }
+    }
+
+    @Test func pricesPrintWithTheirOwnDecimals() {
+        #expect(PricingText.number(3) == "3")
+        #expect(PricingText.number(0.3) == "0.3")
+        #expect(PricingText.number(6.25) == "6.25")
+        #expect(PricingText.number(0.000001) == "0.000001")
+    }
+
+    @Test func csvQuotesOnlyWhatNeedsIt() {
+        #expect(StatsText.csvField("beta") == "beta")
+        #expect(StatsText.csvField("a,b") == "\"a,b\"")
+        #expect(StatsText.csvField("say \"hi\"") == "\"say \"\"hi\"\"\"")
     }
 }
