@@ -142,6 +142,8 @@ import NIOHTTP1
             for _ in 0 ..< 20 {
                 let restart = try cco.run("daemon", "restart")
                 #expect(restart.status == 0, "\(restart.stdout) \(restart.stderr)")
+                // Each restart right after the last still hands over: never a stop-then-start.
+                #expect(restart.stdout.contains("listener kept open"), "\(restart.stdout)")
             }
             let report = try load.finish()
             print("standalone, 20 restarts, a connection per request: /health \(report.summary)")

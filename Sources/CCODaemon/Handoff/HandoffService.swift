@@ -19,6 +19,9 @@ import ServiceLifecycle
 /// directory).
 final class HandoffService: Service, Sendable {
     let path: String
+    /// `handoff.sock`, listening since before the daemon reported ready (``listen(at:logger:)``), so
+    /// that a `cco daemon restart` right after this daemon's start finds it; nil when it could not be made.
+    let socket: (stream: UnixStream, inode: UInt64)?
     let listener: ListeningSocket
     /// Runs before the socket is passed: saves what the new process should start with (the cache).
     let prepare: @Sendable () -> Void
@@ -33,11 +36,23 @@ final class HandoffService: Service, Sendable {
     let onHandedOver: @Sendable (Int32) -> Void
     let logger: Logger
 
-    init(path: String, listener: ListeningSocket, logger: Logger,
+    /// Listens on `path`; nil (and a warning) when it cannot, so that restart stops and starts instead.
+    static func listen(at path: String, logger: Logger) -> (stream: UnixStream, inode: UInt64)? {
+        do {
+            let (stream, inode) = try UnixStream.listen(at: path)
+            return (stream, inode)
+        } catch {
+            logger.warning("cannot listen on \(path); `cco daemon restart` will stop and start instead of handing over: \(error)")
+            return nil
+        }
+    }
+
+    init(path: String, socket: (stream: UnixStream, inode: UInt64)?, listener: ListeningSocket, logger: Logger,
          prepare: @escaping @Sendable () -> Void, movingTo: @escaping @Sendable (Int32) -> Void,
          stopAccepting: @escaping @Sendable () async -> Void,
          releaseLock: @escaping @Sendable () -> Void, onHandedOver: @escaping @Sendable (Int32) -> Void) {
         self.path = path
+        self.socket = socket
         self.listener = listener
         self.logger = logger
         self.prepare = prepare
@@ -48,11 +63,7 @@ final class HandoffService: Service, Sendable {
     }
 
     func run() async throws {
-        let socket: UnixStream, inode: UInt64
-        do {
-            (socket, inode) = try UnixStream.listen(at: path)
-        } catch {
-            logger.warning("cannot listen on \(path); `cco daemon restart` will stop and start instead of handing over: \(error)")
+        guard let (socket, inode) = self.socket else {
             try? await gracefulShutdown()
             return
         }

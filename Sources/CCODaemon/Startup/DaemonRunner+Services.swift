@@ -44,8 +44,10 @@ extension DaemonRunner {
         }
         let groupHandle = ServiceGroupHandle()
         if offersHandoff {
+            // Listening before the daemon reports ready: a restart right after this one finds it.
             services.append(HandoffService(
-                path: paths.handoffSocket, listener: listener, logger: logger,
+                path: paths.handoffSocket, socket: HandoffService.listen(at: paths.handoffSocket, logger: logger),
+                listener: listener, logger: logger,
                 prepare: {
                     // The new process restores the cache as it was at the handoff.
                     if let cacheFile { GatewayShutdown.saveCache(gateway.cache, to: cacheFile, logger: logger) }
