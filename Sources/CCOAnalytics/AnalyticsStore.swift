@@ -32,6 +32,9 @@ public final class AnalyticsStore {
             """),
         // Every usage field, and who made the call. `cache_write_tokens` holds 5-minute writes
         // (rows before this version were priced as such), `cache_write_1h_tokens` 1-hour ones.
+        // The session and project indexes leave out rows without one, and hold no time: rows of
+        // one session are in rowid order, which is arrival order, so an insert appends to them
+        // instead of seeking into the middle of a (session, time) index.
         .init(version: 2, sql: """
             ALTER TABLE requests ADD COLUMN cache_write_1h_tokens INTEGER NOT NULL DEFAULT 0;
             ALTER TABLE requests ADD COLUMN web_search_requests INTEGER NOT NULL DEFAULT 0;
@@ -45,8 +48,8 @@ public final class AnalyticsStore {
             ALTER TABLE requests ADD COLUMN client_version TEXT;
             ALTER TABLE requests ADD COLUMN request_id TEXT;
             ALTER TABLE requests ADD COLUMN project TEXT;
-            CREATE INDEX requests_by_session ON requests(session_id, ts_ms);
-            CREATE INDEX requests_by_project ON requests(project, ts_ms);
+            CREATE INDEX requests_by_session ON requests(session_id) WHERE session_id IS NOT NULL;
+            CREATE INDEX requests_by_project ON requests(project) WHERE project IS NOT NULL;
             CREATE TABLE rate_limits (name TEXT PRIMARY KEY, value TEXT NOT NULL, ts_ms INTEGER NOT NULL);
             """),
     ])
