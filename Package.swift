@@ -166,7 +166,9 @@ let package = Package(
             dependencies: [
                 "CCOGateway", "CCOCore", "CCOAnalytics",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),

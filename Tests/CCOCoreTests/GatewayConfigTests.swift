@@ -26,6 +26,20 @@ import Testing
         }
     }
 
+    @Test func allowedHostsIsAListOfNamesLowercased() throws {
+        #expect(try DaemonConfig.parse(#"allowed_hosts = ["CCO.home.arpa", "::1", "box"]"#, file: "c.toml").allowedHosts == ["cco.home.arpa", "::1", "box"])
+        for (bad, found) in [(#""cco.home.arpa""#, #""cco.home.arpa""#), (#"["a b"]"#, #"["a b"]"#), (#"["http://x"]"#, #"["http://x"]"#), ("[1]", "a TOML array")] {
+            do {
+                _ = try DaemonConfig.parse("allowed_hosts = \(bad)", file: "c.toml")
+                Issue.record("allowed_hosts = \(bad) was accepted")
+            } catch {
+                #expect(error.description == "c.toml:1: `allowed_hosts` must be a list of host names or addresses, e.g. [\"cco.home.arpa\"], found \(found)")
+            }
+        }
+        #expect(ConfigKey.allowedHosts.parseCommandLineValue("a.test, b.test") == .strings(["a.test", "b.test"]))
+        #expect(ConfigValue.strings(["a", "b"]).toml == #"["a", "b"]"#)
+    }
+
     @Test(arguments: [
         ("https://api.anthropic.com", "https", "api.anthropic.com", 443, ""),
         ("http://127.0.0.1:8080", "http", "127.0.0.1", 8080, ""),

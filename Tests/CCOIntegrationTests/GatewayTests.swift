@@ -233,6 +233,31 @@ import Testing
         }
     }
 
+    /// What a web page could make a browser send never reaches the upstream: a DNS-rebinding
+    /// Host, a cross-site `text/plain` POST (no CORS preflight needed); cco itself still works.
+    @Test func aRebindingHostOrACrossSitePostNeverReachesTheUpstream() async throws {
+        let fake = try FakeUpstream()
+        try await withGateway(fake) { cco, port in
+            let rebound = try await HTTP.send(.GET, port: port, path: "/api/stats", headers: [("host", "attacker.example.com:\(port)")])
+            #expect(rebound.status == 421)
+            #expect((rebound.json["error"] as? [String: Any])?["type"] as? String == "permission_error")
+            let body = #"{"model":"claude-haiku-4-5","max_tokens":5,"messages":[{"role":"user","content":"x"}]}"#
+            let crossSite = try await HTTP.send(.POST, port: port, path: "/v1/messages", body: body, headers: [
+                ("x-api-key", "sk-test-key"), ("content-type", "text/plain"), ("origin", "https://evil.example"), ("sec-fetch-site", "cross-site")])
+            #expect(crossSite.status == 403)
+            #expect(crossSite.headers.keys.allSatisfy { !$0.hasPrefix("access-control-") }, "cco never sends CORS headers")
+            #expect(try fake.counts().messages == 0, "the upstream never saw either")
+            let metrics = try await HTTP.send(.GET, port: port, path: "/metrics").text
+            #expect(metricValue(metrics, #"cco_requests_refused_total{reason="host"}"#) == 1)
+            #expect(metricValue(metrics, #"cco_requests_refused_total{reason="origin"}"#) == 1)
+            #expect(try cco.run("daemon", "status").status == 0)
+            #expect(try cco.run("stats").status == 0)
+            #expect(try await HTTP.message(port: port).status == 200)
+            let log = try String(contentsOfFile: cco.paths.logFile, encoding: .utf8)
+            #expect(log.contains("refused a request for Host \"attacker.example.com:\(port)\""))
+        }
+    }
+
     @Test func aSIGKILLLosesNoRowAnsweredMoreThanOneSecondBefore() async throws {
         let fake = try FakeUpstream()
         try await withGateway(fake) { cco, port in

@@ -3,6 +3,7 @@ public enum ConfigValue: Sendable, Hashable, CustomStringConvertible {
     case integer(Int)
     case string(String)
     case boolean(Bool)
+    case strings([String])
 
     /// The TOML spelling: strings quoted and escaped.
     public var toml: String {
@@ -10,6 +11,7 @@ public enum ConfigValue: Sendable, Hashable, CustomStringConvertible {
         case .integer(let v): String(v)
         case .boolean(let v): String(v)
         case .string(let v): TOMLString.quote(v)
+        case .strings(let v): "[" + v.map(TOMLString.quote).joined(separator: ", ") + "]"
         }
     }
 
@@ -43,6 +45,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
     case drainTimeout = "drain_timeout"
     case analyticsRetentionDays = "analytics_retention_days"
     case socketActivation = "socket_activation"
+    case allowedHosts = "allowed_hosts"
 
     /// The key as written in TOML.
     public var name: String { rawValue }
@@ -73,6 +76,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case .drainTimeout: "seconds a daemon replaced by restart, or stopping, finishes its requests in progress (streams included) before it cuts them"
         case .analyticsRetentionDays: "days of analytics kept; 0 keeps everything"
         case .socketActivation: "systemd listens on host:port (cco-daemon.socket) and starts the daemon on the first connection"
+        case .allowedHosts: "names besides loopback ones and `host` that requests may carry in Host (a DNS-rebinding page's are refused)"
         }
     }
 
@@ -91,7 +95,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case .logLevel, .logRotationSize, .logMaxFiles, .cacheSize, .cacheTTL, .upstreamURL, .cacheMode, .maxRequestSize,
              .analyticsRetentionDays: .reload
         case .port, .host, .allowRemote, .databaseURL, .upstreamConnectTimeout, .upstreamTimeout, .upstreamMaxConnections, .cachePersist,
-             .clientTimeout, .drainTimeout: .restart
+             .clientTimeout, .drainTimeout, .allowedHosts: .restart
         case .autoStart, .healthChecks, .healthCheckInterval, .socketActivation: .install
         }
     }
@@ -111,6 +115,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case .cacheMode: "one of " + CacheMode.allCases.map(\.rawValue).joined(separator: ", ")
         case .databaseURL: "sqlite://relative/path, sqlite:///absolute/path or sqlite::memory:"
         case .allowRemote, .autoStart, .healthChecks, .cachePersist, .socketActivation: "true or false"
+        case .allowedHosts: "a list of host names or addresses, e.g. [\"cco.home.arpa\"]"
         }
     }
 
@@ -140,6 +145,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case .drainTimeout: .integer(config.drainTimeout)
         case .analyticsRetentionDays: .integer(config.analyticsRetentionDays)
         case .socketActivation: .boolean(config.socketActivation)
+        case .allowedHosts: .strings(config.allowedHosts)
         }
     }
 
@@ -190,6 +196,9 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
             case .clientTimeout: config.clientTimeout = v
             default: config.healthCheckInterval = v
             }
+        case (.allowedHosts, .strings(let v)):
+            guard v.allSatisfy(HostAddress.isHostName) else { return rejection(value) }
+            config.allowedHosts = v.map { $0.lowercased() }
         case (.allowRemote, .boolean(let v)): config.allowRemote = v
         case (.autoStart, .boolean(let v)): config.autoStart = v
         case (.healthChecks, .boolean(let v)): config.healthChecks = v
@@ -212,6 +221,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case .integer: Int(text).map(ConfigValue.integer) ?? .string(text)
         case .boolean: Bool(text).map(ConfigValue.boolean) ?? .string(text)
         case .string: .string(text)
+        case .strings: .strings(text.split(separator: ",").map { String($0.filter { $0 != " " }) }.filter { !$0.isEmpty })
         }
     }
 

@@ -51,6 +51,8 @@ extension DaemonConfig {
             case .int: value = .integer(node.int ?? 0)
             case .string: value = .string(node.string ?? "")
             case .bool: value = .boolean(node.bool ?? false)
+            case .array where (node.array ?? []).allSatisfy({ $0.type == .string }):
+                value = .strings((node.array ?? []).compactMap(\.string))
             default:
                 let found = node.type == .double ? "\(node.double ?? 0)" : "a TOML \(node.type)"
                 problems.append(ConfigError(file: file, line: line, key: name, message: "`\(name)` must be \(key.allowed), found \(found)"))

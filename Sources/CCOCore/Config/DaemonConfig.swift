@@ -25,6 +25,8 @@ public struct DaemonConfig: Sendable, Hashable {
     public var drainTimeout: Int = 600
     public var analyticsRetentionDays: Int = 90
     public var socketActivation: Bool = false
+    /// Host names requests may carry besides loopback ones and `host` (lowercased).
+    public var allowedHosts: [String] = []
     /// `[pricing."MODEL"]` tables: prices that replace or add to the built-in table.
     public var pricing: [String: PriceOverride] = [:]
 

@@ -11,8 +11,14 @@ public enum HostAddress {
     }
 
     /// 127.0.0.0/8, ::1 and localhost: reachable from this machine only.
+    /// A name a Host header may carry: letters, digits, `-`, `.`, `_`, or an IPv6 address.
+    public static func isHostName(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 253 && (isIPv6(name) || name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-._".contains($0)) })
+    }
+
+    /// `localhost`, a name under `.localhost` (RFC 6761: never resolved elsewhere), `127.0.0.0/8` or `::1`.
     public static func isLoopback(_ host: String) -> Bool {
-        if host == "localhost" { return true }
+        if host == "localhost" || host.hasSuffix(".localhost") { return true }
         if isIPv4(host) { return host.hasPrefix("127.") }
         if isIPv6(host) {
             var address = in6_addr()

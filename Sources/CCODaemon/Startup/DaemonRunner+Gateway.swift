@@ -25,6 +25,8 @@ extension DaemonRunner {
         if config.cachePersist { restoreCache(into: gateway.cache, logger: logger) }
 
         let router = Router()
+        // First: nothing a web page makes a browser send gets further.
+        router.add(middleware: SameOriginGuard(config: config, metrics: gateway.metrics, logger: logger))
         router.add(middleware: LogRequestsMiddleware(.debug))
         router.add(middleware: MetricsMiddleware(metrics: gateway.metrics))
         HealthRoutes(identity: identity, state: state, databaseProblem: { writer.problem }).register(on: router)

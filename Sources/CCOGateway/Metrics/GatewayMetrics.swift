@@ -51,6 +51,11 @@ public final class GatewayMetrics: Sendable {
             .increment(by: row.cacheHit ? row.savedUSD : row.costUSD)
     }
 
+    /// A request refused before any route: `host`, `origin` or `cross_site` (``SameOriginGuard``).
+    func requestRefused(_ reason: String) {
+        counter("cco_requests_refused_total", [("reason", reason)]).increment()
+    }
+
     /// An upstream call that got no answer: `unreachable` or `timeout`.
     func upstreamFailed(_ reason: String) {
         counter("cco_upstream_failures_total", [("reason", reason)]).increment()

@@ -1,0 +1,72 @@
+public import CCOCore
+public import Hummingbird
+public import Logging
+import HTTPTypes
+
+/// Refuses what a web page could make a browser send to a daemon on loopback, before any route:
+/// - a `Host` that is not a loopback name or address, the configured `host`, or one of
+///   `allowed_hosts`: a DNS-rebinding page reaches 127.0.0.1 under its own name (`421`);
+/// - an `Origin` other than the daemon's own (`http://` and the request's Host), `Origin: null`
+///   included, and `Sec-Fetch-Site: cross-site`: a cross-site request, which a page can send
+///   without a CORS preflight as `text/plain` (`403`).
+/// cco never answers with CORS headers, so a browser lets no other origin read an answer either.
+/// Clients that are not browsers (the SDKs, Claude Code, curl, `cco`) send none of these and pass.
+public struct SameOriginGuard: RouterMiddleware {
+    public typealias Context = BasicRequestContext
+    /// Lowercased names besides the loopback ones.
+    let allowedHosts: Set<String>
+    let metrics: GatewayMetrics
+    let logger: Logger
+
+    public init(config: DaemonConfig, metrics: GatewayMetrics, logger: Logger) {
+        allowedHosts = Set(config.allowedHosts + [config.host.lowercased()])
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    static let secFetchSite = HTTPField.Name("sec-fetch-site")!
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        // Most requests carry a loopback Host and no Origin: settled without building a string.
+        let host = request.head.authority
+        if let host, !isAllowed(host: host) {
+            return refuse("host", "a request for Host \"\(host.prefix(100))\"",
+                          GatewayError(status: .misdirectedRequest, type: "permission_error",
+                                       message: "cco: this daemon does not answer for Host \"\(host.prefix(100))\"; if you reach it by that name, add it to allowed_hosts in config.toml"))
+        }
+        if let origin = request.headers[.origin], origin.lowercased() != host.map({ "http://" + $0.lowercased() }) {
+            return refuse("origin", "a request from Origin \"\(origin.prefix(100))\"", Self.crossSite("Origin \"\(origin.prefix(100))\""))
+        }
+        if request.headers[Self.secFetchSite]?.lowercased() == "cross-site" {
+            return refuse("cross_site", "a cross-site request (Sec-Fetch-Site)", Self.crossSite("a cross-site page"))
+        }
+        return try await next(request, context)
+    }
+
+    /// Whether `host` (a Host header: a name or address, and maybe a port) names this daemon.
+    func isAllowed(host: String) -> Bool {
+        let name = Self.name(ofHostHeader: host)
+        return HostAddress.isLoopback(name) || allowedHosts.contains(name)
+    }
+
+    /// `localhost:3000` → `localhost`, `[::1]:3000` → `::1`, lowercased.
+    static func name(ofHostHeader host: String) -> String {
+        let lowered = host.lowercased()
+        if lowered.hasPrefix("["), let close = lowered.firstIndex(of: "]") {
+            return String(lowered[lowered.index(after: lowered.startIndex) ..< close])
+        }
+        guard let colon = lowered.lastIndex(of: ":"), lowered.firstIndex(of: ":") == colon else { return lowered }
+        return String(lowered[..<colon])
+    }
+
+    static func crossSite(_ what: String) -> GatewayError {
+        GatewayError(status: .forbidden, type: "permission_error",
+                     message: "cco: refused a request from \(what): the daemon serves its own user's programs, not web pages")
+    }
+
+    private func refuse(_ reason: String, _ what: String, _ error: GatewayError) -> Response {
+        metrics.requestRefused(reason)
+        logger.warning("refused \(what)")
+        return error.response
+    }
+}
