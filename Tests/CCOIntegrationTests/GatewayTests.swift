@@ -258,6 +258,30 @@ import Testing
         }
     }
 
+    /// Another local user's program is turned away before its request is read, with one log line
+    /// naming the uid; `allow_users` lets that user in.
+    @Test(.enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "running a client as another user needs root and setpriv"))
+    func anotherUsersConnectionIsRefusedUnlessAllowed() async throws {
+        let fake = try FakeUpstream()
+        func asNobody(_ port: Int) throws -> String {
+            let request = #"POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: sk-theirs\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"#
+            return try CCOProcess.runToCompletion("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/bash", "-c",
+                "exec 3<>/dev/tcp/127.0.0.1/\(port); printf '\(request)' >&3; head -c 200 <&3 2>/dev/null || true"]).stdout
+        }
+        try await withGateway(fake) { cco, port in
+            let refused = try asNobody(port)
+            #expect(refused.hasPrefix("HTTP/1.1 403 Forbidden"), "\(refused)")
+            #expect(try fake.counts().messages == 0, "the upstream never saw it")
+            #expect(try await HTTP.message(port: port).status == 200, "the owner's own calls pass")
+            let log = try String(contentsOfFile: cco.paths.logFile, encoding: .utf8)
+            #expect(log.contains("it belongs to uid 65534 (nobody), not to this daemon's user (uid 0)"), "\(log.suffix(500))")
+        }
+        try await withGateway(fake, "allow_users = [\"nobody\"]\n") { _, port in
+            let allowed = try asNobody(port)
+            #expect(allowed.hasPrefix("HTTP/1.1 200"), "allowed by name: \(allowed)")
+        }
+    }
+
     @Test func aSIGKILLLosesNoRowAnsweredMoreThanOneSecondBefore() async throws {
         let fake = try FakeUpstream()
         try await withGateway(fake) { cco, port in

@@ -46,6 +46,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
     case analyticsRetentionDays = "analytics_retention_days"
     case socketActivation = "socket_activation"
     case allowedHosts = "allowed_hosts"
+    case allowUsers = "allow_users"
 
     /// The key as written in TOML.
     public var name: String { rawValue }
@@ -77,6 +78,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case .analyticsRetentionDays: "days of analytics kept; 0 keeps everything"
         case .socketActivation: "systemd listens on host:port (cco-daemon.socket) and starts the daemon on the first connection"
         case .allowedHosts: "names besides loopback ones and `host` that requests may carry in Host (a DNS-rebinding page's are refused)"
+        case .allowUsers: "local users besides the daemon's own whose programs may connect over loopback"
         }
     }
 
@@ -95,7 +97,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case .logLevel, .logRotationSize, .logMaxFiles, .cacheSize, .cacheTTL, .upstreamURL, .cacheMode, .maxRequestSize,
              .analyticsRetentionDays: .reload
         case .port, .host, .allowRemote, .databaseURL, .upstreamConnectTimeout, .upstreamTimeout, .upstreamMaxConnections, .cachePersist,
-             .clientTimeout, .drainTimeout, .allowedHosts: .restart
+             .clientTimeout, .drainTimeout, .allowedHosts, .allowUsers: .restart
         case .autoStart, .healthChecks, .healthCheckInterval, .socketActivation: .install
         }
     }
@@ -116,6 +118,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case .databaseURL: "sqlite://relative/path, sqlite:///absolute/path or sqlite::memory:"
         case .allowRemote, .autoStart, .healthChecks, .cachePersist, .socketActivation: "true or false"
         case .allowedHosts: "a list of host names or addresses, e.g. [\"cco.home.arpa\"]"
+        case .allowUsers: "a list of names of local users, e.g. [\"ana\"]"
         }
     }
 
@@ -146,6 +149,7 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case .analyticsRetentionDays: .integer(config.analyticsRetentionDays)
         case .socketActivation: .boolean(config.socketActivation)
         case .allowedHosts: .strings(config.allowedHosts)
+        case .allowUsers: .strings(config.allowUsers)
         }
     }
 
@@ -199,6 +203,11 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
         case (.allowedHosts, .strings(let v)):
             guard v.allSatisfy(HostAddress.isHostName) else { return rejection(value) }
             config.allowedHosts = v.map { $0.lowercased() }
+        case (.allowUsers, .strings(let v)):
+            if let unknown = v.first(where: { UserAccount.uid(named: $0) == nil }) {
+                return "`\(name)` must be \(allowed); there is no user \(ConfigValue.string(unknown)) on this machine"
+            }
+            config.allowUsers = v
         case (.allowRemote, .boolean(let v)): config.allowRemote = v
         case (.autoStart, .boolean(let v)): config.autoStart = v
         case (.healthChecks, .boolean(let v)): config.healthChecks = v

@@ -27,6 +27,8 @@ public struct DaemonConfig: Sendable, Hashable {
     public var socketActivation: Bool = false
     /// Host names requests may carry besides loopback ones and `host` (lowercased).
     public var allowedHosts: [String] = []
+    /// Local users besides the daemon's own whose loopback connections are served.
+    public var allowUsers: [String] = []
     /// `[pricing."MODEL"]` tables: prices that replace or add to the built-in table.
     public var pricing: [String: PriceOverride] = [:]
 

@@ -44,3 +44,5 @@ import Darwin
 @discardableResult internal func system_stat(_ path: UnsafePointer<CChar>, _ buffer: UnsafeMutablePointer<stat>) -> CInt { stat(path, buffer) }
 @discardableResult internal func system_unlink(_ path: UnsafePointer<CChar>) -> CInt { unlink(path) }
 @discardableResult internal func system_write(_ fd: CInt, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int { write(fd, buffer, count) }
+internal func system_getpwuid_r(_ uid: uid_t, _ entry: UnsafeMutablePointer<passwd>, _ buffer: UnsafeMutablePointer<CChar>, _ size: Int, _ result: UnsafeMutablePointer<UnsafeMutablePointer<passwd>?>) -> CInt { getpwuid_r(uid, entry, buffer, size, result) }
+internal func system_getpwnam_r(_ name: UnsafePointer<CChar>, _ entry: UnsafeMutablePointer<passwd>, _ buffer: UnsafeMutablePointer<CChar>, _ size: Int, _ result: UnsafeMutablePointer<UnsafeMutablePointer<passwd>?>) -> CInt { getpwnam_r(name, entry, buffer, size, result) }

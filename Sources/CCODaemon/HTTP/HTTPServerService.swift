@@ -28,6 +28,8 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
     let logger: Logger
     /// Tracks connections; stops accepting and drains (the handoff uses it too).
     let drain: DrainCoordinator
+    /// Who may connect over loopback (``PeerCheckHandler``).
+    let peers: PeerPolicy
     /// Runs before the first accept: a process taking over waits here until the previous daemon
     /// has stopped accepting, so that the two never accept from the socket at once.
     let beforeAccepting: @Sendable () async -> Void
@@ -41,6 +43,7 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
         let date = HTTPDate()
         let idleGrace = self.idleGrace
         let drain = self.drain
+        let peers = self.peers
         await beforeAccepting()
         let child = HTTP1Channel(
             responder: { request, responseWriter, channel in
@@ -69,7 +72,9 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .bind(NIOBSDSocket.Handle(listener.fd), serverBackPressureStrategy: nil) { (channel: any Channel) -> EventLoopFuture<HTTP1Channel.Value> in
-                child.setup(channel: channel, logger: logger)
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(PeerCheckHandler(policy: peers))
+                }.flatMap { child.setup(channel: channel, logger: logger) }
             }
 
         listener.restoreBacklog()
