@@ -234,6 +234,12 @@ let package = Package(
             dependencies: ["CCOGateway", "CCOAnalytics", "CCOCore", .product(name: "Logging", package: "swift-log")],
             path: "Tests/Benchmarks/AnalyticsWriterBench"
         ),
+        // scripts/bench: what the peer check costs per connection.
+        .executableTarget(
+            name: "PeerLookupBench",
+            dependencies: ["CCODaemon"],
+            path: "Tests/Benchmarks/PeerLookupBench"
+        ),
         .testTarget(
             name: "CCOIntegrationTests",
             dependencies: [
