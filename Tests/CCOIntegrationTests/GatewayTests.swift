@@ -259,27 +259,27 @@ import Testing
     }
 
     /// Another local user's program is turned away before its request is read, with one log line
-    /// naming the uid; `allow_users` lets that user in.
+    /// naming the uid, over IPv4 and IPv6 loopback; `allow_users` lets that user in.
     @Test(.enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "running a client as another user needs root and setpriv"))
     func anotherUsersConnectionIsRefusedUnlessAllowed() async throws {
+        var line = FaultLine("security-peers", "a connection of another local user over 127.0.0.1 and ::1 → 403 before its request is read; allow_users lets it in")
         let fake = try FakeUpstream()
-        func asNobody(_ port: Int) throws -> String {
-            let request = #"POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: sk-theirs\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"#
-            return try CCOProcess.runToCompletion("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/bash", "-c",
-                "exec 3<>/dev/tcp/127.0.0.1/\(port); printf '\(request)' >&3; head -c 200 <&3 2>/dev/null || true"]).stdout
+        for host in ["127.0.0.1", "::1"] {
+            try await withGateway(fake, "host = \"\(host)\"\n") { cco, port in
+                let refused = try asNobody(host, port)
+                line.trial(refused.hasPrefix("HTTP/1.1 403 Forbidden"), "\(host): \(refused.prefix(40))")
+                let owner = try await HTTP.send(.GET, port: port, path: "/health", host: host)
+                line.trial(owner.status == 200, "\(host): the owner's own call → \(owner.status)")
+                let log = try String(contentsOfFile: cco.paths.logFile, encoding: .utf8)
+                line.trial(log.contains("it belongs to uid 65534 (nobody), not to this daemon's user (uid 0)"), "\(host): \(log.suffix(300))")
+            }
+            try await withGateway(fake, "host = \"\(host)\"\nallow_users = [\"nobody\"]\n") { _, port in
+                let allowed = try asNobody(host, port)
+                line.trial(allowed.hasPrefix("HTTP/1.1 200"), "\(host), allowed by name: \(allowed.prefix(40))")
+            }
         }
-        try await withGateway(fake) { cco, port in
-            let refused = try asNobody(port)
-            #expect(refused.hasPrefix("HTTP/1.1 403 Forbidden"), "\(refused)")
-            #expect(try fake.counts().messages == 0, "the upstream never saw it")
-            #expect(try await HTTP.message(port: port).status == 200, "the owner's own calls pass")
-            let log = try String(contentsOfFile: cco.paths.logFile, encoding: .utf8)
-            #expect(log.contains("it belongs to uid 65534 (nobody), not to this daemon's user (uid 0)"), "\(log.suffix(500))")
-        }
-        try await withGateway(fake, "allow_users = [\"nobody\"]\n") { _, port in
-            let allowed = try asNobody(port)
-            #expect(allowed.hasPrefix("HTTP/1.1 200"), "allowed by name: \(allowed)")
-        }
+        line.trial(try fake.counts().messages == 2, "only the allowed calls reached the upstream")
+        line.finish()
     }
 
     @Test func aSIGKILLLosesNoRowAnsweredMoreThanOneSecondBefore() async throws {
@@ -540,4 +540,12 @@ func prometheusProblems(_ text: String) -> [String] {
         if !typed.contains(family) { problems.append("no TYPE before: \(line)") }
     }
     return problems
+}
+
+/// A Messages call from a program of the user `nobody` (needs root and setpriv), through bash's
+/// /dev/tcp; the first 200 bytes of the answer.
+func asNobody(_ host: String, _ port: Int) throws -> String {
+    let request = #"POST /v1/messages HTTP/1.1\r\nHost: localhost\r\nx-api-key: sk-theirs\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"#
+    return try CCOProcess.runToCompletion("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/bash", "-c",
+        "exec 3<>/dev/tcp/\(host)/\(port); printf '\(request)' >&3; head -c 200 <&3 2>/dev/null || true"]).stdout
 }

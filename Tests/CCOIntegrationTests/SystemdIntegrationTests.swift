@@ -276,6 +276,8 @@ struct SystemdIntegrationTests {
         #expect(stopStartOneShotReport.failed == 0, "\(stopStartOneShotReport.summary)")
         #expect(healthReport.ok > 100 && cachedReport.ok > 50)
         #expect(try fake.counts().messages == 1, "the cache survives each restart (cache_persist)")
+        // The listener kept in the fd store serves the peer check too.
+        #expect(try asNobody("127.0.0.1", record.port).hasPrefix("HTTP/1.1 403 Forbidden"))
         #expect(try sandbox.unitProperty("NRestarts") == "0", "restarts asked for are not failures")
         let journal = try sandbox.sh("journalctl --user -u cco-daemon -o cat --no-pager").stdout
         // Port 0: the stored socket keeps the port the kernel picked first.
@@ -371,7 +373,10 @@ struct SystemdIntegrationTests {
         print("socket activation, 20 restarts: /health \(report.summary); a connection per request \(oneShotReport.summary)")
         #expect(report.failed == 0, "\(report.summary)")
         #expect(oneShotReport.failed == 0, "\(oneShotReport.summary)")
+        // The socket unit's connections pass the peer check too: another user is turned away.
+        #expect(try asNobody("127.0.0.1", port).hasPrefix("HTTP/1.1 403 Forbidden"))
         let journal = try sandbox.sh("journalctl --user -u cco-daemon -o cat --no-pager").stdout
+        #expect(journal.contains("it belongs to uid 65534 (nobody), not to this daemon's user"), "\(journal.suffix(1000))")
         #expect(journal.contains("listening on http://127.0.0.1:\(port), from cco-daemon.socket (socket activation)"))
         #expect(!journal.contains("fd store"), "a socket unit's listener is not stored again")
 

@@ -69,15 +69,29 @@ final class PeerCheckHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.fireChannelActive()
             let body = #"{"error":{"message":"cco: this daemon serves its owner's programs only; allow_users in its config.toml lets named users in","type":"permission_error"},"type":"error"}"#
             let head = "HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
+            // The answer, then FIN; the request is read and dropped until the client closes (or 2 s):
+            // closing with its bytes unread would send a reset, which can destroy the answer
+            // before the client reads it.
             let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            context.writeAndFlush(NIOAny(ByteBuffer(string: head + body))).whenComplete { _ in loopBound.value.close(promise: nil) }
+            context.writeAndFlush(NIOAny(ByteBuffer(string: head + body))).whenComplete { _ in
+                loopBound.value.close(mode: .output, promise: nil)
+            }
+            context.eventLoop.scheduleTask(in: .seconds(2)) { loopBound.value.close(promise: nil) }
         }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        // A refused connection's request is never read on.
+        // A refused connection's request is never passed on.
         guard !refused else { return }
         context.fireChannelRead(data)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if refused, case ChannelEvent.inputClosed = event {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 }
 

@@ -90,8 +90,9 @@ struct HTTPReply {
 
 enum HTTP {
     static func send(_ method: HTTPMethod, port: Int, path: String, body: String? = nil,
-                     headers: [(String, String)] = [("x-api-key", "sk-test-key"), ("anthropic-version", "2023-06-01")]) async throws -> HTTPReply {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+                     headers: [(String, String)] = [("x-api-key", "sk-test-key"), ("anthropic-version", "2023-06-01")],
+                     host: String = "127.0.0.1") async throws -> HTTPReply {
+        var request = HTTPClientRequest(url: "http://\(host.contains(":") ? "[\(host)]" : host):\(port)\(path)")
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body {
