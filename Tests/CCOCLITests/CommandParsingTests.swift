@@ -103,4 +103,16 @@ import CCOAnalytics
         #expect(StatsText.csvField("a,b") == "\"a,b\"")
         #expect(StatsText.csvField("say \"hi\"") == "\"say \"\"hi\"\"\"")
     }
+
+    @Test func aReportSaysItsRangeOrItsSince() {
+        let now = WallClock.nowMilliseconds()
+        for range in StatsRange.allCases {
+            let report = StatsReport(range: range, groupBy: .model, sinceMilliseconds: range.start(nowMilliseconds: now), groups: [])
+            #expect(StatsText.scope(report).hasPrefix("\(range.rawValue) (since "), "\(range)")
+        }
+        var since = StatsReport(filter: StatsFilter(range: .today, sinceMilliseconds: now - 3 * 86_400_000, session: "s1"), groupBy: .model, nowMilliseconds: now, groups: [])
+        since.untilMilliseconds = now
+        #expect(StatsText.scope(since).hasPrefix("since "))
+        #expect(StatsText.scope(since).hasSuffix(", session s1"))
+    }
 }

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import CCOAnalytics
+import CCOCore
 
 /// The text and CSV forms of stats reports and session lists.
 enum StatsText {
@@ -75,8 +76,9 @@ enum StatsText {
     }
 
     static func scope(_ report: StatsReport) -> String {
-        var text = report.untilMilliseconds == nil && report.sinceMilliseconds == report.range.start(nowMilliseconds: report.sinceMilliseconds)
-            ? "\(report.range.rawValue) (since \(localTime(report.sinceMilliseconds)))" : "since \(localTime(report.sinceMilliseconds))"
+        // The range's own start (a minute's leeway: the report was made a moment ago), or --since's.
+        let fromRange = abs(report.range.start(nowMilliseconds: WallClock.nowMilliseconds()) - report.sinceMilliseconds) < 60_000
+        var text = fromRange ? "\(report.range.rawValue) (since \(localTime(report.sinceMilliseconds)))" : "since \(localTime(report.sinceMilliseconds))"
         if let until = report.untilMilliseconds { text += " until \(localTime(until))" }
         if let session = report.session { text += ", session \(session)" }
         if let project = report.project { text += ", project \(project)" }
