@@ -18,6 +18,9 @@ struct PeerPolicy: Sendable {
         owner = UserAccount.current
         allowed = Set(config.allowUsers.compactMap(UserAccount.uid(named:)) + [owner, 0])
         self.logger = logger
+        if let problem = PeerCredentials.sockDiagProblem() {
+            logger.warning("peer check: \(problem); reading /proc/net/tcp for each loopback connection instead, which grows slow with many connections (a systemd unit needs AF_NETLINK in RestrictAddressFamilies=)")
+        }
     }
 
     enum Verdict: Equatable {

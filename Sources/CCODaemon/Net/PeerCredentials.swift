@@ -60,6 +60,15 @@ public enum PeerCredentials {
         }
     }
 
+    /// Why sock_diag cannot be used here (a unit's `RestrictAddressFamilies=` without AF_NETLINK, a
+    /// seccomp filter), or nil when a netlink socket opens.
+    public static func sockDiagProblem() -> String? {
+        let fd = system_socket(AF_NETLINK, CInt(SOCK_DGRAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 4 /* NETLINK_SOCK_DIAG */)
+        guard fd >= 0 else { return "cannot open a NETLINK_SOCK_DIAG socket: \(Errno(rawValue: errno))" }
+        system_close(fd)
+        return nil
+    }
+
     // SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST, NLMSG_ERROR; the layouts of nlmsghdr (16 bytes),
     // inet_diag_req_v2 (56) and inet_diag_msg (uid at offset 64), from <linux/inet_diag.h>.
     private static let sockDiagByFamily: UInt16 = 20

@@ -46,7 +46,8 @@ ProtectSystem=strict
 ReadWritePaths=-{{STATE_DIR}}
 {{DATABASE_DIR}}
 PrivateTmp=yes
-RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6
+# AF_NETLINK: the daemon asks the kernel (sock_diag) who owns each loopback connection.
+RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK
 LockPersonality=yes
 # Sandboxing that works in a user unit (checked against systemd 252 by the tests). PrivateDevices=,
 # ProtectClock=, ProtectKernelModules=, ProtectKernelLogs= and PrivateUsers= need capabilities or a
