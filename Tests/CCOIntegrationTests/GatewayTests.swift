@@ -262,7 +262,7 @@ import Testing
     /// naming the uid, over IPv4 and IPv6 loopback; `allow_users` lets that user in.
     @Test(.enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "running a client as another user needs root and setpriv"))
     func anotherUsersConnectionIsRefusedUnlessAllowed() async throws {
-        var line = FaultLine("security-peers", "a connection of another local user over 127.0.0.1 and ::1 → 403 before its request is read; allow_users lets it in")
+        var line = FaultLine("security", "a connection of another local user over 127.0.0.1 and ::1 → 403 before its request is read; allow_users lets it in")
         let fake = try FakeUpstream()
         for host in ["127.0.0.1", "::1"] {
             try await withGateway(fake, "host = \"\(host)\"\n") { cco, port in
