@@ -4,8 +4,9 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// A JSON value for the CLI's `--json` output, encoded with sorted keys.
-enum JSONValue: Encodable {
+/// Any JSON value: the CLI's `--json` output, and price data kept as LiteLLM wrote it.
+/// Whole numbers are written as integers; keys are sorted.
+public enum JSONValue: Codable, Hashable, Sendable {
     case string(String)
     case number(Double)
     case bool(Bool)
@@ -13,7 +14,17 @@ enum JSONValue: Encodable {
     case array([JSONValue])
     case null
 
-    func encode(to encoder: any Encoder) throws {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { self = .null }
+        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
+        else if let value = try? container.decode(Double.self) { self = .number(value) }
+        else if let value = try? container.decode(String.self) { self = .string(value) }
+        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
+        else { self = .object(try container.decode([String: JSONValue].self)) }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .string(let v): try container.encode(v)
@@ -26,7 +37,8 @@ enum JSONValue: Encodable {
         }
     }
 
-    var encoded: String {
+    /// One line, keys sorted.
+    public var encoded: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
