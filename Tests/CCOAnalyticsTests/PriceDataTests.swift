@@ -55,7 +55,8 @@ import CCOTestSupport
         {"claude-a": {"litellm_provider": "anthropic", "input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06, "supports_vision": true},
          "gpt-4": {"litellm_provider": "openai", "input_cost_per_token": 1e-06, "output_cost_per_token": 1e-06}}
         """#
-        let stored = try PriceData.storedCopy(of: Array(json.utf8), source: "https://example.com/prices.json, 2026-12-02")
+        let (stored, checked) = try PriceData.storedCopy(of: Array(json.utf8), source: "https://example.com/prices.json, 2026-12-02")
+        #expect(checked.models.keys.sorted() == ["claude-a"])
         let text = String(decoding: stored, as: UTF8.self)
         #expect(!text.contains("gpt-4"))
         let data = try PriceData(json: stored, source: "/home/a/.cco/prices.json")

@@ -62,9 +62,9 @@ public struct PriceData: Sendable, Hashable {
     }
 
     /// The JSON `cco pricing update` stores: the Anthropic entries as LiteLLM wrote them, and where
-    /// they came from.
-    public static func storedCopy(of json: [UInt8], source: String) throws(PriceDataError) -> [UInt8] {
-        _ = try PriceData(json: json, source: source)
+    /// they came from; with the prices it holds, as checked.
+    public static func storedCopy(of json: [UInt8], source: String) throws(PriceDataError) -> (json: [UInt8], data: PriceData) {
+        let data = try PriceData(json: json, source: source)
         guard let object = try? JSONDecoder().decode([String: JSONValue].self, from: Data(json)) else {
             throw PriceDataError("not a JSON object")
         }
@@ -75,7 +75,7 @@ public struct PriceData: Sendable, Hashable {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        return Array((try? encoder.encode(kept)) ?? Data()) + [UInt8(ascii: "\n")]
+        return (Array((try? encoder.encode(kept)) ?? Data()) + [UInt8(ascii: "\n")], data)
     }
 
     private static func describe(_ error: any Error) -> String {

@@ -24,8 +24,7 @@ extension Pricing {
             let origin = "\(source), fetched \(StatsText.localTime(WallClock.nowMilliseconds()))"
             let stored: [UInt8], data: PriceData
             do {
-                stored = try PriceData.storedCopy(of: bytes, source: origin)
-                data = try PriceData(json: stored, source: origin)
+                (stored, data) = try PriceData.storedCopy(of: bytes, source: origin)
             } catch {
                 throw failure("\(source): \(error.message); nothing was changed")
             }
