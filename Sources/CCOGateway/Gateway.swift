@@ -161,9 +161,8 @@ public final class Gateway: Sendable {
         let status = HTTPResponse.Status(code: Int(response.status.code))
         call.status = status.code
         call.requestID = response.headers.first(name: "request-id")
-        for (name, value) in response.headers where name.count > Self.rateLimitPrefix.count {
-            let lowered = name.lowercased()
-            if lowered.hasPrefix(Self.rateLimitPrefix) { call.rateLimits[String(lowered.dropFirst(Self.rateLimitPrefix.count))] = value }
+        for (name, value) in response.headers {
+            if let limit = Self.rateLimitName(name) { call.rateLimits[limit] = value }
         }
 
         let contentType = response.headers.first(name: "content-type") ?? ""
@@ -321,6 +320,15 @@ public final class Gateway: Sendable {
 
     /// Claude Code's unified rate-limit headers (5-hour and 7-day utilization, status, resets).
     static let rateLimitPrefix = "anthropic-ratelimit-unified-"
+    /// `5h-utilization` of `anthropic-ratelimit-unified-5h-utilization` (any case), nil for other
+    /// headers; most responses have none, so no header name is copied or lowercased to find out.
+    static func rateLimitName(_ name: String) -> String? {
+        let prefix = rateLimitPrefix.utf8
+        guard name.utf8.count > prefix.count,
+              zip(name.utf8, prefix).allSatisfy({ $0 | 0x20 == $1 || $0 == $1 }) else { return nil }
+        return String(name.dropFirst(prefix.count)).lowercased()
+    }
+
     static let sessionHeader = HTTPField.Name("x-claude-code-session-id")!
     static let agentHeader = HTTPField.Name("x-claude-code-agent-id")!
     static let parentAgentHeader = HTTPField.Name("x-claude-code-parent-agent-id")!

@@ -45,3 +45,13 @@ import CCOCore
         #expect(try await status(host: "127.0.0.1:3000", headers: [SameOriginGuard.secFetchSite: "same-origin"]) == 200)
     }
 }
+
+@Suite struct GatewayHeaderTests {
+    @Test func rateLimitHeadersAreFoundInAnyCase() {
+        #expect(Gateway.rateLimitName("anthropic-ratelimit-unified-5h-utilization") == "5h-utilization")
+        #expect(Gateway.rateLimitName("Anthropic-RateLimit-Unified-Status") == "status")
+        #expect(Gateway.rateLimitName("anthropic-ratelimit-unified-") == nil)
+        #expect(Gateway.rateLimitName("anthropic-ratelimit-requests-limit") == nil)
+        #expect(Gateway.rateLimitName("content-type") == nil)
+    }
+}
