@@ -86,14 +86,19 @@ public final class AnalyticsStore {
 
     /// In one transaction: inserts `records`, gives the earlier calls of each session in
     /// `projects` that project, and keeps the latest rate-limit headers of `records`.
-    public func write(_ records: [RequestRecord], projects: [(session: String, project: String)]) throws {
-        guard !records.isEmpty else { return }
-        try connection.transaction {
+    ///
+    /// - Returns: the ids the rows were given (consecutive: the transaction holds the write lock).
+    @discardableResult
+    public func write(_ records: [RequestRecord], projects: [(session: String, project: String)]) throws -> ClosedRange<Int64>? {
+        guard !records.isEmpty else { return nil }
+        return try connection.transaction {
             try insertRows(records)
+            let last = connection.lastInsertRowID
             for (session, project) in projects { try assignProject(project, toSession: session) }
             if let latest = records.last(where: { !$0.rateLimits.isEmpty }) {
                 try recordRateLimits(latest.rateLimits, atMilliseconds: latest.timestampMilliseconds)
             }
+            return last - Int64(records.count) + 1 ... last
         }
     }
 

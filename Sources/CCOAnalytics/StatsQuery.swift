@@ -33,7 +33,7 @@ public enum StatsRange: String, Sendable, CaseIterable, Codable {
         parts.tm_min = 0
         parts.tm_sec = 0
         parts.tm_isdst = -1
-        return Int64(mktime(&parts)) * 1000
+        return Int64(system_mktime(&parts)) * 1000
     }
 }
 

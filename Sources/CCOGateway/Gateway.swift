@@ -46,6 +46,8 @@ public final class Gateway: Sendable {
     let upstreamSlots: UpstreamSlots
     private let settings: Mutex<Settings>
     private let logger: Logger
+    /// Shows a budget warning on the desktop (title, body); set by the daemon when `notify` is on.
+    private let notify: Mutex<(@Sendable (String, String) -> Void)?> = Mutex(nil)
 
     /// The largest upstream answer that is read whole (non-streaming); larger ones fail with 502.
     static let largestBufferedResponse = 256 << 20
@@ -71,10 +73,22 @@ public final class Gateway: Sendable {
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
-    /// A reload: upstream, cache limits and mode, request size limit, prices. Timeouts need a restart.
+    /// A reload: upstream, cache limits and mode, request size limit, prices, budgets. Timeouts need
+    /// a restart.
     public func apply(_ config: DaemonConfig, prices: PriceData) {
         settings.withLock { $0 = Settings(config, prices: prices) }
+        writer.ledger?.apply(config.budget)
         cache.setLimits(capacityBytes: config.cacheSize, ttl: .seconds(config.cacheTTL))
+    }
+
+    /// `/api/budget`.
+    func budgetReport(session: String?) async throws -> BudgetReport {
+        try await writer.budgetReport(session: session)
+    }
+
+    /// Where budget warnings go besides the log.
+    public func setNotifier(_ notifier: (@Sendable (String, String) -> Void)?) {
+        notify.withLock { $0 = notifier }
     }
 
     /// The prices new calls are charged at.
@@ -138,6 +152,21 @@ public final class Gateway: Sendable {
                 cacheState = "miss"
             }
             cacheKey = key
+        }
+
+        // A spent budget refuses a new call before the upstream sees it (a cache hit costs nothing).
+        if route == "/v1/messages", let budgets = writer.ledger, budgets.isActive {
+            let session = call.attribution.session
+            if !budgets.isLoaded || budgets.needsSession(session) {
+                do { try await writer.loadBudgets(session: session) } catch {
+                    logger.warning("budget: cannot read what was spent from the analytics database: \(error)")
+                }
+            }
+            if let refusal = budgets.check(session: session, project: call.attribution.project) {
+                metrics.budgetRefused(refusal.budget.label)
+                logger.warning("call refused: \(refusal.budget) of \(USD.text(refusal.limitUSD)) is spent (\(USD.text(refusal.spentUSD)))")
+                return finish(call, GatewayError.budgetSpent(refusal).response)
+            }
         }
 
         var upstreamRequest = HTTPClientRequest(url: settings.upstream.url(forPath: path))
@@ -239,6 +268,14 @@ public final class Gateway: Sendable {
     private func record(_ call: GatewayCall) {
         let row = call.record()
         metrics.usageRecorded(row)
+        if let budgets = writer.ledger {
+            for crossing in budgets.record(row) {
+                logger.warning("\(crossing.message)")
+                if budgets.config.notify, let notify = notify.withLock({ $0 }) {
+                    notify(crossing.reachedLimit ? "cco: budget spent" : "cco: budget warning", crossing.message)
+                }
+            }
+        }
         writer.record(row)
         logger.debug("\(call.route) \(call.status) model=\(call.model ?? "-") cache=\(call.cacheHit ? "hit" : "no") tokens=\(call.usage.input)/\(call.usage.output)")
     }

@@ -9,3 +9,4 @@ import Darwin
 // unchanged; retrying on EINTR and turning -1 into an `Errno` is `SystemCall.value(_:)`.
 
 @discardableResult internal func system_localtime_r(_ time: UnsafePointer<time_t>, _ result: UnsafeMutablePointer<tm>) -> UnsafeMutablePointer<tm>? { localtime_r(time, result) }
+internal func system_mktime(_ parts: UnsafeMutablePointer<tm>) -> time_t { mktime(parts) }

@@ -100,11 +100,7 @@ enum StatsText {
 
     static func localTime(_ milliseconds: Int64) -> String {
         guard milliseconds > 0 else { return "the first record" }
-        var seconds = time_t(milliseconds / 1000)
-        var parts = tm()
-        system_localtime_r(&seconds, &parts)
-        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) \(two(parts.tm_hour)):\(two(parts.tm_min))"
+        return LocalTime.minute(milliseconds)
     }
 
     /// Columns padded to their widest cell: those in `rightAligned` (by default all but the first,

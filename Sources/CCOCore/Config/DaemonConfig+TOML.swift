@@ -40,6 +40,10 @@ extension DaemonConfig {
                 do { config.pricing = try parsePricing(node, file: file, locator: locator) } catch { problems.append(error) }
                 continue
             }
+            if name == budgetTableName, let node = table[name] {
+                do { config.budget = try parseBudget(node, file: file, locator: locator) } catch { problems.append(error) }
+                continue
+            }
             guard let key = ConfigKey(rawValue: name) else {
                 let hint = ConfigKey.suggestion(for: name).map { " (did you mean `\($0.name)`?)" } ?? "; `cco config show` lists the known keys"
                 problems.append(ConfigError(file: file, line: line, key: name, message: "`\(name)` is not a known key\(hint)"))
@@ -63,6 +67,11 @@ extension DaemonConfig {
             }
         }
         if let first = problems.min(by: { ($0.line ?? .max) < ($1.line ?? .max) }) { throw first }
+        if config.budget.monthlyUSD != nil || config.budget.projects.values.contains(where: { $0.monthlyUSD != nil }),
+           config.analyticsRetentionDays > 0, config.analyticsRetentionDays < 31 {
+            throw ConfigError(file: file, line: locator.line(of: ConfigKey.analyticsRetentionDays.name), key: ConfigKey.analyticsRetentionDays.name,
+                              message: "a monthly budget counts a month of calls, but `analytics_retention_days` = \(config.analyticsRetentionDays) keeps fewer; set it to 31 or more (or 0)")
+        }
         if let problem = config.remoteAccessProblem() {
             throw ConfigError(file: file, line: locator.line(of: ConfigKey.host.name), key: ConfigKey.host.name, message: problem)
         }
@@ -112,6 +121,94 @@ extension DaemonConfig {
         return prices
     }
 
+    /// The name of the `[budget]` table.
+    public static let budgetTableName = "budget"
+
+    /// `[budget]` with `daily_usd`, `monthly_usd`, `session_usd`, `warn_at`, `notify`, and
+    /// `[budget.project."NAME"]` tables with `daily_usd` and `monthly_usd`.
+    private static func parseBudget(_ node: any TOMLValueConvertible, file: String, locator: TOMLKeyLocator) throws(ConfigError) -> BudgetConfig {
+        let header = locator.line(ofTable: [budgetTableName]) ?? locator.line(of: budgetTableName)
+        guard let table = node.table else {
+            throw ConfigError(file: file, line: header, key: budgetTableName,
+                              message: "`budget` must be a table, e.g. [budget] with daily_usd = 20")
+        }
+        func number(_ value: (any TOMLValueConvertible)?) -> Double? {
+            switch value?.type {
+            case .int?: value?.int.map(Double.init)
+            case .double?: value?.double
+            default: nil
+            }
+        }
+        func found(_ value: (any TOMLValueConvertible)?) -> String {
+            guard let value else { return "nothing" }
+            switch value.type {
+            case .string: return ConfigValue.string(value.string ?? "").description
+            case .bool: return "\(value.bool ?? false)"
+            case .int: return "\(value.int ?? 0)"
+            case .double: return "\(value.double ?? 0)"
+            default: return "a TOML \(value.type)"
+            }
+        }
+        func amount(_ key: String, in fields: TOMLTable, path: [String]) throws(ConfigError) -> Double? {
+            guard let value = fields[key] else { return nil }
+            let name = (path + [key]).joined(separator: ".")
+            guard let usd = number(value), usd.isFinite, usd >= 0 else {
+                throw ConfigError(file: file, line: locator.line(ofKey: key, inTable: path), key: name,
+                                  message: "`\(name)` must be an amount in US dollars from 0 up, e.g. 20 or 7.5, found \(found(value))")
+            }
+            return usd
+        }
+        var budget = BudgetConfig()
+        let periodKeys = BudgetPeriod.allCases.map(\.key)
+        for key in table.keys.sorted() {
+            let name = "\(budgetTableName).\(key)"
+            let line = locator.line(ofKey: key, inTable: [budgetTableName]) ?? header
+            switch key {
+            case BudgetPeriod.daily.key: budget.dailyUSD = try amount(key, in: table, path: [budgetTableName])
+            case BudgetPeriod.monthly.key: budget.monthlyUSD = try amount(key, in: table, path: [budgetTableName])
+            case BudgetPeriod.session.key: budget.sessionUSD = try amount(key, in: table, path: [budgetTableName])
+            case "warn_at":
+                guard let share = number(table[key]), share > 0, share <= 1 else {
+                    throw ConfigError(file: file, line: line, key: name, message: "`\(name)` must be a share of the budget above 0 and at most 1, e.g. 0.8, found \(found(table[key]))")
+                }
+                budget.warnAt = share
+            case "notify":
+                guard table[key]?.type == .bool, let notify = table[key]?.bool else {
+                    throw ConfigError(file: file, line: line, key: name, message: "`\(name)` must be true or false, found \(found(table[key]))")
+                }
+                budget.notify = notify
+            case "project":
+                guard let projects = table[key]?.table else {
+                    throw ConfigError(file: file, line: line, key: name, message: "`\(name)` must hold tables, e.g. [budget.project.\"billing-api\"] with daily_usd = 5")
+                }
+                for project in projects.keys.sorted() {
+                    let path = [budgetTableName, key, project]
+                    let projectName = "\(name).\(project)"
+                    guard let fields = projects[project]?.table else {
+                        throw ConfigError(file: file, line: locator.line(ofTable: path) ?? line, key: projectName,
+                                          message: "`\(projectName)` must be a table with daily_usd and/or monthly_usd")
+                    }
+                    var limits = BudgetConfig.ProjectBudget()
+                    for field in fields.keys.sorted() {
+                        switch field {
+                        case BudgetPeriod.daily.key: limits.dailyUSD = try amount(field, in: fields, path: path)
+                        case BudgetPeriod.monthly.key: limits.monthlyUSD = try amount(field, in: fields, path: path)
+                        default:
+                            throw ConfigError(file: file, line: locator.line(ofKey: field, inTable: path) ?? locator.line(ofTable: path), key: "\(projectName).\(field)",
+                                              message: "`\(field)` is not a project budget key; use daily_usd or monthly_usd")
+                        }
+                    }
+                    budget.projects[project] = limits
+                }
+            default:
+                let hint = (periodKeys + ["warn_at", "notify", "project"]).min { ConfigKey.editDistance($0, key) < ConfigKey.editDistance($1, key) }
+                throw ConfigError(file: file, line: line, key: name,
+                                  message: "`\(key)` is not a budget key (did you mean `\(hint ?? "daily_usd")`?); use daily_usd, monthly_usd, session_usd, warn_at, notify or [budget.project.\"NAME\"]")
+            }
+        }
+        return budget
+    }
+
     /// Why `host` may not be used as it is, or `nil`: a non-loopback address needs `allow_remote = true`.
     public func remoteAccessProblem() -> String? {
         guard !HostAddress.isLoopback(host), !allowRemote else { return nil }
@@ -133,6 +230,7 @@ extension DaemonConfig {
             if let cacheWrite1h = price.cacheWrite1h { text += "cache_write_1h = \(cacheWrite1h)\n" }
             if let webSearch = price.webSearch { text += "web_search = \(webSearch)\n" }
         }
+        text += budget.renderTOML()
         return text
     }
 
@@ -242,6 +340,48 @@ struct TOMLKeyLocator {
             if parts.contains(name) { return index + 1 }
         }
         return nil
+    }
+
+    /// The 1-based line of the header `[a.b."c"]` whose dotted parts are `path`, or nil.
+    func line(ofTable path: [String]) -> Int? {
+        for (index, raw) in lines.enumerated() where Self.tablePath(of: raw) == path { return index + 1 }
+        return nil
+    }
+
+    /// The 1-based line where `key` is assigned inside the table `path` (before the next header).
+    func line(ofKey key: String, inTable path: [String]) -> Int? {
+        guard let header = line(ofTable: path) else { return nil }
+        for index in header ..< lines.count {
+            let line = lines[index].drop { $0 == " " || $0 == "\t" }
+            if line.hasPrefix("[") { return nil }
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            if unquote(line[..<eq]) == key { return index + 1 }
+        }
+        return nil
+    }
+
+    /// The dotted parts of a table header line (`[budget.project."a b"]` → budget, project, a b), or
+    /// nil for other lines.
+    static func tablePath(of raw: Substring) -> [String]? {
+        let line = raw.drop { $0 == " " || $0 == "\t" }
+        guard line.hasPrefix("["), !line.hasPrefix("[["), let close = line.lastIndex(of: "]") else { return nil }
+        var parts: [String] = []
+        var current = ""
+        var quote: Character?
+        for character in line[line.index(after: line.startIndex) ..< close] {
+            if let open = quote {
+                if character == open { quote = nil } else { current.append(character) }
+            } else if character == "\"" || character == "'" {
+                quote = character
+            } else if character == "." {
+                parts.append(current)
+                current = ""
+            } else if character != " " && character != "\t" {
+                current.append(character)
+            }
+        }
+        parts.append(current)
+        return parts
     }
 
     /// The 1-based line of the first table header (`[name]`), where top-level keys must stop.

@@ -31,6 +31,8 @@ public struct DaemonConfig: Sendable, Hashable {
     public var allowUsers: [String] = []
     /// `[pricing."MODEL"]` tables: prices that replace or add to the built-in table.
     public var pricing: [String: PriceOverride] = [:]
+    /// `[budget]`: spending caps the gateway enforces.
+    public var budget = BudgetConfig()
 
     public init() {}
 

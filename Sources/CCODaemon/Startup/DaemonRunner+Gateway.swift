@@ -2,7 +2,9 @@ import CCOAnalytics
 import CCOCore
 import CCOGateway
 import Hummingbird
+import CCOSystemd
 import Logging
+import Synchronization
 
 /// What serves requests: the gateway with its analytics writer, the router over them, and the
 /// reloader that applies a changed config to both.
@@ -22,6 +24,7 @@ extension DaemonRunner {
                       logger: Logger) throws(DaemonError) -> DaemonApplication {
         let writer = try openAnalytics(logger: logger)
         let gateway = Gateway(config: config, prices: Self.prices(paths, logger: logger), writer: writer, metrics: GatewayMetrics(), logger: logger)
+        gateway.setNotifier(Self.desktopNotifier(logger: logger))
         if config.cachePersist { restoreCache(into: gateway.cache, logger: logger) }
 
         let router = Router()
@@ -70,11 +73,29 @@ extension DaemonRunner {
         let path = location.path(in: paths)
         do {
             return try AnalyticsWriter(path: path, retentionDays: config.analyticsRetentionDays,
-                                       projects: ProjectResolver(environment: ProcessEnvironment.current()), logger: logger)
+                                       projects: ProjectResolver(environment: ProcessEnvironment.current()),
+                                       ledger: BudgetLedger(config: config.budget), logger: logger)
         } catch {
             let failure = DaemonError(.database, "cannot open the analytics database \(path): \(error); fix `database_url` in \(paths.configFile)")
             logger.error("\(failure.detail)")
             throw failure
+        }
+    }
+
+    /// Budget warnings on the desktop, where the user bus has a notification service; sent off the
+    /// request path. A failure is logged once: most servers have no desktop.
+    static func desktopNotifier(logger: Logger) -> @Sendable (String, String) -> Void {
+        final class FailedOnce: Sendable { let flag = Mutex(false) }
+        let failedOnce = FailedOnce()
+        return { summary, body in
+            Task.detached {
+                do {
+                    try DesktopNotifications(application: "cco").show(summary: summary, body: body)
+                } catch {
+                    guard !failedOnce.flag.withLock({ let was = $0; $0 = true; return was }) else { return }
+                    logger.info("budget: no desktop notification shown (\(error)); the warning is in the log")
+                }
+            }
         }
     }
 

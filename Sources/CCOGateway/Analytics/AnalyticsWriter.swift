@@ -44,12 +44,19 @@ public final class AnalyticsWriter: Service, Sendable {
     private let threadPool: NIOThreadPool
     /// Gives calls of a Claude Code session their project; nil leaves projects to `x-cco-project`.
     private let projects: ProjectResolver?
+    /// What each budget has spent: loaded from the database here, fed every row written to it.
+    public let ledger: BudgetLedger?
     private let logger: Logger
 
     /// Opens the database at `path` (`:memory:` for none on disk), migrating it.
     public init(path: String, retentionDays: Int, flushInterval: Duration = .milliseconds(50),
-                queueLimit: Int = 200_000, threadPool: NIOThreadPool = .singleton, projects: ProjectResolver? = nil, logger: Logger) throws {
-        store = Mutex(try AnalyticsStore(path: path))
+                queueLimit: Int = 200_000, threadPool: NIOThreadPool = .singleton, projects: ProjectResolver? = nil,
+                ledger: BudgetLedger? = nil, logger: Logger) throws {
+        let opened = try AnalyticsStore(path: path)
+        // Read at once only when a budget is set: a reload that sets the first one reads it then.
+        if let ledger, ledger.isActive { try ledger.load(from: opened) }
+        store = Mutex(opened)
+        self.ledger = ledger
         queue = Mutex(Queue(retentionDays: retentionDays))
         self.flushInterval = flushInterval
         self.queueLimit = queueLimit
@@ -124,10 +131,50 @@ public final class AnalyticsWriter: Service, Sendable {
             }
         }
         do {
-            try store.write(batch, projects: found)
+            let ids = try store.write(batch, projects: found)
+            if let ledger, let ids {
+                ledger.wrote(rows: ids)
+                for (session, project) in found { ledger.assign(project: project, toSession: session) }
+                try? ledger.catchUp(from: store)
+            }
         } catch {
             for (session, _) in found { projects?.forget(session) }
             throw error
+        }
+    }
+
+    /// Reads what `session` has spent into the ledger (and the ledger itself, the first time),
+    /// before a call of it is checked.
+    public func loadBudgets(session: String?) async throws {
+        guard let ledger, !ledger.isLoaded || ledger.needsSession(session) else { return }
+        try? await flush()
+        try await threadPool.runIfActive { [self] in
+            try self.store.withLock { store in
+                if !ledger.isLoaded { try ledger.load(from: store) }
+                if let session, ledger.needsSession(session) { try ledger.loadSession(session, from: store) }
+            }
+        }
+    }
+
+    /// `/api/budget`: every budget, today's and this month's spend, and `session`'s figures.
+    public func budgetReport(session: String?) async throws -> BudgetReport {
+        try? await flush()
+        let ledger = ledger ?? BudgetLedger(config: BudgetConfig())
+        let now = WallClock.nowMilliseconds()
+        return try await threadPool.runIfActive { [self] in
+            try self.store.withLock { store in
+                if !ledger.isLoaded { try ledger.load(from: store, nowMilliseconds: now) }
+                if let session, ledger.needsSession(session) { try ledger.loadSession(session, from: store, nowMilliseconds: now) }
+                return try store.budgetReport(ledger: ledger, session: session, nowMilliseconds: now)
+            }
+        }
+    }
+
+    /// Counts what other processes wrote to the database (a replaced daemon finishing its streams).
+    private func catchUpBudgets() async {
+        guard let ledger, ledger.isActive, ledger.isLoaded else { return }
+        try? await threadPool.runIfActive { [self] in
+            try self.store.withLock { store in try ledger.catchUp(from: store) }
         }
     }
 
@@ -161,6 +208,7 @@ public final class AnalyticsWriter: Service, Sendable {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.flushInterval) }
             await writeQueued(clock: clock)
+            await catchUpBudgets()
             if lastRetention.map({ clock.now - $0 > .seconds(3600) }) ?? true {
                 await applyRetention()
                 lastRetention = clock.now

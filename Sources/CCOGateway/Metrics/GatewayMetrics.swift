@@ -56,6 +56,11 @@ public final class GatewayMetrics: Sendable {
         counter("cco_requests_refused_total", [("reason", reason)]).increment()
     }
 
+    /// A call refused because `budget` (its label) is spent.
+    func budgetRefused(_ budget: String) {
+        counter("cco_budget_refusals_total", [("budget", budget)]).increment()
+    }
+
     /// An upstream call that got no answer: `unreachable` or `timeout`.
     func upstreamFailed(_ reason: String) {
         counter("cco_upstream_failures_total", [("reason", reason)]).increment()
@@ -87,6 +92,18 @@ public final class GatewayMetrics: Sendable {
         Gauge(label: "cco_analytics_queue_depth", factory: factory).record(writer.queueDepth)
         Gauge(label: "cco_upstream_in_flight", factory: factory).record(upstream.count)
         Gauge(label: "cco_upstream_max_connections", factory: factory).record(upstream.capacity)
+        if let ledger = writer.ledger {
+            for status in ledger.statuses(session: nil) {
+                counter("cco_budget_refusals_total", [("budget", status.budget)]).increment(by: 0)
+                // A session's spend is per session: `cco budget --session ID` shows it.
+                guard status.period != BudgetPeriod.session.rawValue else { continue }
+                Gauge(label: "cco_budget_limit_usd", dimensions: [("budget", status.budget)], factory: factory).record(status.limitUSD)
+                Gauge(label: "cco_budget_spent_usd", dimensions: [("budget", status.budget)], factory: factory).record(status.spentUSD)
+            }
+            if let session = ledger.config.sessionUSD {
+                Gauge(label: "cco_budget_limit_usd", dimensions: [("budget", "session")], factory: factory).record(session)
+            }
+        }
         // Present from the first scrape, so that a rate() over it starts at 0.
         for reason in ["max_connections", "pool_timeout"] { counter("cco_upstream_refused_total", [("reason", reason)]).increment(by: 0) }
         var buffer: [UInt8] = []

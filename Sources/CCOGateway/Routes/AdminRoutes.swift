@@ -79,6 +79,15 @@ public struct AdminRoutes: Sendable {
                 return GatewayError(status: .internalServerError, type: "api_error", message: "cco: the analytics database failed: \(error)").response
             }
         }
+        router.get("/api/budget") { request, _ -> Response in
+            let parameters = Self.parameters(request)
+            let session = parameters["session"].flatMap { $0.isEmpty ? nil : $0 }
+            do {
+                return Self.json(try await gateway.budgetReport(session: session).json())
+            } catch {
+                return GatewayError(status: .internalServerError, type: "api_error", message: "cco: the analytics database failed: \(error)").response
+            }
+        }
         router.post("/api/cache/purge") { request, context -> Response in
             if let refusal = refusal(request) { return refusal }
             let removed = gateway.cache.removeAll()

@@ -3,6 +3,8 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import CCOAnalytics
+import HTTPTypes
 import Hummingbird
 import NIOCore
 
@@ -13,6 +15,8 @@ struct GatewayError: Sendable {
     /// The API's error type: `invalid_request_error`, `request_too_large`, `api_error`, …
     let type: String
     let message: String
+    /// Set on answers the client must not retry.
+    var doNotRetry = false
 
     var response: Response {
         struct Body: Encodable {
@@ -26,10 +30,20 @@ struct GatewayError: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let bytes = (try? encoder.encode(Body(error: .init(type: type, message: message)))) ?? Data("{}".utf8)
-        return Response(
-            status: status,
-            headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if doNotRetry { headers[Self.shouldRetry] = "false" }
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// The official SDKs retry 408, 409, 429 and 5xx unless this says `false`.
+    static let shouldRetry = HTTPField.Name("x-should-retry")!
+
+    /// A budget is spent. 400 `invalid_request_error`, as the API itself answers a call over an
+    /// organization's or workspace's spend limit: no SDK retries it, Claude Code shows its message
+    /// and stops the turn. (429 and 529 would be retried; 402 `billing_error` speaks of the
+    /// account's payment.) `x-should-retry: false` says it once more.
+    static func budgetSpent(_ refusal: BudgetRefusal) -> GatewayError {
+        GatewayError(status: .badRequest, type: "invalid_request_error", message: refusal.message, doNotRetry: true)
     }
 
     static func badRequest(_ message: String) -> GatewayError {

@@ -39,6 +39,10 @@ public final class SystemdBus {
         case string(String)
         case strings([String])
         case bool(Bool)
+        case uint32(UInt32)
+        case int32(Int32)
+        /// An empty array of the signature's contents, e.g. `{sv}` for no hints.
+        case emptyArray(String)
     }
 
     /// Calls a method and returns its reply for reading.
@@ -46,7 +50,7 @@ public final class SystemdBus {
     /// - Throws: ``BusError`` with the D-Bus error the peer replied with.
     func call(
         destination: String, path: String, interface: String, member: String,
-        _ arguments: [Argument] = [], description: String? = nil
+        _ arguments: [Argument] = [], description: String? = nil, timeout: Duration? = nil
     ) throws(BusError) -> BusReply {
         #if os(Linux)
         let operation = description ?? member
@@ -59,12 +63,16 @@ public final class SystemdBus {
             case .string(let s): r = systemd_bus_message_append_string(message!, s)
             case .strings(let list): r = systemd_bus_message_append_strv(message!, list)
             case .bool(let b): r = systemd_bus_message_append_bool(message!, b)
+            case .uint32(let v): r = systemd_bus_message_append_uint32(message!, v)
+            case .int32(let v): r = systemd_bus_message_append_int32(message!, v)
+            case .emptyArray(let contents): r = systemd_bus_message_append_empty_array(message!, contents)
             }
             try check(r, operation)
         }
         var reply: OpaquePointer?
         let failure: BusError? = withBusError { error in
-            let r = systemd_bus_call(handle, message!, 0, error, &reply)
+            let usec = timeout.map { UInt64(max(0, $0.components.seconds)) * 1_000_000 + UInt64(max(0, $0.components.attoseconds) / 1_000_000_000_000) } ?? 0
+            let r = systemd_bus_call(handle, message!, usec, error, &reply)
             guard r < 0 else { return nil }
             return BusError(name: busErrorName(error), message: busErrorMessage(error), errno: Errno(rawValue: -r), operation: operation)
         }
@@ -118,6 +126,16 @@ final class BusReply {
         return value
         #else
         return nil
+        #endif
+    }
+
+    func readUInt32() throws(BusError) -> UInt32 {
+        #if os(Linux)
+        let (r, value) = systemd_bus_message_read_uint32(message)
+        if r < 0 { throw BusError(name: nil, message: nil, errno: Errno(rawValue: -r), operation: "read reply") }
+        return value
+        #else
+        return 0
         #endif
     }
 

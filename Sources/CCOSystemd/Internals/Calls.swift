@@ -140,6 +140,24 @@ internal func systemd_bus_message_append_strv(_ message: OpaquePointer, _ values
     return pointers.withUnsafeMutableBufferPointer { sd_bus_message_append_strv(message, $0.baseAddress) }
 }
 
+internal func systemd_bus_message_append_uint32(_ message: OpaquePointer, _ value: UInt32) -> CInt {
+    var v = value
+    return sd_bus_message_append_basic(message, CChar(UInt8(ascii: "u")), &v)
+}
+
+internal func systemd_bus_message_append_int32(_ message: OpaquePointer, _ value: Int32) -> CInt {
+    var v = value
+    return sd_bus_message_append_basic(message, CChar(UInt8(ascii: "i")), &v)
+}
+
+/// An empty array of `contents` (e.g. `{sv}`): the corresponding C functions are
+/// `sd_bus_message_open_container(3)` and `sd_bus_message_close_container(3)`.
+internal func systemd_bus_message_append_empty_array(_ message: OpaquePointer, _ contents: String) -> CInt {
+    let r = sd_bus_message_open_container(message, CChar(UInt8(ascii: "a")), contents)
+    guard r >= 0 else { return r }
+    return sd_bus_message_close_container(message)
+}
+
 /// The corresponding C function is `sd_bus_call(3)`.
 internal func systemd_bus_call(
     _ bus: OpaquePointer, _ message: OpaquePointer, _ usec: UInt64, _ error: UnsafeMutablePointer<sd_bus_error>, _ reply: inout OpaquePointer?
