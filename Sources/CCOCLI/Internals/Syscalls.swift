@@ -19,3 +19,4 @@ private let platformSignal = Darwin.signal
 @discardableResult internal func system_readlink(_ path: UnsafePointer<CChar>, _ buffer: UnsafeMutablePointer<CChar>, _ size: Int) -> Int { readlink(path, buffer, size) }
 @discardableResult internal func system_signal(_ signal: CInt, _ handler: @convention(c) (CInt) -> Void) -> (@convention(c) (CInt) -> Void)? { platformSignal(signal, handler) }
 @discardableResult internal func system_write(_ fd: CInt, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int { write(fd, buffer, count) }
+@discardableResult internal func system_read(_ fd: CInt, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int { read(fd, buffer, count) }

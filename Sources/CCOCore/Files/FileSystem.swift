@@ -37,6 +37,29 @@ public enum FileSystem {
         system_access(path, F_OK) == 0
     }
 
+    /// The permission bits of `path` (symlinks followed), or nil when it does not exist.
+    public static func mode(of path: String) -> UInt32? {
+        var st = stat()
+        guard system_stat(path, &st) == 0 else { return nil }
+        return UInt32(st.st_mode) & 0o7777
+    }
+
+    /// The file a symlink at `path` points to (followed to the end, at most 40 links, relative
+    /// targets taken from the link's directory), or `path` itself.
+    public static func resolvingSymlinks(_ path: String) -> String {
+        var current = path
+        for _ in 0 ..< 40 {
+            var st = stat()
+            guard system_lstat(current, &st) == 0, (st.st_mode & S_IFMT) == S_IFLNK else { return current }
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let n = system_readlink(current, &buffer, buffer.count - 1)
+            guard n > 0 else { return current }
+            let target = String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            current = target.hasPrefix("/") ? target : AtomicFile.parentDirectory(of: current) + "/" + target
+        }
+        return current
+    }
+
     /// Creates `path` (and its parents) with `mode` when missing; an existing directory is left as is.
     public static func makeDirectory(_ path: String, mode: UInt32 = 0o700) throws(FileError) {
         if system_mkdir(path, mode_t(mode)) == 0 { return }
