@@ -2,9 +2,9 @@ public import CCOCore
 
 /// How amounts and refusals read, the same in the gateway's answers and on the command line.
 public enum USD {
-    /// `$20.00`, `$0.0042` for amounts under a dollar that two decimals would show as nothing.
+    /// `$20.00`, `$0.42`; `$0.0042` for amounts under a cent, which two decimals would show as nothing.
     public static func text(_ usd: Double) -> String {
-        let places = abs(usd) < 1 && usd != 0 ? 4 : 2
+        let places = abs(usd) < 0.01 && usd != 0 ? 4 : 2
         let scale = places == 4 ? 10_000.0 : 100.0
         let units = Int64((abs(usd) * scale).rounded())
         let whole = units / Int64(scale), fraction = String(units % Int64(scale))
