@@ -243,7 +243,6 @@ public final class Gateway: Sendable {
                     scanner.feed(chunk.readableBytesView)
                     try await writer.write(chunk)
                 }
-                try await writer.finish(nil)
             } catch {
                 call.take(scanner)
                 call.incomplete = true
@@ -253,7 +252,9 @@ public final class Gateway: Sendable {
             }
             call.take(scanner)
             if call.incomplete { self.logger.warning("stream on \(call.route) ended without message_stop") }
+            // Counted before the client sees the end: its next call is checked against this one's cost.
             self.record(call)
+            try await writer.finish(nil)
         }
     }
 

@@ -33,12 +33,12 @@ struct CCOProcess {
     }
 
     @discardableResult
-    func run(_ arguments: [String], extraEnvironment: [String: String] = [:]) throws -> Result {
-        try Self.runToCompletion(Self.executable, arguments, environment: environment.merging(extraEnvironment) { _, new in new })
+    func run(_ arguments: [String], stdin: String? = nil, extraEnvironment: [String: String] = [:]) throws -> Result {
+        try Self.runToCompletion(Self.executable, arguments, environment: environment.merging(extraEnvironment) { _, new in new }, stdin: stdin)
     }
 
-    /// Runs a program to completion with stdin from /dev/null, capturing stdout and stderr.
-    static func runToCompletion(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Result {
+    /// Runs a program to completion with `stdin` (else /dev/null) as its input, capturing stdout and stderr.
+    static func runToCompletion(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, stdin: String? = nil) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -46,8 +46,13 @@ struct CCOProcess {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        process.standardInput = FileHandle.nullDevice
+        let input = Pipe()
+        process.standardInput = stdin == nil ? FileHandle.nullDevice : input
         try process.run()
+        if let stdin {
+            input.fileHandleForWriting.write(Data(stdin.utf8))
+            try input.fileHandleForWriting.close()
+        }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
