@@ -394,6 +394,40 @@ struct SystemdIntegrationTests {
         #expect(try sandbox.unitProperty("ActiveState") == "active")
         #expect(try sandbox.cco("daemon", "uninstall").status == 0)
     }
+
+    /// Crossing warn_at and then spending the budget: one journal entry at priority warning each,
+    /// and one desktop notification each through the user bus's org.freedesktop.Notifications.
+    @Test func budgetWarningsGoToTheJournalAndTheDesktop() async throws {
+        let fake = try FakeUpstream()
+        // One call costs $0.0153 (FakeUpstream's usage at claude-sonnet-4-5's prices): 85% of $0.018.
+        let sandbox = try self.sandbox(config: "upstream_url = \"\(fake.url)\"\\n[budget]\\ndaily_usd = 0.018\\n")
+        defer { sandbox.stop() }
+        var fixture = URL(fileURLWithPath: #filePath)
+        fixture.deleteLastPathComponent()
+        let service = sandbox.directory + "/bin/fake-notifications"
+        try copyExecutable(fixture.appendingPathComponent("Fixtures/fake-notifications").path, to: service)
+        chmod(service, 0o755)
+        let started = try sandbox.sh("systemd-run --user --unit fake-notifications --setenv=DBUS_SESSION_BUS_ADDRESS=$DBUS_SESSION_BUS_ADDRESS \(service) $HOME/notified.jsonl")
+        #expect(started.status == 0, "\(started.stderr)")
+        #expect(eventually(timeout: .seconds(10)) { (try? sandbox.sh("busctl --user status org.freedesktop.Notifications").status) == 0 })
+        #expect(try sandbox.cco("daemon", "install").status == 0)
+        let port = try #require(try PIDFile(path: sandbox.home + "/.cco/daemon.pid").read()).port
+
+        #expect(try await BudgetTests.call(port: port, session: "desk-1").status == 200)
+        #expect(try await BudgetTests.call(port: port, session: "desk-1").status == 200)
+        #expect(try await BudgetTests.call(port: port, session: "desk-1").status == 400)
+        #expect(eventually(timeout: .seconds(10)) { (try? sandbox.sh("wc -l < $HOME/notified.jsonl").stdout.trimmingCharacters(in: .whitespacesAndNewlines)) == "2" })
+        let notified = try sandbox.sh("cat $HOME/notified.jsonl").stdout.split(separator: "\n").map { line in
+            try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String] ?? [:]
+        }
+        #expect(notified.map { $0["summary"] } == ["cco: budget warning", "cco: budget spent"])
+        #expect(notified.first?["app"] == "cco")
+        #expect(notified.first?["body"]?.hasPrefix("budget: 85% of the daily budget of $0.02 is spent") == true, "\(notified)")
+        let warnings = try sandbox.sh("journalctl --user -u cco-daemon --no-pager -p warning..warning -o cat").stdout
+        #expect(warnings.contains("budget: 85% of the daily budget"), "\(warnings)")
+        #expect(warnings.contains("budget: the daily budget of $0.02 is spent"))
+        #expect(warnings.contains("call refused: the daily budget of $0.02 is spent"))
+    }
 }
 
 /// Needs no sandbox: a user bus that cannot be reached.
