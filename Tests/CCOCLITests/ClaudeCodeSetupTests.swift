@@ -21,7 +21,7 @@ import CCOCore
             }
 
             """)
-        #expect(edit.changes.map(\.key) == ["env.ANTHROPIC_BASE_URL", "statusLine.type", "statusLine.command"])
+        #expect(edit.changes.map(\.key) == ["env.ANTHROPIC_BASE_URL", "statusLine"])
     }
 
     @Test func everyOtherKeyStaysInItsPlaceWithItsSpelling() throws {

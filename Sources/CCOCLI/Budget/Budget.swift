@@ -51,12 +51,15 @@ struct Budget: ParsableCommand {
         let rows = report.budgets.map { status -> [String] in
             let name = status.project.map { "\(status.period) (project \($0))" } ?? status.period
             let share = status.limitUSD > 0 ? Int((status.spentUSD / status.limitUSD * 100).rounded(.down)) : 100
-            let state = status.isSpent ? "spent: calls are refused" : share >= Int(report.warnAt * 100) ? "\(share)%: warned" : "\(share)%"
+            let perSession = status.period == "session" && status.session == nil
+            let state = perSession ? "-" : status.isSpent ? "spent: calls are refused" : share >= Int(report.warnAt * 100) ? "\(share)%: warned" : "\(share)%"
             let resets = status.resetsAt ?? (status.session.map { "never (session \($0.prefix(8)))" } ?? "never (per session)")
-            return [name, USD.text(status.limitUSD), status.period == "session" && status.session == nil ? "-" : USD.text(status.spentUSD),
-                    status.period == "session" && status.session == nil ? "-" : USD.text(status.leftUSD), resets, state]
+            return [name, USD.text(status.limitUSD), perSession ? "-" : USD.text(status.spentUSD), perSession ? "-" : USD.text(status.leftUSD), resets, state]
         }
-        text += StatsText.columns(["BUDGET", "LIMIT", "SPENT", "LEFT", "RESETS AT", "STATE"], rows, rightAligned: [1, 2, 3])
+        let table = StatsText.columns(["BUDGET", "LIMIT", "SPENT", "LEFT", "RESETS AT", "STATE"], rows, rightAligned: [1, 2, 3])
+        text += table.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            String(line.reversed().drop { $0 == " " }.reversed())
+        }.joined(separator: "\n")
         if report.budgets.contains(where: { $0.period == "session" && $0.session == nil }) {
             text += "\nsession spend is per Claude Code session: `cco budget --session ID` (`cco stats sessions` lists them)\n"
         }
@@ -144,7 +147,14 @@ extension Budget {
         } catch {
             throw failure(error)
         }
-        Daemon.Reload().apply(outcome, console: .terminal)
+        switch outcome {
+        case .reloaded(_, let pid, let status) where status.contains("reload refused"):
+            throw failure("the running daemon (pid \(pid)) refused the new config: \(status)")
+        case .reloaded(_, let pid, _):
+            Terminal.out("the running daemon (pid \(pid)) applies it from the next call")
+        case .requested(let pid):
+            Terminal.out("reload requested (pid \(pid)); `cco daemon logs` shows the outcome")
+        }
     }
 }
 

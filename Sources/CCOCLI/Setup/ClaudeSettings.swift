@@ -32,15 +32,20 @@ struct ClaudeSettings {
             changes.append(Change(key: "env.ANTHROPIC_BASE_URL", old: oldURL?.rendered(), new: OrderedJSON.quote(baseURL)))
         }
 
-        var status = root["statusLine"] ?? .object([])
-        if case .object = status {} else { status = .object([]) }
         let wanted: [(String, String)] = [("type", "command"), ("command", statusCommand)]
-        for (key, value) in wanted where status[key]?.stringValue != value {
-            let old = root["statusLine"]?[key]?.rendered() ?? (root["statusLine"].map { $0[key] == nil && !Self.isObject($0) ? $0.rendered() : nil } ?? nil)
-            status.set(key, .string(value))
-            changes.append(Change(key: "statusLine.\(key)", old: old, new: OrderedJSON.quote(value)))
+        if let current = root["statusLine"], Self.isObject(current) {
+            var status = current
+            for (key, value) in wanted where status[key]?.stringValue != value {
+                changes.append(Change(key: "statusLine.\(key)", old: status[key]?.rendered(), new: OrderedJSON.quote(value)))
+                status.set(key, .string(value))
+            }
+            root.set("statusLine", status)
+        } else {
+            let status = OrderedJSON.object(wanted.map { ($0.0, .string($0.1)) })
+            let compact = "{" + wanted.map { "\(OrderedJSON.quote($0.0)): \(OrderedJSON.quote($0.1))" }.joined(separator: ", ") + "}"
+            changes.append(Change(key: "statusLine", old: root["statusLine"]?.rendered(), new: compact))
+            root.set("statusLine", status)
         }
-        root.set("statusLine", status)
         return Edit(text: root.rendered() + "\n", changes: changes)
     }
 

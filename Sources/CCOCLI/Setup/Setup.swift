@@ -59,11 +59,10 @@ extension Setup {
             } catch {
                 throw failure("cannot write \(settingsPath): \(error); nothing was changed")
             }
-            Terminal.out("\(current == nil ? "wrote" : "updated") \(settingsPath):")
+            Terminal.out("\(current == nil ? "wrote" : "updated") \(settingsPath) (Claude Code sessions started from now on use it):")
             for change in edit.changes {
                 Terminal.out("  \(change.key) = \(change.new)" + (change.old.map { " (was \($0))" } ?? ""))
             }
-            Terminal.out("Claude Code sessions started from now on go through cco; running ones keep their old settings")
         }
 
         /// `$CLAUDE_CONFIG_DIR/settings.json`, else `~/.claude/settings.json`.
