@@ -26,14 +26,7 @@ public enum StatsRange: String, Sendable, CaseIterable, Codable {
     }
 
     static func localMidnight(before milliseconds: Int64) -> Int64 {
-        var seconds = time_t(milliseconds / 1000)
-        var parts = tm()
-        system_localtime_r(&seconds, &parts)
-        parts.tm_hour = 0
-        parts.tm_min = 0
-        parts.tm_sec = 0
-        parts.tm_isdst = -1
-        return Int64(system_mktime(&parts)) * 1000
+        BudgetWindows.localMidnight(of: milliseconds)
     }
 }
 

@@ -35,7 +35,7 @@ public struct BudgetWindows: Sendable, Hashable {
 
     /// mktime normalises day 32 to the next month's first and month 12 to the next year's January,
     /// and finds the right offset across daylight-saving changes (`tm_isdst = -1`).
-    private static func localMidnight(of milliseconds: Int64, dayOffset: Int32, firstOfMonth: Bool, monthOffset: Int32) -> Int64 {
+    static func localMidnight(of milliseconds: Int64, dayOffset: Int32 = 0, firstOfMonth: Bool = false, monthOffset: Int32 = 0) -> Int64 {
         var seconds = time_t(milliseconds / 1000)
         var parts = tm()
         system_localtime_r(&seconds, &parts)

@@ -138,15 +138,7 @@ extension Budget {
         case (_, nil):
             Terminal.out("\(budget) removed from \(file.path)")
         }
-        let outcome: ReloadOutcome
-        do {
-            outcome = try environment.supervisor().reload()
-        } catch where error.code == .notRunning || error.code == .notInstalled {
-            Terminal.out("no daemon runs; it applies the budget from its next start")
-            return
-        } catch {
-            throw failure(error)
-        }
+        guard let outcome = try Daemon.Reload.ifRunning(environment, noneRunning: "no daemon runs; it applies the budget from its next start") else { return }
         switch outcome {
         case .reloaded(_, let pid, let status) where status.contains("reload refused"):
             throw failure("the running daemon (pid \(pid)) refused the new config: \(status)")

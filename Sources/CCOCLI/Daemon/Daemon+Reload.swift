@@ -20,6 +20,19 @@ extension Daemon {
             apply(outcome, console: console)
         }
 
+        /// Has a running daemon (or the installed unit's) re-read the config and files it reads at
+        /// start; nil, after saying `noneRunning`, when none runs.
+        static func ifRunning(_ environment: CommandEnvironment, noneRunning: String) throws -> ReloadOutcome? {
+            do {
+                return try environment.supervisor().reload()
+            } catch where error.code == .notRunning || error.code == .notInstalled {
+                Terminal.out(noneRunning)
+                return nil
+            } catch {
+                throw failure(error)
+            }
+        }
+
         /// Prints what the daemon said of the reload.
         func apply(_ outcome: ReloadOutcome, console: Console) {
             switch outcome {

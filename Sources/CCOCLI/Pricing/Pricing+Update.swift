@@ -36,16 +36,9 @@ extension Pricing {
             }
             Terminal.out("stored \(data.models.count) Anthropic models from \(source) in \(environment.paths.priceFile)")
             // A running daemon applies them now; with none, the next start reads them.
-            let outcome: ReloadOutcome
-            do {
-                outcome = try environment.supervisor().reload()
-            } catch where error.code == .notRunning || error.code == .notInstalled {
-                Terminal.out("no daemon runs; it charges with these prices from its next start")
-                return
-            } catch {
-                throw failure(error)
+            if let outcome = try Daemon.Reload.ifRunning(environment, noneRunning: "no daemon runs; it charges with these prices from its next start") {
+                Daemon.Reload().apply(outcome, console: .terminal)
             }
-            Daemon.Reload().apply(outcome, console: .terminal)
         }
 
         private func fetch(_ source: String) throws -> [UInt8] {

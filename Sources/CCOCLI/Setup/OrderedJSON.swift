@@ -1,3 +1,5 @@
+import CCOCore
+
 /// JSON that keeps its keys in the order they were written, so that a settings file cco edits
 /// changes only where cco changed it. Numbers keep their spelling.
 indirect enum OrderedJSON: Hashable {
@@ -55,25 +57,7 @@ indirect enum OrderedJSON: Hashable {
         }
     }
 
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    static func quote(_ s: String) -> String { QuotedString.quote(s) }
 
     // MARK: - Reading
 

@@ -110,7 +110,7 @@ public struct BudgetName: Sendable, Hashable, CustomStringConvertible {
     public var tablePath: [String] { project.map { ["budget", "project", $0] } ?? ["budget"] }
 
     /// `[budget]` or `[budget.project."billing-api"]`.
-    public var tableHeader: String { project.map { "[budget.project.\(TOMLString.quote($0))]" } ?? "[budget]" }
+    public var tableHeader: String { project.map { "[budget.project.\(QuotedString.quote($0))]" } ?? "[budget]" }
 }
 
 extension BudgetConfig {
@@ -123,7 +123,7 @@ extension BudgetConfig {
         if let sessionUSD { text += "session_usd = \(Self.amount(sessionUSD))\n" }
         text += "warn_at = \(warnAt)\nnotify = \(notify)\n"
         for (project, budget) in projects.sorted(by: { $0.key < $1.key }) {
-            text += "\n[\(DaemonConfig.budgetTableName).project.\(TOMLString.quote(project))]\n"
+            text += "\n[\(DaemonConfig.budgetTableName).project.\(QuotedString.quote(project))]\n"
             if let daily = budget.dailyUSD { text += "daily_usd = \(Self.amount(daily))\n" }
             if let monthly = budget.monthlyUSD { text += "monthly_usd = \(Self.amount(monthly))\n" }
         }

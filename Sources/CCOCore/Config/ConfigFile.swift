@@ -65,7 +65,7 @@ public struct ConfigFile: Sendable {
         guard let header = lines.firstIndex(where: { TOMLKeyLocator.tablePath(of: Substring($0)) == path }) else {
             guard let assignment else { return text }
             if let last = lines.last, !last.trimmingCharacters(in: " \t").isEmpty { lines.append("") }
-            let name = path.enumerated().map { $0.offset == 0 || Self.isBareKey($0.element) ? $0.element : TOMLString.quote($0.element) }
+            let name = path.enumerated().map { $0.offset == 0 || Self.isBareKey($0.element) ? $0.element : QuotedString.quote($0.element) }
             lines.append("[\(name.joined(separator: "."))]")
             lines.append(assignment)
             return lines.joined(separator: "\n") + "\n"

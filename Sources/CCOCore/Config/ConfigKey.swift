@@ -10,8 +10,8 @@ public enum ConfigValue: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .integer(let v): String(v)
         case .boolean(let v): String(v)
-        case .string(let v): TOMLString.quote(v)
-        case .strings(let v): "[" + v.map(TOMLString.quote).joined(separator: ", ") + "]"
+        case .string(let v): QuotedString.quote(v)
+        case .strings(let v): "[" + v.map(QuotedString.quote).joined(separator: ", ") + "]"
         }
     }
 

@@ -223,7 +223,7 @@ extension DaemonConfig {
             return line + "    # default"
         }.joined(separator: "\n") + "\n"
         for (model, price) in pricing.sorted(by: { $0.key < $1.key }) {
-            text += "\n[\(Self.pricingTableName).\(TOMLString.quote(model))]\n"
+            text += "\n[\(Self.pricingTableName).\(QuotedString.quote(model))]\n"
             text += "input = \(price.input)\noutput = \(price.output)\n"
             if let cacheRead = price.cacheRead { text += "cache_read = \(cacheRead)\n" }
             if let cacheWrite = price.cacheWrite { text += "cache_write = \(cacheWrite)\n" }
