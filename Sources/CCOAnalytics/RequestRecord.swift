@@ -35,6 +35,9 @@ public struct RequestRecord: Sendable, Hashable {
     public var requestID: String?
     /// The upstream's `anthropic-ratelimit-unified-*` headers, without that prefix.
     public var rateLimits: [String: String] = [:]
+    /// Counted by this process's budget ledger as it was answered (not stored): once written, the
+    /// row is not counted again when the ledger reads what others wrote.
+    public var countedInBudget = false
 
     public init(timestampMilliseconds: Int64, route: String, model: String?, status: Int, latencyMilliseconds: Double,
                 usage: TokenUsage = .zero, cacheHit: Bool = false, streamed: Bool = false, incomplete: Bool = false,

@@ -267,10 +267,11 @@ public final class Gateway: Sendable {
 
     /// Prices the call once, with the prices in force when it arrived, for the metrics and the row.
     private func record(_ call: GatewayCall) {
-        let row = call.record()
+        var row = call.record()
         metrics.usageRecorded(row)
-        if let budgets = writer.ledger {
-            for crossing in budgets.record(row) {
+        if let budgets = writer.ledger, let crossings = budgets.record(row) {
+            row.countedInBudget = true
+            for crossing in crossings {
                 logger.warning("\(crossing.message)")
                 if budgets.config.notify, let notify = notify.withLock({ $0 }) {
                     notify(crossing.reachedLimit ? "cco: budget spent" : "cco: budget warning", crossing.message)

@@ -21,6 +21,13 @@ import Testing
         return config
     }
 
+    /// A ledger read from an empty database, as a daemon's is at start.
+    func loaded(_ config: BudgetConfig, at now: Int64 = noon) throws -> BudgetLedger {
+        let ledger = BudgetLedger(config: config, nowMilliseconds: now)
+        try withInMemoryStore { try ledger.load(from: $0, nowMilliseconds: now) }
+        return ledger
+    }
+
     @Test func windowsAreTheLocalDayAndMonth() {
         let windows = BudgetWindows(containing: Self.noon)
         #expect(windows.nextDay - windows.dayStart == 86_400_000 || abs(windows.nextDay - windows.dayStart - 86_400_000) == 3_600_000)
@@ -30,8 +37,8 @@ import Testing
         #expect(LocalTime.minute(windows.nextMonth) == "2027-01-01 00:00", "December rolls into the next year")
     }
 
-    @Test func aCallIsRefusedOnceTheSpendReachesTheLimitAndNotBefore() {
-        let ledger = BudgetLedger(config: budget(daily: 1), nowMilliseconds: Self.noon)
+    @Test func aCallIsRefusedOnceTheSpendReachesTheLimitAndNotBefore() throws {
+        let ledger = try loaded(budget(daily: 1), at: Self.noon)
         ledger.record(call(0.6), nowMilliseconds: Self.noon)
         #expect(ledger.check(session: nil, project: nil, nowMilliseconds: Self.noon) == nil)
         ledger.record(call(0.4), nowMilliseconds: Self.noon)
@@ -42,8 +49,8 @@ import Testing
         #expect(refusal?.message.hasPrefix("cco: the daily budget of $1.00 is spent ($1.00 today); it resets at 2026-12-03 00:00, or raise it with `cco budget set daily AMOUNT`") == true)
     }
 
-    @Test func theNextDayStartsFromNothingButTheMonthGoesOn() {
-        let ledger = BudgetLedger(config: budget(daily: 1, monthly: 1.5), nowMilliseconds: Self.noon)
+    @Test func theNextDayStartsFromNothingButTheMonthGoesOn() throws {
+        let ledger = try loaded(budget(daily: 1, monthly: 1.5), at: Self.noon)
         ledger.record(call(1), nowMilliseconds: Self.noon)
         #expect(ledger.check(session: nil, project: nil, nowMilliseconds: Self.noon)?.budget.period == .daily)
         let tomorrow = Self.noon + 86_400_000
@@ -51,24 +58,24 @@ import Testing
         ledger.record(call(0.5, at: tomorrow), nowMilliseconds: tomorrow)
         #expect(ledger.check(session: nil, project: nil, nowMilliseconds: tomorrow)?.budget.period == .monthly)
         // A call that arrived before midnight and ended after it counts for the day it arrived.
-        let ledger2 = BudgetLedger(config: budget(daily: 1), nowMilliseconds: tomorrow)
+        let ledger2 = try loaded(budget(daily: 1), at: tomorrow)
         ledger2.record(call(5, at: Self.noon), nowMilliseconds: tomorrow)
         #expect(ledger2.check(session: nil, project: nil, nowMilliseconds: tomorrow) == nil)
     }
 
-    @Test func warningsComeOnceAtWarnAtAndOnceAtTheLimit() {
-        let ledger = BudgetLedger(config: budget(daily: 10), nowMilliseconds: Self.noon)
-        #expect(ledger.record(call(5), nowMilliseconds: Self.noon).isEmpty)
-        let warned = ledger.record(call(3.5), nowMilliseconds: Self.noon)
+    @Test func warningsComeOnceAtWarnAtAndOnceAtTheLimit() throws {
+        let ledger = try loaded(budget(daily: 10), at: Self.noon)
+        #expect(ledger.record(call(5), nowMilliseconds: Self.noon) == [])
+        let warned = try #require(ledger.record(call(3.5), nowMilliseconds: Self.noon))
         #expect(warned.map(\.reachedLimit) == [false])
         #expect(warned.first?.message == "budget: 85% of the daily budget of $10.00 is spent ($8.50)")
-        #expect(ledger.record(call(0.5), nowMilliseconds: Self.noon).isEmpty, "past warn_at already")
-        #expect(ledger.record(call(2), nowMilliseconds: Self.noon).map(\.reachedLimit) == [true])
-        #expect(ledger.record(call(2), nowMilliseconds: Self.noon).isEmpty, "past the limit already")
+        #expect(ledger.record(call(0.5), nowMilliseconds: Self.noon) == [], "past warn_at already")
+        #expect(ledger.record(call(2), nowMilliseconds: Self.noon)?.map(\.reachedLimit) == [true])
+        #expect(ledger.record(call(2), nowMilliseconds: Self.noon) == [], "past the limit already")
     }
 
-    @Test func sessionAndProjectBudgetsApplyOnlyToTheirCalls() {
-        let ledger = BudgetLedger(config: budget(session: 1, projects: ["api": .init(dailyUSD: 2)]), nowMilliseconds: Self.noon)
+    @Test func sessionAndProjectBudgetsApplyOnlyToTheirCalls() throws {
+        let ledger = try loaded(budget(session: 1, projects: ["api": .init(dailyUSD: 2)]))
         ledger.assignEmptySession("s1")
         ledger.record(call(1, session: "s1"), nowMilliseconds: Self.noon)
         #expect(ledger.check(session: "s1", project: nil, nowMilliseconds: Self.noon)?.budget.period == .session)
@@ -112,15 +119,30 @@ import Testing
             let ledger = BudgetLedger(config: budget(daily: 10), nowMilliseconds: Self.noon)
             try ledger.load(from: store, nowMilliseconds: Self.noon)
             // This process: counted when recorded, then written.
-            let own = call(1)
-            ledger.record(own, nowMilliseconds: Self.noon)
-            ledger.wrote(rows: try #require(try store.write([own], projects: [])))
+            var own = call(1)
+            own.countedInBudget = ledger.record(own, nowMilliseconds: Self.noon) != nil
+            ledger.wrote([own], ids: try #require(try store.write([own], projects: [])))
             // Another process (a replaced daemon finishing its streams) writes to the same file.
             let other = try AnalyticsStore(path: path)
             try other.write([call(2), call(0.5)], projects: [])
             try ledger.catchUp(from: store, nowMilliseconds: Self.noon)
             try ledger.catchUp(from: store, nowMilliseconds: Self.noon)
             #expect(ledger.totals.day == 3.5)
+        }
+    }
+
+    @Test func aCallAnsweredBeforeTheLedgerWasReadIsCountedFromTheDatabase() async throws {
+        try await withDatabasePath { path in
+            let store = try AnalyticsStore(path: path)
+            let ledger = BudgetLedger(config: budget(daily: 10), nowMilliseconds: Self.noon)
+            var early = call(1)
+            #expect(ledger.record(early, nowMilliseconds: Self.noon) == nil, "not read yet: nothing counted")
+            early.countedInBudget = false
+            try ledger.load(from: store, nowMilliseconds: Self.noon)
+            // Written after the ledger was read (it sat in the writer's queue meanwhile).
+            ledger.wrote([early], ids: try #require(try store.write([early], projects: [])))
+            try ledger.catchUp(from: store, nowMilliseconds: Self.noon)
+            #expect(ledger.totals.day == 1)
         }
     }
 }

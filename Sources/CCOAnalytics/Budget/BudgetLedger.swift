@@ -138,11 +138,14 @@ public final class BudgetLedger: Sendable {
 
     /// Counts a call this process answered.
     ///
-    /// - Returns: the budgets whose warning share or limit this call crossed, once each.
+    /// - Returns: the budgets whose warning share or limit this call crossed, once each; nil when
+    ///   nothing was counted because the ledger has not been read from the database yet (the row
+    ///   is counted when it is read back from there).
     @discardableResult
-    public func record(_ row: RequestRecord, nowMilliseconds now: Int64 = WallClock.nowMilliseconds()) -> [BudgetCrossing] {
-        guard row.costUSD > 0 else { return [] }
-        return state.withLock { state in
+    public func record(_ row: RequestRecord, nowMilliseconds now: Int64 = WallClock.nowMilliseconds()) -> [BudgetCrossing]? {
+        state.withLock { state -> [BudgetCrossing]? in
+            guard state.loaded else { return nil }
+            guard row.costUSD > 0 else { return [] }
             Self.roll(&state, to: now)
             let before = Self.spent(state, session: row.attribution.session, project: row.attribution.project)
             Self.count(&state, cost: row.costUSD, at: row.timestampMilliseconds, session: row.attribution.session,
@@ -162,9 +165,18 @@ public final class BudgetLedger: Sendable {
         }
     }
 
-    /// Notes the rows this process just wrote (counted already when recorded).
-    public func wrote(rows: ClosedRange<Int64>) {
-        state.withLock { $0.ownRows.append(rows) }
+    /// Notes which rows this process just wrote: `batch` was given the ids of `ids`, in order, and
+    /// those counted when recorded are not counted again.
+    public func wrote(_ batch: [RequestRecord], ids: ClosedRange<Int64>) {
+        state.withLock { state in
+            for (id, row) in zip(ids, batch) where row.countedInBudget {
+                if let last = state.ownRows.last, last.upperBound == id - 1 {
+                    state.ownRows[state.ownRows.count - 1] = last.lowerBound ... id
+                } else {
+                    state.ownRows.append(id ... id)
+                }
+            }
+        }
     }
 
     /// A session's project, found after some of its calls were counted without one.

@@ -133,7 +133,7 @@ public final class AnalyticsWriter: Service, Sendable {
         do {
             let ids = try store.write(batch, projects: found)
             if let ledger, let ids {
-                ledger.wrote(rows: ids)
+                ledger.wrote(batch, ids: ids)
                 for (session, project) in found { ledger.assign(project: project, toSession: session) }
                 try? ledger.catchUp(from: store)
             }
