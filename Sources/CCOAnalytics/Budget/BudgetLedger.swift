@@ -231,7 +231,12 @@ public final class BudgetLedger: Sendable {
     }
 
     /// Today's and this month's spend, whether or not a budget is set.
-    public var totals: (day: Double, month: Double) { state.withLock { ($0.all.day, $0.all.month) } }
+    public func totals(nowMilliseconds now: Int64 = WallClock.nowMilliseconds()) -> (day: Double, month: Double) {
+        state.withLock { state in
+            Self.roll(&state, to: now)
+            return (state.all.day, state.all.month)
+        }
+    }
 
     // MARK: - Internals
 

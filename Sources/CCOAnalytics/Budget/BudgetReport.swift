@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 public import CCOCore
+import CCOSQLite
 
 /// The answer of `GET /api/budget`: every budget, today's and this month's spend, and, when asked
 /// for one, a Claude Code session's cost and prompt-cache read share. `cco budget` prints it and
@@ -72,19 +73,19 @@ extension AnalyticsStore {
         return try budgetReport(ledger: ledger, session: session, nowMilliseconds: now)
     }
 
-    /// The report with `ledger`'s budgets (loaded) and this database's figures.
+    /// The report with `ledger`'s budgets and totals (read from this database already), the
+    /// session's figures (the session index) and the latest rate-limit headers: no query scans
+    /// the month, so that a statusline drawn after every message stays cheap.
     public func budgetReport(ledger: BudgetLedger, session: String?, nowMilliseconds now: Int64) throws -> BudgetReport {
-        let windows = BudgetWindows(containing: now)
-        let month = try stats(StatsFilter(range: .all, sinceMilliseconds: windows.monthStart), groupBy: .day, nowMilliseconds: now)
-        let today = month.groups.first { $0.key == Self.dayKey(now) }?.totals.costUSD ?? 0
         var figures: BudgetReport.SessionFigures?
         if let session {
             let report = try stats(StatsFilter(range: .all, session: session), groupBy: .model, nowMilliseconds: now)
             figures = .init(id: session, totals: report.totals)
         }
+        let limits = try connection.rows("SELECT name, value FROM rate_limits")
+        let totals = ledger.totals(nowMilliseconds: now)
         return BudgetReport(budgets: ledger.statuses(session: session, nowMilliseconds: now), warnAt: ledger.config.warnAt,
-                            todayUSD: today, monthUSD: month.totals.costUSD, session: figures, rateLimits: month.rateLimits)
+                            todayUSD: totals.day, monthUSD: totals.month, session: figures,
+                            rateLimits: limits.isEmpty ? nil : Dictionary(limits.map { ($0[0].text, $0[1].text) }) { _, last in last })
     }
-
-    static func dayKey(_ milliseconds: Int64) -> String { String(LocalTime.minute(milliseconds).prefix(10)) }
 }

@@ -172,7 +172,7 @@ public final class AnalyticsWriter: Service, Sendable {
 
     /// Counts what other processes wrote to the database (a replaced daemon finishing its streams).
     private func catchUpBudgets() async {
-        guard let ledger, ledger.isActive, ledger.isLoaded else { return }
+        guard let ledger, ledger.isLoaded else { return }
         try? await threadPool.runIfActive { [self] in
             try self.store.withLock { store in try ledger.catchUp(from: store) }
         }
