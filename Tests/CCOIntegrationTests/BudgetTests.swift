@@ -99,7 +99,7 @@ import Testing
             let (_, port) = try cco.startOnFreePort()
             try await withHTTPClient(connections: 4) { client in
                 async let held = Self.call(client, port: port, session: "s-1", extra: [("x-fake-hold", "long")])
-                #expect(await waitUntil { (try? fake.hold("long")) == "holding" })
+                #expect(await waitUntil(timeout: .seconds(20)) { (try? fake.hold("long")) == "holding" })
                 #expect(try await Self.call(client, port: port, session: "s-1").status == 200, "spends the session's budget")
                 #expect(try await Self.call(client, port: port, session: "s-1").status == 400)
                 #expect(try await Self.call(client, port: port, session: "s-2").status == 200, "another session has its own budget")
