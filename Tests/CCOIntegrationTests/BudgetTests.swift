@@ -98,13 +98,15 @@ import Testing
             try cco.configure(upstream: fake.url, "[budget]\nsession_usd = 0.01\n")
             let (_, port) = try cco.startOnFreePort()
             try await withHTTPClient(connections: 4) { client in
-                async let held = Self.call(client, port: port, session: "s-1", extra: [("x-fake-hold", "long")])
+                let held = try HTTP.startHeldStream(client, port: port, id: "long",
+                                                    headers: [("authorization", "Bearer sk-ant-oat01-test"), ("x-claude-code-session-id", "s-1")],
+                                                    body: #"{"model":"claude-sonnet-4-5","max_tokens":1000,"stream":true,"messages":[{"role":"user","content":"hi"}]}"#)
                 #expect(await waitUntil(timeout: .seconds(20)) { (try? fake.hold("long")) == "holding" })
                 #expect(try await Self.call(client, port: port, session: "s-1").status == 200, "spends the session's budget")
                 #expect(try await Self.call(client, port: port, session: "s-1").status == 400)
                 #expect(try await Self.call(client, port: port, session: "s-2").status == 200, "another session has its own budget")
                 try await fake.release("long")
-                let stream = try await held
+                let stream = try await held.reply()
                 #expect(stream.status == 200 && stream.text.contains("message_stop"), "the running stream was not cut")
             }
             let session = try cco.run("budget", "--session", "s-1")

@@ -431,22 +431,21 @@ import Testing
             let whole = try await HTTP.send(.POST, port: fake.port, path: "/v1/messages", body: HTTP.streamBody).text
             let ids = (0 ..< 64).map { "many\($0)" }
             try await withHTTPClient(connections: 128) { client in
-                try await withThrowingTaskGroup(of: (status: Int, text: String).self) { group in
-                    for id in ids { group.addTask { try await HTTP.heldStream(client, port: port, id: id) } }
-                    // All 64 reach the upstream while none has finished: none waits for another.
-                    let holding = { (try? fake.holds().values.filter { $0 == "holding" }.count) ?? 0 }
-                    #expect(await waitUntil(timeout: .seconds(20)) { holding() == 64 }, "holding at once: \(holding()) of 64")
-                    let metrics = try await HTTP.send(.GET, port: port, path: "/metrics")
-                    #expect(metricValue(metrics.text, "cco_upstream_in_flight") == 64)
-                    for id in ids { try await fake.release(id) }
-                    var finished = 0
-                    for try await reply in group {
-                        #expect(reply.status == 200)
-                        #expect(reply.text == whole)
-                        finished += 1
-                    }
-                    #expect(finished == 64)
+                let streams = try ids.map { try HTTP.startHeldStream(client, port: port, id: $0) }
+                // All 64 reach the upstream while none has finished: none waits for another.
+                let holding = { (try? fake.holds().values.filter { $0 == "holding" }.count) ?? 0 }
+                #expect(await waitUntil(timeout: .seconds(20)) { holding() == 64 }, "holding at once: \(holding()) of 64")
+                let metrics = try await HTTP.send(.GET, port: port, path: "/metrics")
+                #expect(metricValue(metrics.text, "cco_upstream_in_flight") == 64)
+                for id in ids { try await fake.release(id) }
+                var finished = 0
+                for stream in streams {
+                    let reply = try await stream.reply()
+                    #expect(reply.status == 200)
+                    #expect(reply.text == whole)
+                    finished += 1
                 }
+                #expect(finished == 64)
             }
             #expect(try fake.holds().values.allSatisfy { $0 == "released" })
             let after = try await HTTP.send(.GET, port: port, path: "/metrics")
@@ -462,8 +461,8 @@ import Testing
         // even on a machine busy with the rest of the suite.
         try await withGateway(fake, "upstream_max_connections = 2\nupstream_connect_timeout = 60") { cco, port in
             try await withHTTPClient(connections: 16) { client in
-                try await withThrowingTaskGroup(of: (status: Int, text: String).self) { group in
-                    for id in ["full0", "full1"] { group.addTask { try await HTTP.heldStream(client, port: port, id: id) } }
+                do {
+                    let streams = try ["full0", "full1"].map { try HTTP.startHeldStream(client, port: port, id: $0) }
                     #expect(await waitUntil(timeout: .seconds(20)) { (try? fake.holds().count) == 2 })
                     let clock = ContinuousClock()
                     let started = clock.now
@@ -479,7 +478,7 @@ import Testing
                     #expect(metricValue(metrics.text, "cco_upstream_max_connections") == 2)
 
                     for id in ["full0", "full1"] { try await fake.release(id) }
-                    for try await reply in group { #expect(reply.status == 200) }
+                    for stream in streams { #expect(try await stream.reply().status == 200) }
                 }
             }
             // The slots came back with the streams' ends.

@@ -73,7 +73,7 @@ import NIOHTTP1
             try await withHTTPClient(connections: 4) { client in
                 let clock = ContinuousClock()
                 let began = clock.now
-                async let long = HTTP.heldStream(client, port: port, id: "long")
+                let long = try HTTP.startHeldStream(client, port: port, id: "long")
                 #expect(await waitUntil(timeout: .seconds(10)) { (try? fake.holds()["long"]) == "holding" })
                 try await Task.sleep(until: began + .seconds(2))
 
@@ -94,7 +94,7 @@ import NIOHTTP1
 
                 try await Task.sleep(until: began + .seconds(15))
                 try await fake.release("long")
-                let reply = try await long
+                let reply = try await long.reply()
                 #expect(clock.now - began >= .seconds(15))
                 #expect(reply.status == 200)
                 #expect(reply.text == whole, "the stream arrived whole across the restart")
@@ -104,12 +104,12 @@ import NIOHTTP1
 
             // Stop waits --timeout for what is in progress, then cuts it and says so.
             try await withHTTPClient(connections: 2) { client in
-                async let cut = HTTP.heldStream(client, port: port, id: "cut")
+                let cut = try HTTP.startHeldStream(client, port: port, id: "cut")
                 #expect(await waitUntil(timeout: .seconds(10)) { (try? fake.holds()["cut"]) == "holding" })
                 let stop = try cco.run("daemon", "stop", "--timeout", "1")
                 #expect(stop.status == 0)
                 #expect(stop.stdout.contains("after 1 s (--timeout), cutting 1 request (1 stream) still in progress"), "\(stop.stdout)")
-                _ = try? await cut
+                _ = try? await cut.reply()
                 try await fake.release("cut")
             }
             #expect(try CCOProcess.daemons(in: cco.stateDirectory).isEmpty)

@@ -109,17 +109,27 @@ enum HTTP {
     /// A streamed Messages request.
     static let streamBody = #"{"model":"claude-sonnet-4-5","max_tokens":20,"stream":true,"messages":[{"role":"user","content":"hi"}]}"#
 
+    /// A call sent at once on the client's event loop, before this returns: the test's tasks need
+    /// no thread of the (core-count wide) concurrency pool to get it going, which tests blocking
+    /// their threads on processes elsewhere in the suite may hold for a while.
+    struct Started {
+        let future: EventLoopFuture<HTTPClient.Response>
+
+        /// The answer, read whole.
+        func reply() async throws -> (status: Int, text: String) {
+            let response = try await future.get()
+            return (Int(response.status.code), response.body.map { String(buffer: $0) } ?? "")
+        }
+    }
+
     /// A stream through `port` that the fake upstream holds before its last event until the test
-    /// releases `id`; read whole.
-    static func heldStream(_ client: HTTPClient, port: Int, id: String) async throws -> (status: Int, text: String) {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/messages")
-        request.method = .POST
-        request.headers.add(name: "x-api-key", value: "sk-test-key")
-        request.headers.add(name: "x-fake-hold", value: id)
-        request.body = .bytes(ByteBuffer(string: streamBody))
-        let response = try await client.execute(request, timeout: .seconds(60))
-        let bytes = try await response.body.collect(upTo: 1 << 20)
-        return (Int(response.status.code), String(buffer: bytes))
+    /// releases `id`, sent at once (see ``Started``).
+    static func startHeldStream(_ client: HTTPClient, port: Int, id: String, headers: [(String, String)] = [("x-api-key", "sk-test-key")],
+                                body: String = streamBody) throws -> Started {
+        let request = try HTTPClient.Request(url: "http://127.0.0.1:\(port)/v1/messages", method: .POST,
+                                             headers: HTTPHeaders(headers + [("x-fake-hold", id), ("content-type", "application/json")]),
+                                             body: .string(body))
+        return Started(future: client.execute(request: request, deadline: .now() + .seconds(120)))
     }
 
     static func message(port: Int, maxTokens: Int = 16, text: String = "hello", stream: Bool = false, model: String = "claude-sonnet-4-5-20250929",
