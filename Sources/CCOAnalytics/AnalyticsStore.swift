@@ -65,6 +65,15 @@ public final class AnalyticsStore {
 
     /// Opens an existing database without writing to it (for `cco stats` with no daemon running).
     /// A file an older cco wrote is brought to the current schema first (no daemon holds it).
+    /// What `cco doctor` says of a database file: SQLite's own `PRAGMA integrity_check` (`ok`, or
+    /// its first complaints) and the schema version, read without changing anything.
+    public static func inspect(_ path: String) throws -> (integrity: String, version: Int) {
+        let connection = try Connection(path: path, walMode: false, readOnly: true)
+        let version = try connection.userVersion
+        let rows = try connection.rows("PRAGMA integrity_check(5)")
+        return (rows.map { $0.first?.text ?? "" }.joined(separator: "; "), version)
+    }
+
     public init(readingExisting path: String) throws {
         var connection = try Connection(path: path, walMode: false, readOnly: true)
         let version = try connection.userVersion

@@ -297,7 +297,7 @@ struct SystemdIntegrationTests {
         try await withHTTPClient(connections: 4) { client in
             let clock = ContinuousClock()
             let began = clock.now
-            async let long = HTTP.heldStream(client, port: record.port, id: "unit")
+            let long = try HTTP.startHeldStream(client, port: record.port, id: "unit")
             #expect(await waitUntil(timeout: .seconds(10)) { (try? fake.holds()["unit"]) == "holding" })
             let restart = try sandbox.cco("daemon", "restart")
             #expect(restart.status == 0, "\(restart.stdout) \(restart.stderr)")
@@ -309,7 +309,7 @@ struct SystemdIntegrationTests {
             #expect(try await HTTP.message(port: record.port, text: "during the drain").status == 200)
             try await Task.sleep(until: began + .seconds(15))
             try await fake.release("unit")
-            let reply = try await long
+            let reply = try await long.reply()
             #expect(reply.status == 200)
             #expect(reply.text == whole, "the stream arrived whole across the restart")
         }
@@ -393,6 +393,41 @@ struct SystemdIntegrationTests {
         #expect(try sandbox.sh("test -e ~/.config/systemd/user/cco-daemon.socket").status != 0)
         #expect(try sandbox.unitProperty("ActiveState") == "active")
         #expect(try sandbox.cco("daemon", "uninstall").status == 0)
+    }
+
+    @Test func doctorChecksTheUnitAndFixRerendersADriftedOne() throws {
+        let sandbox = try sandbox()
+        defer { sandbox.stop() }
+        try sandbox.sh("chmod 600 ~/.cco/config.toml")
+        #expect(try sandbox.cco("daemon", "install").status == 0)
+        let healthy = try sandbox.cco("doctor")
+        #expect(healthy.status == 0, "\(healthy.stdout)")
+        for line in ["ok    unit file    \(sandbox.home)/.config/systemd/user/cco-daemon.service is what `cco daemon install` writes",
+                     "ok    user bus     the systemd user manager answers", "ok    unit         cco-daemon.service is enabled, active (running), pid ",
+                     "ok    journal      the unit's entries are readable", "ok    security     systemd-analyze security --user rates the unit 5.0 MEDIUM"] {
+            #expect(healthy.stdout.contains(line), "\(line)\n\(healthy.stdout)")
+        }
+
+        // A unit file edited by hand (or left by an older cco) differs from what install writes.
+        try sandbox.sh("sed -i 's/^Restart=on-failure$/Restart=no/' ~/.config/systemd/user/cco-daemon.service")
+        let drifted = try sandbox.cco("doctor")
+        #expect(drifted.status == 1)
+        #expect(drifted.stdout.contains("fail  unit file") && drifted.stdout.contains("Restart=no, expected Restart=on-failure"), "\(drifted.stdout)")
+        #expect(drifted.stdout.contains("fix: cco daemon install (cco doctor --fix does it)"))
+        let fixed = try sandbox.cco("doctor", "--fix")
+        #expect(fixed.status == 0, "\(fixed.stdout)")
+        #expect(fixed.stdout.contains("fixed unit file") && fixed.stdout.contains("re-rendered \(sandbox.home)/.config/systemd/user/cco-daemon.service"))
+        #expect(try sandbox.sh("grep -c '^Restart=on-failure$' ~/.config/systemd/user/cco-daemon.service").stdout == "1\n")
+
+        // A unit that failed on its config: the config's line, and the unit's reason.
+        try sandbox.sh("printf 'port = \"abc\"\\n' > ~/.cco/config.toml")
+        _ = try sandbox.sh("systemctl --user restart cco-daemon")
+        #expect(eventually(timeout: .seconds(10)) { (try? sandbox.unitProperty("ActiveState")) == "failed" })
+        let failed = try sandbox.cco("doctor")
+        #expect(failed.status == 1)
+        #expect(failed.stdout.contains("fail  config       \(sandbox.home)/.cco/config.toml:1: `port` must be"), "\(failed.stdout)")
+        #expect(failed.stdout.contains("fail  unit         cco-daemon.service is enabled, failed"), "\(failed.stdout)")
+        #expect(failed.stdout.contains("fix: fix the config (cco config validate), then cco daemon restart"))
     }
 
     /// Crossing warn_at and then spending the budget: one journal entry at priority warning each,

@@ -52,6 +52,9 @@ public struct BudgetWindows: Sendable, Hashable {
 
 /// Moments as people read them: local time to the minute.
 public enum LocalTime {
+    /// `2026-12-03`, today.
+    public static func today() -> Substring { minute(WallClock.nowMilliseconds()).prefix(10) }
+
     /// `2026-12-03 00:00`.
     public static func minute(_ milliseconds: Int64) -> String {
         var seconds = time_t(milliseconds / 1000)

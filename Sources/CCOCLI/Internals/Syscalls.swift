@@ -20,3 +20,9 @@ private let platformSignal = Darwin.signal
 @discardableResult internal func system_signal(_ signal: CInt, _ handler: @convention(c) (CInt) -> Void) -> (@convention(c) (CInt) -> Void)? { platformSignal(signal, handler) }
 @discardableResult internal func system_write(_ fd: CInt, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int { write(fd, buffer, count) }
 @discardableResult internal func system_read(_ fd: CInt, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int { read(fd, buffer, count) }
+@discardableResult internal func system_chmod(_ path: UnsafePointer<CChar>, _ mode: mode_t) -> CInt { chmod(path, mode) }
+@discardableResult internal func system_access(_ path: UnsafePointer<CChar>, _ mode: CInt) -> CInt { access(path, mode) }
+@discardableResult internal func system_lstat(_ path: UnsafePointer<CChar>, _ buffer: UnsafeMutablePointer<stat>) -> CInt { lstat(path, buffer) }
+@discardableResult internal func system_symlink(_ target: UnsafePointer<CChar>, _ link: UnsafePointer<CChar>) -> CInt { symlink(target, link) }
+@discardableResult internal func system_rename(_ old: UnsafePointer<CChar>, _ new: UnsafePointer<CChar>) -> CInt { rename(old, new) }
+@discardableResult internal func system_unlink(_ path: UnsafePointer<CChar>) -> CInt { unlink(path) }

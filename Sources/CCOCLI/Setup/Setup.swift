@@ -10,8 +10,8 @@ import SystemPackage
 /// `cco setup`: connecting other tools to the daemon.
 struct Setup: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Point other tools at the daemon.",
-        subcommands: [ClaudeCode.self])
+        abstract: "Set cco up for your shell and point Claude Code at the daemon.",
+        subcommands: [ClaudeCode.self, Shell.self])
 }
 
 extension Setup {

@@ -18,6 +18,10 @@ public struct DaemonArguments: Sendable, Hashable {
     /// The flag of a process that replaces the running daemon.
     public static let takeOverFlag = "--take-over"
 
+    /// `cco-daemon --version` prints the version and exits: `cco doctor` checks that `cco` and the
+    /// `cco-daemon` beside it are of one build.
+    public static let versionFlag = "--version"
+
     /// Set for the daemon by `cco daemon start`: its `NOTIFY_SOCKET` only waits for readiness and
     /// goes away once start returns (a service manager's socket is kept for STOPPING, WATCHDOG, …).
     public static let readinessOnlyVariable = "CCO_NOTIFY_READINESS_ONLY"

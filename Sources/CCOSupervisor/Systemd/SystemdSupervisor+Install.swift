@@ -160,7 +160,8 @@ extension SystemdSupervisor {
 
     /// The user whose lingering is off, or nil. logind keeps one file per lingering user in
     /// /var/lib/systemd/linger.
-    func lingerOffUser() -> String? {
+    /// The user whose lingering is off (the daemon does not run before they log in), or nil.
+    public func lingerOffUser() -> String? {
         let directory = "/var/lib/systemd/linger"
         guard FileSystem.exists(directory), let user = environment["USER"] ?? environment["LOGNAME"] else { return nil }
         return FileSystem.exists(directory + "/" + user) ? nil : user
