@@ -18,6 +18,28 @@ import CCOCore
         ["CCO_SERVICE_MANAGER": "launchd", "CCO_LAUNCHCTL": Self.fakeLaunchctl, "FAKE_LAUNCHD_DIR": cco.stateDirectory + "/launchd"]
     }
 
+    @Test func doctorChecksTheAgentAndItsPlist() throws {
+        try withStateDirectory { cco throws in
+            try FileManager.default.createDirectory(atPath: cco.stateDirectory + "/launchd", withIntermediateDirectories: true)
+            try "port = 0\n".write(toFile: cco.paths.configFile, atomically: true, encoding: .utf8)
+            let env = launchd(cco)
+            defer { _ = try? cco.run(["daemon", "uninstall"], extraEnvironment: env) }
+            let plist = cco.stateDirectory + "/Library/LaunchAgents/com.anthropic.cco.daemon.plist"
+            #expect(try cco.run(["daemon", "install"], extraEnvironment: env).status == 0)
+            let healthy = try cco.run(["doctor"], extraEnvironment: env)
+            #expect(healthy.stdout.contains("ok    launch agent  \(plist) is what `cco daemon install` writes"), "\(healthy.stdout)")
+            #expect(healthy.stdout.contains("ok    launch agent  com.anthropic.cco.daemon is loaded"), "\(healthy.stdout)")
+
+            try String(contentsOfFile: plist, encoding: .utf8).replacing("<true/>", with: "<false/>").write(toFile: plist, atomically: true, encoding: .utf8)
+            let drifted = try cco.run(["doctor"], extraEnvironment: env)
+            #expect(drifted.status == 1)
+            #expect(drifted.stdout.contains("fail  launch agent  \(plist) differs from what `cco daemon install` writes now (line "), "\(drifted.stdout)")
+            let fixed = try cco.run(["doctor", "--fix"], extraEnvironment: env)
+            #expect(fixed.stdout.contains("re-rendered \(plist)"), "\(fixed.stdout)")
+            #expect(!(try cco.run(["doctor"], extraEnvironment: env).stdout.contains("fail  launch agent")))
+        }
+    }
+
     @Test func installStartsTheAgentAndEveryVerbGoesThroughLaunchctl() throws {
         try withStateDirectory { cco throws in
             try FileManager.default.createDirectory(atPath: cco.stateDirectory + "/launchd", withIntermediateDirectories: true)
