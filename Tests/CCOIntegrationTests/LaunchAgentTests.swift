@@ -18,13 +18,18 @@ import CCOCore
         ["CCO_SERVICE_MANAGER": "launchd", "CCO_LAUNCHCTL": Self.fakeLaunchctl, "FAKE_LAUNCHD_DIR": cco.stateDirectory + "/launchd"]
     }
 
+    /// A config with port 0 and the fake launchd's directory: the environment for cco and where
+    /// install writes the plist.
+    func agentSetup(_ cco: CCOProcess) throws -> (env: [String: String], plist: String) {
+        try FileManager.default.createDirectory(atPath: cco.stateDirectory + "/launchd", withIntermediateDirectories: true)
+        try "port = 0\n".write(toFile: cco.paths.configFile, atomically: true, encoding: .utf8)
+        return (launchd(cco), cco.stateDirectory + "/Library/LaunchAgents/com.anthropic.cco.daemon.plist")
+    }
+
     @Test func doctorChecksTheAgentAndItsPlist() throws {
         try withStateDirectory { cco throws in
-            try FileManager.default.createDirectory(atPath: cco.stateDirectory + "/launchd", withIntermediateDirectories: true)
-            try "port = 0\n".write(toFile: cco.paths.configFile, atomically: true, encoding: .utf8)
-            let env = launchd(cco)
+            let (env, plist) = try agentSetup(cco)
             defer { _ = try? cco.run(["daemon", "uninstall"], extraEnvironment: env) }
-            let plist = cco.stateDirectory + "/Library/LaunchAgents/com.anthropic.cco.daemon.plist"
             #expect(try cco.run(["daemon", "install"], extraEnvironment: env).status == 0)
             let healthy = try cco.run(["doctor"], extraEnvironment: env)
             #expect(healthy.stdout.contains("ok    launch agent  \(plist) is what `cco daemon install` writes"), "\(healthy.stdout)")
@@ -42,11 +47,8 @@ import CCOCore
 
     @Test func installStartsTheAgentAndEveryVerbGoesThroughLaunchctl() throws {
         try withStateDirectory { cco throws in
-            try FileManager.default.createDirectory(atPath: cco.stateDirectory + "/launchd", withIntermediateDirectories: true)
-            try "port = 0\n".write(toFile: cco.paths.configFile, atomically: true, encoding: .utf8)
-            let env = launchd(cco)
+            let (env, plist) = try agentSetup(cco)
             defer { _ = try? cco.run(["daemon", "uninstall"], extraEnvironment: env) }
-            let plist = cco.stateDirectory + "/Library/LaunchAgents/com.anthropic.cco.daemon.plist"
 
             let install = try cco.run(["daemon", "install"], extraEnvironment: env)
             #expect(install.status == 0, "\(install.stderr)")
