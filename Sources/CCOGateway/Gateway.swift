@@ -46,7 +46,7 @@ public final class Gateway: Sendable {
     let upstreamSlots: UpstreamSlots
     private let settings: Mutex<Settings>
     private let logger: Logger
-    /// Shows a budget warning on the desktop (title, body); set by the daemon when `notify` is on.
+    /// Shows a budget warning on the desktop (summary, body); set by the daemon, used while `notify` is on.
     private let notify: Mutex<(@Sendable (String, String) -> Void)?> = Mutex(nil)
 
     /// The largest upstream answer that is read whole (non-streaming); larger ones fail with 502.
