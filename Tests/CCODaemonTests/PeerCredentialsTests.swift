@@ -38,6 +38,18 @@ import CCOCore
         }
     }
 
+    /// With no connection for the 4-tuple, the kernel answers with a socket listening on the looked-up
+    /// source's port, if there is one: that is not the peer's owner.
+    @Test func aListenerOnThePeersPortIsNotTakenForThePeer() throws {
+        let decoy = try ListeningSocket.bind(host: "127.0.0.1", port: 0)
+        defer { decoy.close() }
+        try withLoopbackConnection { (_: TCPEndpoint, local: TCPEndpoint) throws in
+            let port = try #require(decoy.localAddress?.port)
+            let absent = TCPEndpoint(family: AF_INET, address: [127, 0, 0, 1], port: UInt16(port))
+            #expect(throws: PeerCredentials.LookupError.self) { try PeerCredentials.owner(ofPeer: absent, connectedTo: local).get() }
+        }
+    }
+
     @Test func theRequestIsAnExactFourTupleInetDiagReqV2() {
         let bytes = PeerCredentials.request(peer: TCPEndpoint(family: AF_INET, address: [127, 0, 0, 1], port: 0x1234),
                                             local: TCPEndpoint(family: AF_INET, address: [127, 0, 0, 2], port: 3000), sequence: 7)

@@ -187,6 +187,7 @@ struct DoctorChecks {
     }
 
     func health(_ status: DaemonStatus, config: DaemonConfig) -> DoctorCheck {
+        if case .starting = status { return .warn("health", "not asked: the daemon is still starting", fix: "run cco doctor again in a second") }
         guard case .running(let record) = status else {
             guard config.port != 0, let owner = PortOwner.find(port: config.port) else {
                 return .ok("port", config.port == 0 ? "port = 0: a free port is picked at start" : "\(config.host):\(config.port) is free")

@@ -117,6 +117,12 @@ public enum PeerCredentials {
             return .failure(LookupError(description: code == -ENOENT ? "no such connection" : "sock_diag: \(Errno(rawValue: -code))"))
         }
         guard type == sockDiagByFamily, count >= 16 + 72 else { return .failure(LookupError(description: "sock_diag: an unexpected reply (type \(type))")) }
+        // The kernel falls back to a listening socket on the looked-up source's address and port
+        // when no connection matches: only the exact connection's owner is the peer's.
+        func be16(_ offset: Int) -> UInt16 { UInt16(reply[offset]) << 8 | UInt16(reply[offset + 1]) }
+        guard be16(16 + 4) == peer.port, be16(16 + 6) == local.port else {
+            return .failure(LookupError(description: "no such connection (the kernel matched \(be16(16 + 4)) → \(be16(16 + 6)))"))
+        }
         return .success(u32(16 + 64))
     }
 
