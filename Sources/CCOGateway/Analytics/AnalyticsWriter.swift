@@ -93,28 +93,38 @@ public final class AnalyticsWriter: Service, Sendable {
     ///
     /// - Throws: the database's error; the rows stay queued for the next attempt.
     public func flush() async throws {
-        let batch = queue.withLock { queue in
-            let rows = queue.rows
-            queue.rows.removeAll(keepingCapacity: true)
-            return rows
-        }
-        guard !batch.isEmpty else { return }
-        do {
-            try await threadPool.runIfActive { [self] in
-                try self.store.withLock { store in try self.write(batch, to: store) }
-            }
-            queue.withLock { $0.counters.written += batch.count }
-        } catch {
-            queue.withLock { queue in
-                queue.rows.insert(contentsOf: batch, at: 0)
-                queue.counters.failedWrites += 1
-                if queue.rows.count > queueLimit {
-                    let excess = queue.rows.count - queueLimit
-                    queue.rows.removeLast(excess)
-                    queue.counters.dropped += excess
+        guard queue.withLock({ !$0.rows.isEmpty }) else { return }
+        try await writeQueued()
+    }
+
+    /// Writes what is queued once any write in progress is done: a query made after this returns
+    /// sees every row queued before it was called. (Taking the queue outside the store's lock let a
+    /// query run between another flush taking its rows and writing them.)
+    func writeQueued() async throws {
+        try await threadPool.runIfActive { [self] in
+            try self.store.withLock { store in
+                let batch = self.queue.withLock { queue in
+                    let rows = queue.rows
+                    queue.rows.removeAll(keepingCapacity: true)
+                    return rows
+                }
+                guard !batch.isEmpty else { return }
+                do {
+                    try self.write(batch, to: store)
+                    self.queue.withLock { $0.counters.written += batch.count }
+                } catch {
+                    self.queue.withLock { queue in
+                        queue.rows.insert(contentsOf: batch, at: 0)
+                        queue.counters.failedWrites += 1
+                        if queue.rows.count > self.queueLimit {
+                            let excess = queue.rows.count - self.queueLimit
+                            queue.rows.removeLast(excess)
+                            queue.counters.dropped += excess
+                        }
+                    }
+                    throw error
                 }
             }
-            throw error
         }
     }
 
@@ -147,7 +157,7 @@ public final class AnalyticsWriter: Service, Sendable {
     /// before a call of it is checked.
     public func loadBudgets(session: String?) async throws {
         guard let ledger, !ledger.isLoaded || ledger.needsSession(session) else { return }
-        try? await flush()
+        try? await writeQueued()
         try await threadPool.runIfActive { [self] in
             try self.store.withLock { store in
                 if !ledger.isLoaded { try ledger.load(from: store) }
@@ -158,7 +168,7 @@ public final class AnalyticsWriter: Service, Sendable {
 
     /// `/api/budget`: every budget, today's and this month's spend, and `session`'s figures.
     public func budgetReport(session: String?) async throws -> BudgetReport {
-        try? await flush()
+        try? await writeQueued()
         let ledger = ledger ?? BudgetLedger(config: BudgetConfig())
         let now = WallClock.nowMilliseconds()
         return try await threadPool.runIfActive { [self] in
@@ -185,7 +195,7 @@ public final class AnalyticsWriter: Service, Sendable {
 
     /// Totals of the calls `filter` covers, after writing what is queued.
     public func stats(_ filter: StatsFilter, groupBy: StatsGrouping) async throws -> StatsReport {
-        try? await flush()
+        try? await writeQueued()
         let now = WallClock.nowMilliseconds()
         return try await threadPool.runIfActive { [self] in
             try self.store.withLock { store in try store.stats(filter, groupBy: groupBy, nowMilliseconds: now) }
@@ -194,7 +204,7 @@ public final class AnalyticsWriter: Service, Sendable {
 
     /// The sessions `filter` covers, after writing what is queued.
     public func sessions(_ filter: StatsFilter, limit: Int) async throws -> SessionList {
-        try? await flush()
+        try? await writeQueued()
         let now = WallClock.nowMilliseconds()
         return try await threadPool.runIfActive { [self] in
             try self.store.withLock { store in try store.sessions(filter, limit: limit, nowMilliseconds: now) }
