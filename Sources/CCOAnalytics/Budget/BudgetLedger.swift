@@ -113,19 +113,8 @@ public final class BudgetLedger: Sendable {
             guard state.config.hasLimits else { return nil }
             Self.roll(&state, to: now)
             let project = project ?? session.flatMap { state.sessions[$0]?.project }
-            for (budget, limit) in state.config.limits {
-                let spent: Double
-                switch (budget.period, budget.project) {
-                case (.session, _):
-                    guard let session else { continue }
-                    spent = state.sessions[session]?.total ?? 0
-                case (let period, nil):
-                    spent = period == .daily ? state.all.day : state.all.month
-                case (let period, let name?):
-                    guard name == project else { continue }
-                    let amounts = state.projects[name] ?? Amounts()
-                    spent = period == .daily ? amounts.day : amounts.month
-                }
+            for (budget, limit) in state.config.limits where Self.applies(budget, state, session: session, project: project) {
+                let spent = Self.amount(of: budget, state, session: session)
                 if spent >= limit {
                     state.refusals += 1
                     return BudgetRefusal(budget: budget, limitUSD: limit, spentUSD: spent,
@@ -217,13 +206,7 @@ public final class BudgetLedger: Sendable {
         state.withLock { state in
             Self.roll(&state, to: now)
             return state.config.limits.map { budget, limit in
-                let spent: Double = switch (budget.period, budget.project) {
-                case (.session, _): session.flatMap { state.sessions[$0]?.total } ?? 0
-                case (.daily, nil): state.all.day
-                case (.monthly, nil): state.all.month
-                case (.daily, let name?): state.projects[name]?.day ?? 0
-                case (.monthly, let name?): state.projects[name]?.month ?? 0
-                }
+                let spent = Self.amount(of: budget, state, session: session)
                 return BudgetStatus(budget: budget, limitUSD: limit, spentUSD: spent, resetsAtMilliseconds: state.windows.reset(of: budget.period),
                                     session: budget.period == .session ? session : nil)
             }
@@ -269,18 +252,31 @@ public final class BudgetLedger: Sendable {
     private static func spent(_ state: State, session: String?, project: String?) -> [BudgetName: Double] {
         let project = project ?? session.flatMap { state.sessions[$0]?.project }
         var spent: [BudgetName: Double] = [:]
-        for (budget, _) in state.config.limits {
-            switch (budget.period, budget.project) {
-            case (.session, _): if let session, let entry = state.sessions[session] { spent[budget] = entry.total }
-            case (.daily, nil): spent[budget] = state.all.day
-            case (.monthly, nil): spent[budget] = state.all.month
-            case (let period, let name?):
-                guard name == project else { continue }
-                let amounts = state.projects[name] ?? Amounts()
-                spent[budget] = period == .daily ? amounts.day : amounts.month
-            }
+        for (budget, _) in state.config.limits where applies(budget, state, session: session, project: project) {
+            spent[budget] = amount(of: budget, state, session: session)
         }
         return spent
+    }
+
+    /// Whether a call of `session` in `project` falls under `budget`: a session budget needs a
+    /// session, a project budget that project.
+    private static func applies(_ budget: BudgetName, _ state: State, session: String?, project: String?) -> Bool {
+        switch (budget.period, budget.project) {
+        case (.session, _): session != nil
+        case (_, nil): true
+        case (_, let name?): name == project
+        }
+    }
+
+    /// What `budget` has spent in the current windows (a session budget: `session`'s whole cost).
+    private static func amount(of budget: BudgetName, _ state: State, session: String?) -> Double {
+        switch (budget.period, budget.project) {
+        case (.session, _): session.flatMap { state.sessions[$0]?.total } ?? 0
+        case (.daily, nil): state.all.day
+        case (.monthly, nil): state.all.month
+        case (.daily, let name?): state.projects[name]?.day ?? 0
+        case (.monthly, let name?): state.projects[name]?.month ?? 0
+        }
     }
 
     /// A new day (or month) starts from nothing: calls count in the windows they arrived in.
