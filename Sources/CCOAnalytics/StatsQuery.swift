@@ -57,8 +57,8 @@ public enum StatsGrouping: String, Sendable, CaseIterable, Codable {
     }
 }
 
-/// Which calls a report covers: a range (or explicit since/until), and optionally one session or
-/// project. `/api/stats` and `cco stats` take the same parameters.
+/// Which calls a report covers: a range (or explicit since/until), and optionally one session,
+/// project or model. `/api/stats` and `cco stats` take the same parameters.
 public struct StatsFilter: Sendable, Hashable {
     public var range: StatsRange
     /// Replaces the range's start: milliseconds since the epoch.
@@ -67,14 +67,17 @@ public struct StatsFilter: Sendable, Hashable {
     public var untilMilliseconds: Int64?
     public var session: String?
     public var project: String?
+    /// The request's `model` as sent (`claude-opus-4-7`), or the route of calls that name none.
+    public var model: String?
 
     public init(range: StatsRange = .today, sinceMilliseconds: Int64? = nil, untilMilliseconds: Int64? = nil,
-                session: String? = nil, project: String? = nil) {
+                session: String? = nil, project: String? = nil, model: String? = nil) {
         self.range = range
         self.sinceMilliseconds = sinceMilliseconds
         self.untilMilliseconds = untilMilliseconds
         self.session = session
         self.project = project
+        self.model = model
     }
 
     /// The first millisecond covered.
@@ -86,6 +89,7 @@ public struct StatsFilter: Sendable, Hashable {
         if let untilMilliseconds { clauses.append("ts_ms < ?"); values.append(.integer(untilMilliseconds)) }
         if let session { clauses.append("session_id = ?"); values.append(.text(session)) }
         if let project { clauses.append("project = ?"); values.append(.text(project)) }
+        if let model { clauses.append("\(StatsGrouping.model.sqlKey) = ?"); values.append(.text(model)) }
         return (clauses.joined(separator: " AND "), values)
     }
 
@@ -96,6 +100,7 @@ public struct StatsFilter: Sendable, Hashable {
         if let untilMilliseconds { items.append(("until", String(untilMilliseconds))) }
         if let session { items.append(("session", session)) }
         if let project { items.append(("project", project)) }
+        if let model { items.append(("model", model)) }
         return items
     }
 
@@ -107,7 +112,7 @@ public struct StatsFilter: Sendable, Hashable {
         guard let range = StatsRange(rawValue: rangeText) else {
             throw StatsParameterError("range must be one of \(StatsRange.allCases.map(\.rawValue).joined(separator: ", ")), found \"\(rangeText)\"")
         }
-        self.init(range: range, session: parameters["session"], project: parameters["project"])
+        self.init(range: range, session: parameters["session"], project: parameters["project"], model: parameters["model"])
         for (name, text) in [("since", parameters["since"]), ("until", parameters["until"])] {
             guard let text else { continue }
             guard let moment = Self.moment(text) else {

@@ -77,7 +77,7 @@ extension Stats {
     }
 }
 
-/// Which calls: `--range` or `--since/--until`, and one `--session` or `--project`.
+/// Which calls: `--range` or `--since/--until`, and one `--session`, `--project` or `--model`.
 struct StatsScope: ParsableArguments {
     @Option(help: "today (since local midnight), week (last 7 days), month (last 30 days) or all.")
     var range: StatsRange = .today
@@ -94,6 +94,9 @@ struct StatsScope: ParsableArguments {
     @Option(help: "Only the calls of this project (as `--group-by project` names it).")
     var project: String?
 
+    @Option(help: "Only the calls of this model (as `--group-by model` names it).")
+    var model: String?
+
     func validate() throws { _ = try filter() }
 
     func filter() throws -> StatsFilter {
@@ -102,6 +105,7 @@ struct StatsScope: ParsableArguments {
         parameters["until"] = until
         parameters["session"] = session
         parameters["project"] = project
+        parameters["model"] = model
         do {
             return try StatsFilter(parameters: parameters)
         } catch {

@@ -26,10 +26,14 @@ final class DrainCoordinator: Sendable {
     let drainTimeout: Duration
     /// Told when this daemon stops accepting (once): it records the drain for `cco daemon status`.
     let recorder: DrainRecorder?
+    /// Told once, as the drain begins: ends what would otherwise run until the bound (event streams
+    /// of the dashboard, whose clients reconnect to the daemon that accepts next).
+    let whenDraining: @Sendable () -> Void
 
-    init(drainTimeout: Duration, recorder: DrainRecorder?) {
+    init(drainTimeout: Duration, recorder: DrainRecorder?, whenDraining: @escaping @Sendable () -> Void = {}) {
         self.drainTimeout = drainTimeout
         self.recorder = recorder
+        self.whenDraining = whenDraining
     }
 
     var isDraining: Bool { draining.load(ordering: .acquiring) }
@@ -109,7 +113,9 @@ final class DrainCoordinator: Sendable {
             }
             return true
         }
-        if started { recorder?.begin(reason, coordinator: self) }
+        guard started else { return }
+        recorder?.begin(reason, coordinator: self)
+        whenDraining()
     }
 
     private func cutEverything() {

@@ -21,7 +21,7 @@ extension DaemonRunner {
     /// Opens the analytics database (before anything binds: a broken `database_url` fails the
     /// start), restores the cache, and routes health, the gateway and the admin endpoints.
     func buildGateway(identity: DaemonIdentity, state: ServingState, level: LogLevelSetting, logFile: RotatingLogFile?,
-                      logger: Logger) throws(DaemonError) -> DaemonApplication {
+                      replacedPID: Int32?, logger: Logger) throws(DaemonError) -> DaemonApplication {
         let writer = try openAnalytics(logger: logger)
         let gateway = Gateway(config: config, prices: Self.prices(paths, logger: logger), writer: writer, metrics: GatewayMetrics(), logger: logger)
         gateway.setNotifier(Self.desktopNotifier(logger: logger))
@@ -51,6 +51,10 @@ extension DaemonRunner {
                 writer.apply(retentionDays: next.analyticsRetentionDays)
             })
         AdminRoutes(gateway: gateway, token: adminToken, reload: { reloader.reload() }).register(on: router)
+        DaemonRoutes(identity: identity, state: state, mode: DaemonMode(underServiceManager: underServiceManager, environment: environment),
+                     host: config.host, paths: paths, logsToJournal: logFile == nil, replacedPID: replacedPID,
+                     databaseProblem: { writer.problem }).register(on: router)
+        DashboardRoutes().register(on: router)
         return DaemonApplication(gateway: gateway, writer: writer, router: router, reloader: reloader, state: state)
     }
 

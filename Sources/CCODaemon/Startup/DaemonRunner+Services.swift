@@ -13,7 +13,9 @@ extension DaemonRunner {
     func buildServiceGroup(app: DaemonApplication, listener: ListeningSocket, takeover: Takeover?, lock: LockHolder,
                            recorder: DrainRecorder, handover: Handover, onServing: @escaping @Sendable (Int) -> Void, logger: Logger) -> ServiceGroup {
         let paths = self.paths
-        let drain = DrainCoordinator(drainTimeout: drainTimeout, recorder: recorder)
+        let gateway = app.gateway
+        let events = app.writer.events
+        let drain = DrainCoordinator(drainTimeout: drainTimeout, recorder: recorder, whenDraining: { events.endAll() })
         let server = HTTPServerService(
             listener: listener, responder: app.router.buildResponder(), serverName: "cco/\(CCOVersion.current)",
             // A client that stalls while sending a request, or idles between requests, is
@@ -34,7 +36,6 @@ extension DaemonRunner {
                 // The previous daemon let the daemon lock go as it stopped accepting.
                 if takeover != nil { lock.acquireInBackground(paths.lockFile, within: .seconds(30), logger: logger) }
             })
-        let gateway = app.gateway
         let cacheFile = config.cachePersist ? paths.cacheFile : nil
         var services: [any Service] = [GatewayShutdown(gateway: gateway, cacheFile: cacheFile, handover: handover, logger: logger),
                                        app.writer, server, ReloadService(reloader: app.reloader)]

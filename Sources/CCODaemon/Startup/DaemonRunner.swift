@@ -74,7 +74,7 @@ public struct DaemonRunner: Sendable {
         let recorder = DrainRecorder(paths: paths, identity: identity, logger: logger)
         defer { recorder.finish() }
 
-        let app = try buildGateway(identity: identity, state: state, level: level, logFile: logFile, logger: logger)
+        let app = try buildGateway(identity: identity, state: state, level: level, logFile: logFile, replacedPID: takeover?.previousPID, logger: logger)
         let group = buildServiceGroup(
             app: app, listener: listener, takeover: takeover, lock: lock, recorder: recorder, handover: handover,
             onServing: { port in

@@ -46,6 +46,8 @@ public final class AnalyticsWriter: Service, Sendable {
     private let projects: ProjectResolver?
     /// What each budget has spent: loaded from the database here, fed every row written to it.
     public let ledger: BudgetLedger?
+    /// Each call once it is written, for `/api/events`.
+    public let events = CallEvents()
     private let logger: Logger
 
     /// Opens the database at `path` (`:memory:` for none on disk), migrating it.
@@ -142,6 +144,9 @@ public final class AnalyticsWriter: Service, Sendable {
         }
         do {
             let ids = try store.write(batch, projects: found)
+            if let ids, events.hasSubscribers {
+                events.publish(zip(ids, batch).map { CallRecord(id: $0, record: $1) })
+            }
             if let ledger, let ids {
                 ledger.wrote(batch, ids: ids)
                 for (session, project) in found { ledger.assign(project: project, toSession: session) }
@@ -208,6 +213,23 @@ public final class AnalyticsWriter: Service, Sendable {
         let now = WallClock.nowMilliseconds()
         return try await threadPool.runIfActive { [self] in
             try self.store.withLock { store in try store.sessions(filter, limit: limit, nowMilliseconds: now) }
+        }
+    }
+
+    /// The calls `filter` covers, the most recent first, after writing what is queued.
+    public func calls(_ filter: StatsFilter, limit: Int) async throws -> CallList {
+        try? await writeQueued()
+        let now = WallClock.nowMilliseconds()
+        return try await threadPool.runIfActive { [self] in
+            try self.store.withLock { store in try store.calls(filter, limit: limit, nowMilliseconds: now) }
+        }
+    }
+
+    /// The calls written after row `id` (by any process), oldest first, after writing what is queued.
+    public func calls(after id: Int64, limit: Int) async throws -> [CallRecord] {
+        try? await writeQueued()
+        return try await threadPool.runIfActive { [self] in
+            try self.store.withLock { store in try store.calls(after: id, limit: limit) }
         }
     }
 

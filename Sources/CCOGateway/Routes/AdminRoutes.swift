@@ -1,10 +1,13 @@
 public import CCOAnalytics
 import CCOCore
+import HTTPTypes
 public import Hummingbird
 import NIOCore
 
-/// `GET /api/stats` (analytics totals as JSON), `GET /api/sessions` (Claude Code sessions), `GET /metrics` (Prometheus text), and the two
-/// mutating endpoints, which need the admin token: `POST /api/reload` and `POST /api/cache/purge`.
+/// `GET /api/stats` (analytics totals as JSON), `GET /api/sessions` (Claude Code sessions), `GET /api/calls`
+/// (calls one by one), `GET /api/events` (calls as they are written, as server-sent events), `GET /api/budget`,
+/// `GET /metrics` (Prometheus text), and the two mutating endpoints, which need the admin token:
+/// `POST /api/reload` and `POST /api/cache/purge`.
 public struct AdminRoutes: Sendable {
     public let gateway: Gateway
     /// The bearer token of the mutating endpoints (``AdminToken``).
@@ -79,6 +82,22 @@ public struct AdminRoutes: Sendable {
                 return GatewayError(status: .internalServerError, type: "api_error", message: "cco: the analytics database failed: \(error)").response
             }
         }
+        router.get("/api/calls") { request, _ -> Response in
+            let parameters = Self.parameters(request)
+            let filter: StatsFilter
+            do { filter = try StatsFilter(parameters: parameters) } catch { return GatewayError.badRequest("cco: \(error)").response }
+            guard let limit = Int(parameters["limit"] ?? "100"), (1 ... 10_000).contains(limit) else {
+                return GatewayError.badRequest("cco: limit must be a number from 1 to 10000").response
+            }
+            do {
+                return Self.json(try await gateway.writer.calls(filter, limit: limit).json())
+            } catch {
+                return GatewayError(status: .internalServerError, type: "api_error", message: "cco: the analytics database failed: \(error)").response
+            }
+        }
+        router.get("/api/events") { request, _ -> Response in
+            await events(request)
+        }
         router.get("/api/budget") { request, _ -> Response in
             let parameters = Self.parameters(request)
             let session = parameters["session"].flatMap { $0.isEmpty ? nil : $0 }
@@ -103,6 +122,68 @@ public struct AdminRoutes: Sendable {
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
         }
+    }
+}
+
+extension AdminRoutes {
+    static let lastEventID = HTTPField.Name("last-event-id")!
+    /// The most calls sent to a client that reconnects, from the one after the last it saw.
+    static let replayLimit = 1000
+
+    /// `GET /api/events`: each call as it is written, as a server-sent event `call` whose id is the
+    /// call's and whose data is its `/api/calls` JSON. A client that reconnects with `Last-Event-ID`
+    /// (an `EventSource` does) or `?after=ID` is first sent the calls it missed.
+    func events(_ request: Request) async -> Response {
+        let afterText = request.headers[Self.lastEventID] ?? Self.parameters(request)["after"]
+        var after: Int64?
+        if let afterText {
+            guard let id = Int64(afterText), id >= 0 else {
+                return GatewayError.badRequest("cco: Last-Event-ID (or after) must be the id of a call, found \"\(afterText.prefix(40))\"").response
+            }
+            after = id
+        }
+        // Subscribed before the missed calls are read: a call written in between comes twice and
+        // is sent once, rather than not at all.
+        guard let stream = gateway.writer.events.subscribe() else {
+            var response = GatewayError(status: .serviceUnavailable, type: "overloaded_error",
+                                        message: "cco: the daemon is stopping; reconnect in a moment").response
+            response.headers[.retryAfter] = "1"
+            return response
+        }
+        var missed: [CallRecord] = []
+        if let after {
+            do { missed = try await gateway.writer.calls(after: after, limit: Self.replayLimit) } catch {
+                return GatewayError(status: .internalServerError, type: "api_error", message: "cco: the analytics database failed: \(error)").response
+            }
+        }
+        let replay = missed, start = missed.last?.id ?? after ?? 0
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store"],
+            body: ResponseBody { writer in
+                var last = start
+                // A reconnection is tried a second after the stream ends (the daemon restarting).
+                try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
+                for call in replay { try await writer.write(Self.event(call)) }
+                for await event in stream {
+                    switch event {
+                    case .call(let call):
+                        guard call.id > last else { continue }
+                        last = call.id
+                        try await writer.write(Self.event(call))
+                    case .keepAlive:
+                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                    }
+                }
+                try await writer.finish(nil)
+            })
+    }
+
+    static func event(_ call: CallRecord) -> ByteBuffer {
+        var buffer = ByteBuffer(string: "id: \(call.id)\nevent: call\ndata: ")
+        buffer.writeBytes(call.jsonLine())
+        buffer.writeString("\n\n")
+        return buffer
     }
 }
 

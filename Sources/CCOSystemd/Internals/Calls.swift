@@ -45,6 +45,18 @@ internal func systemd_is_listening_inet_stream(_ fd: CInt) -> CInt {
     sd_is_socket_inet(fd, AF_UNSPEC, CInt(SOCK_STREAM.rawValue), 1, 0)
 }
 
+// MARK: sd-login
+
+/// The user unit `pid` (0: this process) belongs to, from its cgroup, or nil (-errno in `error`).
+/// The corresponding C function is `sd_pid_get_user_unit(3)`.
+internal func systemd_pid_get_user_unit(_ pid: pid_t, _ error: inout CInt) -> String? {
+    var unit: UnsafeMutablePointer<CChar>?
+    error = sd_pid_get_user_unit(pid, &unit)
+    defer { free(unit) }
+    guard error >= 0, let unit else { return nil }
+    return String(cString: unit)
+}
+
 // MARK: sd-journal
 
 /// Sends one entry whose fields are `buffers` (each `NAME=value`).

@@ -1,5 +1,16 @@
-/// Unit names as D-Bus object paths. Pure text, no C.
+/// Unit names as D-Bus object paths, and the unit this process runs in.
 public enum UnitName {
+    /// The user unit this process runs in (`cco-daemon.service`), from its cgroup; nil outside one
+    /// (a daemon started by `cco daemon start`, or not on Linux).
+    public static func ofThisProcess() -> String? {
+        #if os(Linux)
+        var error: CInt = 0
+        return systemd_pid_get_user_unit(0, &error)
+        #else
+        return nil
+        #endif
+    }
+
     /// The object path under which the manager serves `unit`, for example
     /// `/org/freedesktop/systemd1/unit/cco_2ddaemon_2eservice` for `cco-daemon.service`.
     ///

@@ -3,11 +3,12 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-internal import CCOSystemd
+public import CCOSystemd
 
-/// One journal entry in the same shape as a line of `daemon.log`.
-enum JournalLine {
-    static func format(_ entry: JournalEntry) -> String {
+/// One journal entry in the same shape as a line of `daemon.log`: what `cco daemon logs` and the
+/// dashboard show under systemd.
+public enum JournalLine {
+    public static func format(_ entry: JournalEntry) -> String {
         let seconds = Double(entry.realtimeMicroseconds) / 1e6
         let level = switch entry.priority {
         case .debug?: "debug"
