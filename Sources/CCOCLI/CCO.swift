@@ -7,7 +7,7 @@ public struct CCO: ParsableCommand {
         commandName: "cco",
         abstract: "Run and manage the local CCO daemon.",
         version: CCOVersion.current,
-        subcommands: [Daemon.self, Config.self, Stats.self, Budget.self, Pricing.self, Statusline.self, Setup.self, Doctor.self]
+        subcommands: [Daemon.self, Config.self, Stats.self, Budget.self, Dashboard.self, Pricing.self, Statusline.self, Setup.self, Doctor.self]
     )
 
     public init() {}

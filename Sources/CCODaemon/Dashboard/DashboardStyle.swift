@@ -69,7 +69,9 @@ footer { max-width: 1200px; margin: 0 auto; padding: 0 24px 24px; font-size: 12p
   header { padding: 10px 12px; }
   main { padding: 8px 12px 24px; }
   .chip { margin-left: 0; }
-  .figure { font-size: 22px; }
+  .cards { grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 8px; }
+  .card { padding: 10px 12px; }
+  .figure { font-size: 20px; }
   .facts { grid-template-columns: 1fr; }
   .facts dd { margin-bottom: 6px; }
 }

@@ -17,3 +17,4 @@ import Darwin
 @discardableResult internal func system_poll(_ fds: UnsafeMutablePointer<pollfd>, _ count: nfds_t, _ timeout: CInt) -> CInt { poll(fds, count, timeout) }
 @discardableResult internal func system_read(_ fd: CInt, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int { read(fd, buffer, count) }
 @discardableResult internal func system_waitpid(_ pid: pid_t, _ status: UnsafeMutablePointer<CInt>?, _ options: CInt) -> pid_t { waitpid(pid, status, options) }
+@discardableResult internal func system_usleep(_ microseconds: useconds_t) -> CInt { usleep(microseconds) }

@@ -63,4 +63,50 @@ public struct ProcessCommandRunner: CommandRunner {
         let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         return CommandResult(status: code, output: String(decoding: output, as: UTF8.self))
     }
+
+    /// How ``launch(_:_:waitingAtMost:)`` ended.
+    public enum LaunchOutcome: Sendable, Hashable {
+        case exited(status: Int32)
+        /// Still running after the wait: a program that stays (a browser started in the foreground).
+        case running
+        case failedToStart(errno: Int32)
+    }
+
+    /// Starts a program that may stay running (a browser, through `xdg-open` or `open`) with its
+    /// output discarded and in a process group of its own (a Ctrl-C in this terminal does not reach
+    /// it), and waits at most `limit` for it to exit.
+    public func launch(_ executable: String, _ arguments: [String], waitingAtMost limit: Duration) -> LaunchOutcome {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        ProcessSpawner.closeDescriptors(from: 3, in: &actions)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        #if canImport(Darwin)
+        let environment = _NSGetEnviron().pointee
+        #else
+        let environment = environ
+        #endif
+        let r = posix_spawnp(&pid, executable, &actions, &attributes, argv, environment)
+        guard r == 0 else { return .failedToStart(errno: r) }
+        let clock = ContinuousClock()
+        let deadline = clock.now + limit
+        while clock.now < deadline {
+            var status: CInt = 0
+            if case .success(let reaped) = SystemCall.value({ system_waitpid(pid, &status, WNOHANG) }), reaped == pid {
+                return .exited(status: (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f))
+            }
+            system_usleep(20_000)
+        }
+        return .running
+    }
 }
