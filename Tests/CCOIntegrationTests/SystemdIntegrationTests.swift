@@ -61,6 +61,20 @@ struct SystemdIntegrationTests {
         let logs = try sandbox.cco("daemon", "logs", "-n", "50")
         #expect(logs.stdout.contains("listening on http://127.0.0.1:\(record.port)"))
 
+        // The dashboard's daemon view: the mode, the unit over the bus, and the journal's lines, as the daemon itself reads them.
+        guard case .success(let info) = LoopbackHTTPClient.get(host: "127.0.0.1", port: record.port, path: "/api/daemon"),
+              let daemon = try JSONSerialization.jsonObject(with: Data(info.body.utf8)) as? [String: Any] else {
+            Issue.record("/api/daemon does not answer"); return
+        }
+        #expect(daemon["mode"] as? String == "systemd")
+        #expect(daemon["pid"] as? Int == Int(record.pid))
+        let unitInfo = daemon["unit"] as? [String: Any]
+        #expect(unitInfo?["name"] as? String == "cco-daemon.service", "\(daemon)")
+        #expect(unitInfo?["active_state"] as? String == "active" && unitInfo?["unit_file_state"] as? String == "enabled", "\(daemon)")
+        #expect(unitInfo?["restarts"] as? Int == 0)
+        #expect(daemon["log_source"] as? String == "journal (cco-daemon.service)")
+        #expect((daemon["log"] as? [String])?.contains { $0.contains("listening on http://127.0.0.1:\(record.port)") } == true, "\(daemon["log"] ?? "")")
+
         let again = try sandbox.cco("daemon", "install")
         #expect(again.stdout.hasPrefix("unchanged: "))
         // The installed unit is the shipped template, rendered.
