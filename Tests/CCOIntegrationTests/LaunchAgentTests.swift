@@ -61,7 +61,13 @@ import CCOCore
             #expect(status.stdout.contains("com.anthropic.cco.daemon (launchd agent, loaded, running"))
             #expect(status.stdout.contains("health: ok"))
 
-            let first = try #require(try PIDFile(path: cco.paths.pidFile).read()).pid
+            let record = try #require(try PIDFile(path: cco.paths.pidFile).read())
+            let first = record.pid
+            // The dashboard's daemon view knows launchd runs it.
+            guard case .success(let info) = LoopbackHTTPClient.get(host: "127.0.0.1", port: record.port, path: "/api/daemon") else {
+                Issue.record("/api/daemon does not answer"); return
+            }
+            #expect(info.body.contains("\"mode\":\"launchd\""), "\(info.body)")
             let restart = try cco.run(["daemon", "restart"], extraEnvironment: env)
             #expect(restart.status == 0, "\(restart.stderr)")
             #expect(try #require(try PIDFile(path: cco.paths.pidFile).read()).pid != first)
