@@ -65,3 +65,28 @@ func sampleRow(_ ts: Int64) -> RequestRecord {
         await gateway.shutdown()
     }
 }
+
+@Suite struct CallSubscriptionTests {
+    /// What a daemon replaced by a restart writes while it finishes its streams reaches the new
+    /// daemon's Live view: calls are read back from the database, not only taken from this
+    /// process's own writes.
+    @Test(.timeLimit(.minutes(1))) func callsWrittenByAnotherProcessReachTheSubscribersInIDOrder() async throws {
+        try await withWriterDatabase { path in
+            let writer = try AnalyticsWriter(path: path, retentionDays: 0, logger: Logger(label: "test"))
+            let other = try AnalyticsStore(path: path)
+            try other.insert([sampleRow(1)])
+            let stream = try #require(try await writer.subscribeToCalls())
+            writer.record(sampleRow(2))
+            try await writer.flush()
+            try other.insert([sampleRow(3)])
+            writer.record(sampleRow(4))
+            try await writer.flush()
+            var ids: [Int64] = []
+            for await event in stream {
+                if case .call(let call) = event { ids.append(call.id) }
+                if ids.count == 3 { break }
+            }
+            #expect(ids == [2, 3, 4], "the row written before subscribing is not sent; the other process's row comes in its place")
+        }
+    }
+}

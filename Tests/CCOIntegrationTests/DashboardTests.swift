@@ -52,6 +52,10 @@ import Testing
     }
 
     func withDashboard(_ body: (CCOProcess, Int) async throws -> Void) async throws {
+        try await withDashboard { cco, port, _ in try await body(cco, port) }
+    }
+
+    func withDashboard(_ body: (CCOProcess, Int, FakeUpstream) async throws -> Void) async throws {
         let fake = try FakeUpstream()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cco-dash-\(UUID().uuidString.prefix(8))").path
         let cco = CCOProcess(stateDirectory: dir)
@@ -62,8 +66,7 @@ import Testing
         try cco.configure(upstream: fake.url, "[budget]\ndaily_usd = 25\nmonthly_usd = 200")
         try Self.seed(dir + "/analytics.db")
         let (_, port) = try cco.startOnFreePort()
-        try await body(cco, port)
-        _ = fake
+        try await body(cco, port, fake)
     }
 
     /// A streamed call of Claude Code session `session` (agent `agent`, when given), read whole.
@@ -204,24 +207,36 @@ import Testing
         }
     }
 
-    /// An open dashboard does not hold a restart's drain (its event stream ends as the drain
-    /// begins), and its Live view reconnects to the new daemon by itself.
+    /// A restart while a Claude Code stream is in progress: the open page's event stream ends as
+    /// the old daemon begins to drain (it would otherwise hold it for drain_timeout), the Live view
+    /// reconnects to the new daemon by itself, and the stream the old daemon finishes afterwards
+    /// shows up there, read back from the database.
     @Test(.enabled(if: Browser.available, Self.browserMissing))
-    func liveFollowsARestartWithoutHoldingTheOldDaemon() async throws {
-        try await withDashboard { cco, port in
+    func liveFollowsARestartAndShowsTheStreamTheOldDaemonFinishes() async throws {
+        try await withDashboard { cco, port, fake in
             let browser = try Browser()
             try browser.open("http://127.0.0.1:\(port)/#live")
             try browser.wait("document.querySelector('#connection').dataset.state === 'connected'", timeout: 10)
-            let before = try cco.run("daemon", "status", "--json")
-            let oldPID = (try JSONSerialization.jsonObject(with: Data(before.stdout.utf8)) as? [String: Any])?["pid"] as? Int ?? 0
-            #expect(oldPID > 0)
-            let restart = try cco.run("daemon", "restart")
-            #expect(restart.status == 0, "\(restart.stderr)")
+            let oldPID = try #require(try PIDFile(path: cco.paths.pidFile).read()).pid
+            try await withHTTPClient(connections: 2) { client in
+                let held = try HTTP.startHeldStream(client, port: port, id: "long", headers: [
+                    ("authorization", "Bearer sk-ant-oat01-test"), ("user-agent", "claude-cli/2.1.3 (external, cli)"),
+                    ("x-claude-code-session-id", "7c1f2a9e-55d3-4b8e-9f2a-0000000000dd")])
+                #expect(await waitUntil(timeout: .seconds(10)) { (try? fake.holds()["long"]) == "holding" })
+                let restart = try cco.run("daemon", "restart")
+                #expect(restart.status == 0 && restart.stdout.contains("is finishing 1 request (1 stream)"), "restart: \(restart.stdout)\(restart.stderr)")
+                try browser.wait("document.querySelector('#connection').dataset.state === 'connected' && document.querySelector('#live-state').textContent === '· live'", timeout: 5)
+                try await Self.claudeCodeCall(port: port, session: "7c1f2a9e-55d3-4b8e-9f2a-0000000000cc")
+                try browser.wait("[...document.querySelectorAll('#live tbody tr')].some((r) => r.innerText.includes('7c1f2a9e…') )", timeout: 3)
+                #expect(kill(oldPID, 0) == 0, "the old daemon still finishes the held stream")
+                try await fake.release("long")
+                let reply = try await held.reply()
+                #expect(reply.status == 200 && reply.text.contains("message_stop"))
+                let shown = try browser.wait("[...document.querySelectorAll('#live tbody tr')].some((r) => r.querySelector('td:nth-child(3)').title === '7c1f2a9e-55d3-4b8e-9f2a-0000000000dd')", timeout: 3)
+                print("dashboard live: the stream the old daemon finished appeared after \(String(format: "%.0f", shown)) ms")
+            }
             // drain_timeout is 600 s: an event stream left open would keep the old daemon that long.
-            #expect(eventually(timeout: .seconds(5)) { kill(pid_t(oldPID), 0) != 0 }, "pid \(oldPID) still drains: \(restart.stdout)")
-            try browser.wait("document.querySelector('#connection').dataset.state === 'connected'", timeout: 5)
-            try await Self.claudeCodeCall(port: port, session: "7c1f2a9e-55d3-4b8e-9f2a-0000000000cc")
-            try browser.wait("[...document.querySelectorAll('#live tbody tr')].some((r) => r.innerText.includes('7c1f2a9e…'))", timeout: 3)
+            #expect(eventually(timeout: .seconds(5)) { kill(oldPID, 0) != 0 }, "pid \(oldPID) still drains")
             let report = try browser.report()
             #expect(report.exceptions.isEmpty, "\(report.exceptions)")
         }
@@ -240,6 +255,7 @@ import Testing
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
             #expect(response.status.code == 200)
             #expect(response.headers.first(name: "content-type")?.hasPrefix("text/event-stream") == true)
+            #expect(response.headers.first(name: "x-cco-ends-at-drain") == nil, "the server's own mark does not leave the daemon")
             var text = ""
             var sentLive = false
             for try await chunk in response.body {

@@ -1,3 +1,4 @@
+import CCOGateway
 import HTTPTypes
 import NIOCore
 import NIOHTTPTypes
@@ -30,6 +31,9 @@ final class DrainHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var closingAfterResponse = false
     /// The response being written is an event stream.
     private var streaming = false
+    /// The response being written ends by itself when the drain begins (`/api/events`): it was
+    /// taken off the coordinator's count as its head went out.
+    private var uncounted = false
     private var idleClose: Scheduled<Void>?
 
     init(idleGrace: TimeAmount, coordinator: DrainCoordinator) {
@@ -55,7 +59,13 @@ final class DrainHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .head(var head) where head.status.kind != .informational:
-            if head.headerFields[.contentType]?.hasPrefix("text/event-stream") == true, !streaming {
+            if head.headerFields[AdminRoutes.endsAtDrain] != nil {
+                head.headerFields[AdminRoutes.endsAtDrain] = nil
+                if !uncounted {
+                    uncounted = true
+                    coordinator.requestEnded(streaming: false)
+                }
+            } else if head.headerFields[.contentType]?.hasPrefix("text/event-stream") == true, !streaming {
                 streaming = true
                 coordinator.streamBegan()
             }
@@ -102,8 +112,9 @@ final class DrainHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func endRequest() {
         guard inFlight > 0 else { return }
         inFlight -= 1
-        coordinator.requestEnded(streaming: streaming)
+        if !uncounted { coordinator.requestEnded(streaming: streaming) }
         streaming = false
+        uncounted = false
     }
 
     private func scheduleIdleClose(_ context: ChannelHandlerContext) {

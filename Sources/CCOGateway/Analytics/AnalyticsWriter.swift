@@ -48,6 +48,9 @@ public final class AnalyticsWriter: Service, Sendable {
     public let ledger: BudgetLedger?
     /// Each call once it is written, for `/api/events`.
     public let events = CallEvents()
+    /// The last row id handed to the subscribers of ``events``; nil while nobody listens. Read and
+    /// moved with the store locked.
+    private let eventCursor = Mutex<Int64?>(nil)
     private let logger: Logger
 
     /// Opens the database at `path` (`:memory:` for none on disk), migrating it.
@@ -144,9 +147,7 @@ public final class AnalyticsWriter: Service, Sendable {
         }
         do {
             let ids = try store.write(batch, projects: found)
-            if let ids, events.hasSubscribers {
-                events.publish(zip(ids, batch).map { CallRecord(id: $0, record: $1) })
-            }
+            publishNewCalls(from: store)
             if let ledger, let ids {
                 ledger.wrote(batch, ids: ids)
                 for (session, project) in found { ledger.assign(project: project, toSession: session) }
@@ -216,6 +217,46 @@ public final class AnalyticsWriter: Service, Sendable {
         }
     }
 
+    /// A subscription to every call written from now on, by this process or another on the same
+    /// database (a daemon replaced by `restart` finishing its streams), in id order; nil once the
+    /// daemon drains.
+    public func subscribeToCalls() async throws -> AsyncStream<CallEvents.Event>? {
+        try await threadPool.runIfActive { [self] in
+            try self.store.withLock { store -> AsyncStream<CallEvents.Event>? in
+                guard let stream = self.events.subscribe() else { return nil }
+                if self.eventCursor.withLock({ $0 == nil }) {
+                    let last = try store.lastCallID()
+                    self.eventCursor.withLock { $0 = last }
+                }
+                return stream
+            }
+        }
+    }
+
+    /// Hands the subscribers the calls written since the last it handed them, read back from the
+    /// database in id order, so that rows another process wrote are among them. Call with the
+    /// store locked.
+    private func publishNewCalls(from store: AnalyticsStore) {
+        guard events.hasSubscribers else {
+            eventCursor.withLock { $0 = nil }
+            return
+        }
+        guard let cursor = eventCursor.withLock({ $0 }),
+              let calls = try? store.calls(after: cursor, limit: 1000), let last = calls.last else { return }
+        eventCursor.withLock { $0 = last.id }
+        events.publish(calls)
+    }
+
+    /// Rows other processes wrote reach the subscribers within this interval.
+    static let foreignCallInterval: Duration = .milliseconds(250)
+
+    private func publishForeignCalls() async {
+        guard events.hasSubscribers else { return }
+        try? await threadPool.runIfActive { [self] in
+            self.store.withLock { store in self.publishNewCalls(from: store) }
+        }
+    }
+
     /// The calls `filter` covers, the most recent first, after writing what is queued.
     public func calls(_ filter: StatsFilter, limit: Int) async throws -> CallList {
         try? await writeQueued()
@@ -236,11 +277,16 @@ public final class AnalyticsWriter: Service, Sendable {
     public func run() async throws {
         var lastRetention: ContinuousClock.Instant?
         var lastPing: ContinuousClock.Instant?
+        var lastForeignCheck = ContinuousClock().now
         let clock = ContinuousClock()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.flushInterval) }
             await writeQueued(clock: clock)
             await catchUpBudgets()
+            if clock.now - lastForeignCheck >= Self.foreignCallInterval {
+                await publishForeignCalls()
+                lastForeignCheck = clock.now
+            }
             if lastRetention.map({ clock.now - $0 > .seconds(3600) }) ?? true {
                 await applyRetention()
                 lastRetention = clock.now

@@ -127,6 +127,10 @@ public struct AdminRoutes: Sendable {
 
 extension AdminRoutes {
     static let lastEventID = HTTPField.Name("last-event-id")!
+    /// Marks a response that ends by itself as the daemon begins to drain (the event stream): the
+    /// server does not count it among the requests a drain waits for, and removes the field before
+    /// the response leaves.
+    public static let endsAtDrain = HTTPField.Name("x-cco-ends-at-drain")!
     /// The most calls sent to a client that reconnects, from the one after the last it saw.
     static let replayLimit = 1000
 
@@ -144,7 +148,11 @@ extension AdminRoutes {
         }
         // Subscribed before the missed calls are read: a call written in between comes twice and
         // is sent once, rather than not at all.
-        guard let stream = gateway.writer.events.subscribe() else {
+        let subscription: AsyncStream<CallEvents.Event>?
+        do { subscription = try await gateway.writer.subscribeToCalls() } catch {
+            return GatewayError(status: .internalServerError, type: "api_error", message: "cco: the analytics database failed: \(error)").response
+        }
+        guard let stream = subscription else {
             var response = GatewayError(status: .serviceUnavailable, type: "overloaded_error",
                                         message: "cco: the daemon is stopping; reconnect in a moment").response
             response.headers[.retryAfter] = "1"
@@ -159,7 +167,7 @@ extension AdminRoutes {
         let replay = missed, start = missed.last?.id ?? after ?? 0
         return Response(
             status: .ok,
-            headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store"],
+            headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store", Self.endsAtDrain: "1"],
             body: ResponseBody { writer in
                 var last = start
                 // A reconnection is tried a second after the stream ends (the daemon restarting).
