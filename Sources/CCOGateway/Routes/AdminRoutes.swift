@@ -49,6 +49,16 @@ public struct AdminRoutes: Sendable {
         return parameters
     }
 
+    static func databaseFailed(_ error: any Error) -> Response {
+        GatewayError(status: .internalServerError, type: "api_error", message: "cco: the analytics database failed: \(error)").response
+    }
+
+    /// `limit=`: 1 to 10000, `defaultLimit` when absent; nil when out of range.
+    static func limit(_ parameters: [String: String], default defaultLimit: Int) -> Int? {
+        guard let limit = Int(parameters["limit"] ?? String(defaultLimit)), (1 ... 10_000).contains(limit) else { return nil }
+        return limit
+    }
+
     static func json(_ bytes: [UInt8]) -> Response {
         Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
@@ -66,33 +76,33 @@ public struct AdminRoutes: Sendable {
                 let report = try await gateway.writer.stats(filter, groupBy: grouping)
                 return Self.json(report.json())
             } catch {
-                return GatewayError(status: .internalServerError, type: "api_error", message: "cco: the analytics database failed: \(error)").response
+                return Self.databaseFailed(error)
             }
         }
         router.get("/api/sessions") { request, _ -> Response in
             let parameters = Self.parameters(request)
             let filter: StatsFilter
             do { filter = try StatsFilter(parameters: parameters) } catch { return GatewayError.badRequest("cco: \(error)").response }
-            guard let limit = Int(parameters["limit"] ?? "50"), (1 ... 10_000).contains(limit) else {
+            guard let limit = Self.limit(parameters, default: 50) else {
                 return GatewayError.badRequest("cco: limit must be a number from 1 to 10000").response
             }
             do {
                 return Self.json(try await gateway.writer.sessions(filter, limit: limit).json())
             } catch {
-                return GatewayError(status: .internalServerError, type: "api_error", message: "cco: the analytics database failed: \(error)").response
+                return Self.databaseFailed(error)
             }
         }
         router.get("/api/calls") { request, _ -> Response in
             let parameters = Self.parameters(request)
             let filter: StatsFilter
             do { filter = try StatsFilter(parameters: parameters) } catch { return GatewayError.badRequest("cco: \(error)").response }
-            guard let limit = Int(parameters["limit"] ?? "100"), (1 ... 10_000).contains(limit) else {
+            guard let limit = Self.limit(parameters, default: 100) else {
                 return GatewayError.badRequest("cco: limit must be a number from 1 to 10000").response
             }
             do {
                 return Self.json(try await gateway.writer.calls(filter, limit: limit).json())
             } catch {
-                return GatewayError(status: .internalServerError, type: "api_error", message: "cco: the analytics database failed: \(error)").response
+                return Self.databaseFailed(error)
             }
         }
         router.get("/api/events") { request, _ -> Response in
@@ -104,7 +114,7 @@ public struct AdminRoutes: Sendable {
             do {
                 return Self.json(try await gateway.budgetReport(session: session).json())
             } catch {
-                return GatewayError(status: .internalServerError, type: "api_error", message: "cco: the analytics database failed: \(error)").response
+                return Self.databaseFailed(error)
             }
         }
         router.post("/api/cache/purge") { request, context -> Response in
@@ -150,7 +160,7 @@ extension AdminRoutes {
         // is sent once, rather than not at all.
         let subscription: AsyncStream<CallEvents.Event>?
         do { subscription = try await gateway.writer.subscribeToCalls() } catch {
-            return GatewayError(status: .internalServerError, type: "api_error", message: "cco: the analytics database failed: \(error)").response
+            return Self.databaseFailed(error)
         }
         guard let stream = subscription else {
             var response = GatewayError(status: .serviceUnavailable, type: "overloaded_error",
@@ -161,7 +171,7 @@ extension AdminRoutes {
         var missed: [CallRecord] = []
         if let after {
             do { missed = try await gateway.writer.calls(after: after, limit: Self.replayLimit) } catch {
-                return GatewayError(status: .internalServerError, type: "api_error", message: "cco: the analytics database failed: \(error)").response
+                return Self.databaseFailed(error)
             }
         }
         let replay = missed, start = missed.last?.id ?? after ?? 0

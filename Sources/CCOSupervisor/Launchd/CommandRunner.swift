@@ -39,15 +39,8 @@ public struct ProcessCommandRunner: CommandRunner {
         posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
         posix_spawn_file_actions_addclose(&actions, fds[0])
         ProcessSpawner.closeDescriptors(from: 3, in: &actions)
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
-        #if canImport(Darwin)
-        let environment = _NSGetEnviron().pointee
-        #else
-        let environment = environ
-        #endif
-        let r = posix_spawn(&pid, executable, &actions, nil, argv, environment)
+        let r = Self.spawn(&pid, executable, arguments, &actions, nil, searchingPath: false)
         system_close(fds[1])
         defer { system_close(fds[0]) }
         guard r == 0 else { return CommandResult(status: 127, output: "cannot run \(executable): errno \(r)") }
@@ -88,15 +81,8 @@ public struct ProcessCommandRunner: CommandRunner {
         defer { posix_spawnattr_destroy(&attributes) }
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
         posix_spawnattr_setpgroup(&attributes, 0)
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
-        #if canImport(Darwin)
-        let environment = _NSGetEnviron().pointee
-        #else
-        let environment = environ
-        #endif
-        let r = posix_spawnp(&pid, executable, &actions, &attributes, argv, environment)
+        let r = Self.spawn(&pid, executable, arguments, &actions, &attributes, searchingPath: true)
         guard r == 0 else { return .failedToStart(errno: r) }
         let clock = ContinuousClock()
         let deadline = clock.now + limit
@@ -108,5 +94,19 @@ public struct ProcessCommandRunner: CommandRunner {
             system_usleep(20_000)
         }
         return .running
+    }
+
+    /// `posix_spawn` (or `posix_spawnp`, which looks `executable` up in PATH) with this process's environment.
+    private static func spawn(_ pid: inout pid_t, _ executable: String, _ arguments: [String], _ actions: inout posix_spawn_file_actions_t,
+                              _ attributes: UnsafePointer<posix_spawnattr_t>?, searchingPath: Bool) -> CInt {
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        #if canImport(Darwin)
+        let environment = _NSGetEnviron().pointee
+        #else
+        let environment = environ
+        #endif
+        return searchingPath ? posix_spawnp(&pid, executable, &actions, attributes, argv, environment)
+            : posix_spawn(&pid, executable, &actions, attributes, argv, environment)
     }
 }
