@@ -3,7 +3,10 @@
 // `events` deltas `delay` ms apart. For every stream it measures the time to the first byte and the
 // longest time between two chunks; a stream is whole when it ends with `message_stop`.
 //
-//   stream-probe --port N [--streams 128] [--events 60] [--delay-ms 500] [--header 'name: value'] [--sequential]
+//   stream-probe --port N [--streams 128] [--events 60] [--delay-ms 500] [--body-kb 0] [--header 'name: value'] [--sequential]
+//
+// --body-kb pads each request to about that many KB, as Claude Code's requests are (the conversation
+// so far, the system prompt and the tools: tens to hundreds of KB).
 //
 // With --sequential the streams run one after another on a kept-alive connection: what one stream
 // pays, without the burst of opening them all at once.
@@ -20,6 +23,7 @@ struct Options {
     var streams = 128
     var events = 60
     var delayMilliseconds = 500
+    var bodyKilobytes = 0
     var headers: [(String, String)] = []
     var sequential = false
 
@@ -33,6 +37,7 @@ struct Options {
             case "--streams": streams = Int(value) ?? streams
             case "--events": events = Int(value) ?? events
             case "--delay-ms": delayMilliseconds = Int(value) ?? delayMilliseconds
+            case "--body-kb": bodyKilobytes = Int(value) ?? bodyKilobytes
             case "--header":
                 let parts = value.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
                 if parts.count == 2 { headers.append((parts[0], parts[1])) }
@@ -67,7 +72,8 @@ configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = option
 configuration.timeout = .init(connect: .seconds(30), read: .seconds(120))
 let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
 // The stream's shape in the text too, for proxies that do not pass the client's headers on.
-let body = #"{"model":"claude-sonnet-4-5","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"probe fake-events=\#(options.events) fake-delay-ms=\#(options.delayMilliseconds)"}]}"#
+let padding = String(repeating: "All work and no play makes Jack a dull boy. ", count: options.bodyKilobytes * 1024 / 44)
+let body = #"{"model":"claude-sonnet-4-5","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"\#(padding)probe fake-events=\#(options.events) fake-delay-ms=\#(options.delayMilliseconds)"}]}"#
 let clock = ContinuousClock()
 let began = clock.now
 
