@@ -12,6 +12,13 @@ import CCOSystemd
 public enum DaemonMain {
     public static func run(arguments: [String], environment: [String: String]) async -> Int32 {
         system_umask(0o077)
+        #if canImport(Glibc)
+        // Blocks of 128 KB and more (Claude Code's request bodies) are mapped for themselves and
+        // returned to the system when freed. By default glibc raises this threshold to the largest
+        // block freed so far; after a burst of large requests their memory then stays in the heap,
+        // counted in the daemon's RSS for as long as it runs.
+        system_mallopt(mallocMmapThreshold, 128 * 1024)
+        #endif
         let paths: CCOPaths
         do {
             paths = try CCOPaths.resolve(environment: environment)

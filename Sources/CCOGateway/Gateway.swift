@@ -125,7 +125,7 @@ public final class Gateway: Sendable {
                 return finish(call, GatewayError.tooLarge(limit: settings.maxRequestSize).response)
             }
             do {
-                parsed = try MessagesRequest(body: Array(buffer: body ?? ByteBuffer()))
+                parsed = try MessagesRequest(body: body ?? ByteBuffer())
             } catch {
                 return finish(call, GatewayError.badRequest("cco: \(error)").response)
             }
@@ -172,7 +172,10 @@ public final class Gateway: Sendable {
         var upstreamRequest = HTTPClientRequest(url: settings.upstream.url(forPath: path))
         upstreamRequest.method = request.method == .post ? .POST : .GET
         upstreamRequest.headers = Self.forwardedRequestHeaders(request.headers)
-        if let body { upstreamRequest.body = .bytes(body) }
+        if let body {
+            // A stream's request would be kept by the client for as long as the stream runs.
+            upstreamRequest.body = call.streamed ? SentOnceBody.body(body) : .bytes(body)
+        }
 
         guard let slot = upstreamSlots.take() else {
             metrics.upstreamRefused("max_connections")

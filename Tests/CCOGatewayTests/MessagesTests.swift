@@ -4,6 +4,8 @@ import Glibc
 #endif
 import CCOAnalytics
 import CCOCore
+import NIOCore
+import Synchronization
 import Testing
 @testable import CCOGateway
 
@@ -244,5 +246,21 @@ import Testing
             let reparsed = try JSONSerialization.jsonObject(with: Data(canonical)) as? NSDictionary
             #expect(original == reparsed)
         }
+    }
+}
+
+@Suite struct SentOnceBodyTests {
+    @Test func theBodyIsGivenOnceAndThenLetGo() async {
+        let body = SentOnceBody(storage: .init(ByteBuffer(string: "{\"model\":\"m\"}")))
+        var iterator = body.makeAsyncIterator()
+        #expect(await iterator.next() == ByteBuffer(string: "{\"model\":\"m\"}"))
+        #expect(await iterator.next() == nil)
+        #expect(body.storage.buffer.withLock { $0 == nil }, "nothing holds the bytes once they are sent")
+    }
+
+    @Test func checkingABodyReadsItsModelAndStreamWithoutItsCanonicalForm() throws {
+        let parsed = try MessagesRequest(body: ByteBuffer(string: #"{"stream": true, "messages": [{"role": "user", "content": "x"}], "model": "claude-opus-4-7"}"#))
+        #expect(parsed.model == "claude-opus-4-7" && parsed.stream)
+        #expect(String(decoding: parsed.canonicalBody, as: UTF8.self) == #"{"messages":[{"content":"x","role":"user"}],"model":"claude-opus-4-7","stream":true}"#)
     }
 }

@@ -44,3 +44,10 @@ typealias RlimitResource = CInt
 @discardableResult internal func system_write(_ fd: CInt, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int { write(fd, buffer, count) }
 @discardableResult internal func system_sendto(_ fd: CInt, _ buffer: UnsafeRawPointer?, _ count: Int, _ flags: CInt, _ address: UnsafePointer<sockaddr>?, _ length: socklen_t) -> Int { sendto(fd, buffer, count, flags, address, length) }
 @discardableResult internal func system_recv(_ fd: CInt, _ buffer: UnsafeMutableRawPointer?, _ count: Int, _ flags: CInt) -> Int { recv(fd, buffer, count, flags) }
+
+#if canImport(Glibc)
+/// glibc's `mallopt(3)` and its `M_MMAP_THRESHOLD`, from malloc.h, which the Glibc module does not import.
+@_silgen_name("mallopt") private func glibc_mallopt(_ parameter: CInt, _ value: CInt) -> CInt
+let mallocMmapThreshold: CInt = -3
+@discardableResult internal func system_mallopt(_ parameter: CInt, _ value: CInt) -> CInt { glibc_mallopt(parameter, value) }
+#endif

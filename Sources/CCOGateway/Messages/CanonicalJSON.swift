@@ -26,18 +26,21 @@ struct CanonicalJSON {
     static let deepestNesting = 512
 
     init(_ bytes: [UInt8]) throws(SyntaxError) {
+        self = try bytes.withUnsafeBufferPointer { (input) throws(SyntaxError) in try CanonicalJSON(input, writing: true) }
+    }
+
+    /// Checks `input` and reads its top-level members; with `writing`, also writes its canonical
+    /// form (else `output` is empty, and nothing but the members is allocated).
+    init(_ input: UnsafeBufferPointer<UInt8>, writing: Bool) throws(SyntaxError) {
         var output: [UInt8] = []
-        output.reserveCapacity(bytes.count)
+        if writing { output.reserveCapacity(input.count) }
         var members = TopLevelMembers()
-        let isObject = try bytes.withUnsafeBufferPointer { (input: UnsafeBufferPointer<UInt8>) throws(SyntaxError) -> Bool in
-            var scanner = Scanner(input: input)
-            scanner.skipWhitespace()
-            let isObject = scanner.peek == UInt8(ascii: "{")
-            try scanner.value(into: &output, depth: 0, topLevel: &members)
-            scanner.skipWhitespace()
-            guard scanner.position == input.count else { throw scanner.error("the end of the document") }
-            return isObject
-        }
+        var scanner = Scanner(input: input, writing: writing)
+        scanner.skipWhitespace()
+        let isObject = scanner.peek == UInt8(ascii: "{")
+        try scanner.value(into: &output, depth: 0, topLevel: &members)
+        scanner.skipWhitespace()
+        guard scanner.position == input.count else { throw scanner.error("the end of the document") }
         self.output = output
         self.topLevel = members
         self.isObject = isObject
@@ -45,7 +48,7 @@ struct CanonicalJSON {
 }
 
 extension CanonicalJSON.TopLevelMembers {
-    fileprivate mutating func note(key: ArraySlice<UInt8>, value: ArraySlice<UInt8>) {
+    fileprivate mutating func note(key: Slice<UnsafeBufferPointer<UInt8>>, value: Slice<UnsafeBufferPointer<UInt8>>) {
         guard let first = value.first else { return }
         let name = String(decoding: key.dropFirst().dropLast(), as: UTF8.self)
         switch first {
@@ -61,7 +64,14 @@ extension CanonicalJSON.TopLevelMembers {
 
 private struct Scanner {
     let input: UnsafeBufferPointer<UInt8>
+    /// Whether the canonical form is written to `out`; when not, the document is only checked.
+    let writing: Bool
     var position = 0
+
+    init(input: UnsafeBufferPointer<UInt8>, writing: Bool) {
+        self.input = input
+        self.writing = writing
+    }
 
     var peek: UInt8? { position < input.count ? input[position] : nil }
 
@@ -97,38 +107,43 @@ private struct Scanner {
 
     mutating func object(into out: inout [UInt8], depth: Int, topLevel: inout CanonicalJSON.TopLevelMembers) throws(CanonicalJSON.SyntaxError) {
         position += 1
-        out.append(UInt8(ascii: "{"))
+        if writing { out.append(UInt8(ascii: "{")) }
         let start = out.count
         // Each member is written as `"key":value` at a range of `out`; sorted at the end if needed.
         var members: [(key: Range<Int>, whole: Range<Int>)] = []
         skipWhitespace()
         if peek == UInt8(ascii: "}") {
             position += 1
-            out.append(UInt8(ascii: "}"))
+            if writing { out.append(UInt8(ascii: "}")) }
             return
         }
         while true {
             skipWhitespace()
             guard peek == UInt8(ascii: "\"") else { throw error("a member name in quotes") }
             let memberStart = out.count
+            let keyInput = position
             try string(into: &out)
             let keyRange = memberStart ..< out.count
+            let keyEnd = position
             skipWhitespace()
             guard peek == UInt8(ascii: ":") else { throw error("':' after a member name") }
             position += 1
-            out.append(UInt8(ascii: ":"))
-            let valueStart = out.count
+            if writing { out.append(UInt8(ascii: ":")) }
+            skipWhitespace()
+            let valueInput = position
             var nested = CanonicalJSON.TopLevelMembers()
             try value(into: &out, depth: depth + 1, topLevel: &nested)
-            if depth == 0 { topLevel.note(key: out[keyRange], value: out[valueStart...]) }
-            members.append((keyRange, memberStart ..< out.count))
+            // Strings and literals are written as they are read: the input's bytes are the canonical ones.
+            if depth == 0 { topLevel.note(key: input[keyInput ..< keyEnd], value: input[valueInput ..< position]) }
+            if writing { members.append((keyRange, memberStart ..< out.count)) }
             skipWhitespace()
             guard let next = peek else { throw error("',' or '}'") }
             position += 1
             if next == UInt8(ascii: "}") { break }
             guard next == UInt8(ascii: ",") else { position -= 1; throw error("',' or '}'") }
-            out.append(UInt8(ascii: ","))
+            if writing { out.append(UInt8(ascii: ",")) }
         }
+        guard writing else { return }
         let sorted = members.indices.dropFirst().allSatisfy { i in
             !out[members[i].key].lexicographicallyPrecedes(out[members[i - 1].key])
         }
@@ -147,11 +162,11 @@ private struct Scanner {
 
     mutating func array(into out: inout [UInt8], depth: Int, topLevel: inout CanonicalJSON.TopLevelMembers) throws(CanonicalJSON.SyntaxError) {
         position += 1
-        out.append(UInt8(ascii: "["))
+        if writing { out.append(UInt8(ascii: "[")) }
         skipWhitespace()
         if peek == UInt8(ascii: "]") {
             position += 1
-            out.append(UInt8(ascii: "]"))
+            if writing { out.append(UInt8(ascii: "]")) }
             return
         }
         while true {
@@ -162,9 +177,9 @@ private struct Scanner {
             position += 1
             if next == UInt8(ascii: "]") { break }
             guard next == UInt8(ascii: ",") else { position -= 1; throw error("',' or ']'") }
-            out.append(UInt8(ascii: ","))
+            if writing { out.append(UInt8(ascii: ",")) }
         }
-        out.append(UInt8(ascii: "]"))
+        if writing { out.append(UInt8(ascii: "]")) }
     }
 
     /// A string, copied as written (escapes included) after checking it.
@@ -176,7 +191,7 @@ private struct Scanner {
             switch byte {
             case UInt8(ascii: "\""):
                 position += 1
-                out.append(contentsOf: input[start ..< position])
+                if writing { out.append(contentsOf: input[start ..< position]) }
                 return
             case UInt8(ascii: "\\"):
                 position += 1
@@ -219,7 +234,7 @@ private struct Scanner {
             guard let d = peek, Self.isDigit(d) else { throw error("a digit in the exponent") }
             skipDigits()
         }
-        out.append(contentsOf: input[start ..< position])
+        if writing { out.append(contentsOf: input[start ..< position]) }
     }
 
     mutating func literal(_ word: StaticString, into out: inout [UInt8]) throws(CanonicalJSON.SyntaxError) {
@@ -228,7 +243,7 @@ private struct Scanner {
             throw error("a value")
         }
         position += bytes.count
-        out.append(contentsOf: bytes)
+        if writing { out.append(contentsOf: bytes) }
     }
 
     mutating func skipDigits() {

@@ -1,21 +1,25 @@
-/// A request body of the Messages API, read once: what the gateway needs to know of it and its
-/// canonical form (keys sorted, no insignificant whitespace), which the cache key hashes.
+import NIOCore
+
+/// A request body of the Messages API, checked once without copying it: what the gateway needs to
+/// know of it, and on demand its canonical form (keys sorted, no insignificant whitespace), which
+/// the cache key hashes. Only cacheable requests need that form; a Claude Code stream's body (often
+/// hundreds of KB) is only checked.
 struct MessagesRequest: Sendable {
     let model: String?
     let stream: Bool
-    /// The body in canonical form: two bodies that differ only in key order or whitespace have the
-    /// same canonical bytes.
-    let canonicalBody: [UInt8]
+    private let body: ByteBuffer
 
     /// Why a body is not a JSON object, said so that a client can fix it.
     struct Malformed: Error, CustomStringConvertible {
         let description: String
     }
 
-    init(body: [UInt8]) throws(Malformed) {
+    init(body: ByteBuffer) throws(Malformed) {
         let document: CanonicalJSON
         do {
-            document = try CanonicalJSON(body)
+            document = try body.withUnsafeReadableBytes { (raw) throws(CanonicalJSON.SyntaxError) in
+                try CanonicalJSON(raw.assumingMemoryBound(to: UInt8.self), writing: false)
+            }
         } catch {
             throw Malformed(description: "the request body is not valid JSON: \(error)")
         }
@@ -24,6 +28,19 @@ struct MessagesRequest: Sendable {
         }
         model = document.topLevel.strings["model"]
         stream = document.topLevel.bools["stream"] ?? false
-        canonicalBody = document.output
+        self.body = body
+    }
+
+    init(body: [UInt8]) throws(Malformed) {
+        try self.init(body: ByteBuffer(bytes: body))
+    }
+
+    /// The body in canonical form: two bodies that differ only in key order or whitespace have the
+    /// same canonical bytes.
+    var canonicalBody: [UInt8] {
+        // Checked when this was made: writing it cannot fail.
+        body.withUnsafeReadableBytes { raw in
+            (try? CanonicalJSON(raw.assumingMemoryBound(to: UInt8.self), writing: true))?.output ?? []
+        }
     }
 }
