@@ -110,8 +110,37 @@ public final class Gateway: Sendable {
 
     // MARK: - Forwarding
 
+    /// A call checked and ready to go upstream, holding its upstream slot.
+    private struct UpstreamCall {
+        var call: GatewayCall
+        let request: HTTPClientRequest
+        let slot: UpstreamSlots.Slot
+        let cacheKey: CacheKey?
+        let cacheState: String
+        let cacheable: Bool
+        let route: String
+        let settings: Settings
+    }
+
+    private enum Prepared {
+        /// Answered without the upstream: a cache hit, a refusal, a bad request.
+        case answered(Response)
+        case upstream(UpstreamCall)
+    }
+
     /// One call: read and check the body, answer from the cache when allowed, else relay upstream.
+    ///
+    /// In two steps, each an async function of its own: a task keeps the memory of its deepest
+    /// point for as long as it lives (a kept-alive connection's task, for hours), so what reading
+    /// and checking the body needs is let go of before the upstream call's own chain begins.
     func forward(_ request: Request, route: String, cacheable: Bool) async -> Response {
+        switch await prepare(request, route: route, cacheable: cacheable) {
+        case .answered(let response): return response
+        case .upstream(let upstream): return await send(upstream)
+        }
+    }
+
+    private func prepare(_ request: Request, route: String, cacheable: Bool) async -> Prepared {
         let settings = settings.withLock { $0 }
         var call = GatewayCall(route: route, client: request.headers[.userAgent], pricing: settings.pricing)
         call.attribution = Self.attribution(of: request.headers)
@@ -122,12 +151,12 @@ public final class Gateway: Sendable {
             do {
                 body = try await request.body.collect(upTo: settings.maxRequestSize)
             } catch {
-                return finish(call, GatewayError.tooLarge(limit: settings.maxRequestSize).response)
+                return .answered(finish(call, GatewayError.tooLarge(limit: settings.maxRequestSize).response))
             }
             do {
                 parsed = try MessagesRequest(body: body ?? ByteBuffer())
             } catch {
-                return finish(call, GatewayError.badRequest("cco: \(error)").response)
+                return .answered(finish(call, GatewayError.badRequest("cco: \(error)").response))
             }
         }
         call.model = parsed?.model
@@ -147,7 +176,7 @@ public final class Gateway: Sendable {
                     call.cacheHit = true
                     call.usage = hit.usage
                     if call.model == nil { call.model = hit.model }
-                    return finish(call, answer(from: hit))
+                    return .answered(finish(call, answer(from: hit)))
                 }
                 cacheState = "miss"
             }
@@ -165,7 +194,7 @@ public final class Gateway: Sendable {
             if let refusal = budgets.check(session: session, project: call.attribution.project) {
                 metrics.budgetRefused(refusal.budget.label)
                 logger.warning("call refused: \(refusal.budget) of \(USD.text(refusal.limitUSD)) is spent (\(USD.text(refusal.spentUSD)))")
-                return finish(call, GatewayError.budgetSpent(refusal).response)
+                return .answered(finish(call, GatewayError.budgetSpent(refusal).response))
             }
         }
 
@@ -180,11 +209,19 @@ public final class Gateway: Sendable {
         guard let slot = upstreamSlots.take() else {
             metrics.upstreamRefused("max_connections")
             logger.warning("upstream call refused: upstream_max_connections (\(upstreamSlots.capacity)) calls are in flight")
-            return finish(call, GatewayError.saturated(limit: upstreamSlots.capacity).response)
+            return .answered(finish(call, GatewayError.saturated(limit: upstreamSlots.capacity).response))
         }
+        return .upstream(UpstreamCall(call: call, request: upstreamRequest, slot: slot, cacheKey: cacheKey, cacheState: cacheState,
+                                      cacheable: cacheable, route: route, settings: settings))
+    }
+
+    private func send(_ upstream: UpstreamCall) async -> Response {
+        var call = upstream.call
+        let (slot, cacheKey, cacheState, cacheable, route, settings) =
+            (upstream.slot, upstream.cacheKey, upstream.cacheState, upstream.cacheable, upstream.route, upstream.settings)
         let response: HTTPClientResponse
         do {
-            response = try await client.execute(upstreamRequest, deadline: .distantFuture, logger: nil)
+            response = try await client.execute(upstream.request, deadline: .distantFuture, logger: nil)
         } catch {
             return finish(call, upstreamFailure(error, settings: settings).response)
         }
