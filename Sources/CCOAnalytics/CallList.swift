@@ -129,13 +129,9 @@ public struct CallList: Sendable, Hashable, Codable {
         self.sinceMilliseconds = sinceMilliseconds
         self.calls = calls
     }
-
-    public func json() -> [UInt8] { StatsJSON.encode(self) }
-
-    public init(json: [UInt8]) throws {
-        self = try JSONDecoder().decode(CallList.self, from: Data(json))
-    }
 }
+
+extension CallList: AnalyticsJSON {}
 
 extension AnalyticsStore {
     /// The calls `filter` covers, the most recent first, at most `limit`.

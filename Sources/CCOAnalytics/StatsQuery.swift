@@ -356,22 +356,21 @@ import FoundationEssentials
 import Foundation
 #endif
 
-extension StatsReport {
-    /// The report as `/api/stats` sends it and `cco stats --json` prints it: the same bytes either way.
+/// An answer of the daemon's analytics API (`/api/stats`, `/api/sessions`, `/api/calls`,
+/// `/api/budget`): the daemon sends `json()`, and `cco` prints those same bytes with `--json` or
+/// reads them back with `init(json:)`, so both give the same answer whether a daemon runs or not.
+public protocol AnalyticsJSON: Codable {}
+
+extension AnalyticsJSON {
     public func json() -> [UInt8] { StatsJSON.encode(self) }
 
     public init(json: [UInt8]) throws {
-        self = try JSONDecoder().decode(StatsReport.self, from: Data(json))
+        self = try JSONDecoder().decode(Self.self, from: Data(json))
     }
 }
 
-extension SessionList {
-    public func json() -> [UInt8] { StatsJSON.encode(self) }
-
-    public init(json: [UInt8]) throws {
-        self = try JSONDecoder().decode(SessionList.self, from: Data(json))
-    }
-}
+extension StatsReport: AnalyticsJSON {}
+extension SessionList: AnalyticsJSON {}
 
 enum StatsJSON {
     static func encode(_ value: some Encodable) -> [UInt8] {

@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 public import CCOCore
 import CCOSQLite
 
@@ -56,13 +51,9 @@ public struct BudgetReport: Sendable, Hashable, Codable {
         self.session = session
         self.rateLimits = rateLimits
     }
-
-    public func json() -> [UInt8] { StatsJSON.encode(self) }
-
-    public init(json: [UInt8]) throws {
-        self = try JSONDecoder().decode(BudgetReport.self, from: Data(json))
-    }
 }
+
+extension BudgetReport: AnalyticsJSON {}
 
 extension AnalyticsStore {
     /// The report from the database alone, for `cco budget` with no daemon running.
