@@ -89,4 +89,30 @@ func sampleRow(_ ts: Int64) -> RequestRecord {
             #expect(ids == [2, 3, 4], "the row written before subscribing is not sent; the other process's row comes in its place")
         }
     }
+
+    /// A subscriber that arrives after everyone else left starts from the calls written from then
+    /// on, not from where the last one left off (rows another process wrote meanwhile included).
+    @Test(.timeLimit(.minutes(1))) func aNewSubscriberAfterAQuietSpellGetsOnlyNewCalls() async throws {
+        try await withWriterDatabase { path in
+            let writer = try AnalyticsWriter(path: path, retentionDays: 0, logger: Logger(label: "test"))
+            do {
+                let first = try #require(try await writer.subscribeToCalls())
+                writer.record(sampleRow(1))
+                try await writer.flush()
+                for await event in first { if case .call = event { break } }
+            }
+            #expect(await CallEventsTests.waitUntil { !writer.events.hasSubscribers })
+            // Written by another process while nobody listens.
+            try AnalyticsStore(path: path).insert([sampleRow(2)])
+            let second = try #require(try await writer.subscribeToCalls())
+            writer.record(sampleRow(3))
+            try await writer.flush()
+            var ids: [Int64] = []
+            for await event in second {
+                if case .call(let call) = event { ids.append(call.id) }
+                if !ids.isEmpty { break }
+            }
+            #expect(ids == [3], "row 2 was written before this subscriber came")
+        }
+    }
 }

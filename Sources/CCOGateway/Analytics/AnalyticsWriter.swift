@@ -48,9 +48,9 @@ public final class AnalyticsWriter: Service, Sendable {
     public let ledger: BudgetLedger?
     /// Each call once it is written, for `/api/events`.
     public let events = CallEvents()
-    /// The last row id handed to the subscribers of ``events``; nil while nobody listens. Read and
-    /// moved with the store locked.
-    private let eventCursor = Mutex<Int64?>(nil)
+    /// The last row id handed to the subscribers of ``events``, set to the last row written when a
+    /// first subscriber arrives. Read and moved with the store locked.
+    private let eventCursor = Mutex<Int64>(0)
     private let logger: Logger
 
     /// Opens the database at `path` (`:memory:` for none on disk), migrating it.
@@ -223,8 +223,9 @@ public final class AnalyticsWriter: Service, Sendable {
     public func subscribeToCalls() async throws -> AsyncStream<CallEvents.Event>? {
         try await threadPool.runIfActive { [self] in
             try self.store.withLock { store -> AsyncStream<CallEvents.Event>? in
-                guard let stream = self.events.subscribe() else { return nil }
-                if self.eventCursor.withLock({ $0 == nil }) {
+                guard let (stream, first) = self.events.subscribe() else { return nil }
+                // Nobody listened: what was written meanwhile is history, not news.
+                if first {
                     let last = try store.lastCallID()
                     self.eventCursor.withLock { $0 = last }
                 }
@@ -237,12 +238,8 @@ public final class AnalyticsWriter: Service, Sendable {
     /// database in id order, so that rows another process wrote are among them. Call with the
     /// store locked.
     private func publishNewCalls(from store: AnalyticsStore) {
-        guard events.hasSubscribers else {
-            eventCursor.withLock { $0 = nil }
-            return
-        }
-        guard let cursor = eventCursor.withLock({ $0 }),
-              let calls = try? store.calls(after: cursor, limit: 1000), let last = calls.last else { return }
+        guard events.hasSubscribers,
+              let calls = try? store.calls(after: eventCursor.withLock({ $0 }), limit: 1000), let last = calls.last else { return }
         eventCursor.withLock { $0 = last.id }
         events.publish(calls)
     }

@@ -35,17 +35,19 @@ public final class CallEvents: Sendable {
     public var hasSubscribers: Bool { state.withLock { !$0.subscribers.isEmpty } }
     public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
 
-    /// A new subscription, or nil once the daemon drains.
-    public func subscribe() -> AsyncStream<Event>? {
+    /// A new subscription, and whether nobody else listened when it began (its calls then start
+    /// from now); nil once the daemon drains.
+    public func subscribe() -> (stream: AsyncStream<Event>, first: Bool)? {
         let (stream, continuation) = AsyncStream<Event>.makeStream(bufferingPolicy: .bufferingOldest(bufferLimit))
-        let id: Int? = state.withLock { state in
+        let added: (id: Int, first: Bool)? = state.withLock { state in
             guard !state.ended else { return nil }
             let id = state.nextID
             state.nextID += 1
+            let first = state.subscribers.isEmpty
             state.subscribers[id] = continuation
-            return id
+            return (id, first)
         }
-        guard let id else { return nil }
+        guard let (id, first) = added else { return nil }
         let interval = keepAliveInterval
         let ticker = Task {
             while !Task.isCancelled {
@@ -58,7 +60,7 @@ public final class CallEvents: Sendable {
             ticker.cancel()
             _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
         }
-        return stream
+        return (stream, first)
     }
 
     /// Hands `calls` to every subscriber, ending those that are too far behind.
