@@ -271,6 +271,10 @@ import Testing
             #expect(text.contains("\"session\":\"7c1f2a9e-55d3-4b8e-9f2a-000000000020\""))
             let bad = try await HTTP.send(.GET, port: port, path: "/api/events?after=abc")
             #expect(bad.status == 400 && bad.text.contains("Last-Event-ID (or after) must be the id of a call"))
+            let badLimit = try await HTTP.send(.GET, port: port, path: "/api/calls?limit=0")
+            #expect(badLimit.status == 400 && badLimit.text.contains("limit must be a number from 1 to 10000"), "\(badLimit.text)")
+            let badRange = try await HTTP.send(.GET, port: port, path: "/api/sessions?range=year")
+            #expect(badRange.status == 400 && badRange.text.contains("range must be one of today, week, month, all, found \\\"year\\\""), "\(badRange.text)")
         }
     }
 

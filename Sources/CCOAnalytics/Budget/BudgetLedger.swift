@@ -113,7 +113,7 @@ public final class BudgetLedger: Sendable {
             guard state.config.hasLimits else { return nil }
             Self.roll(&state, to: now)
             let project = project ?? session.flatMap { state.sessions[$0]?.project }
-            for (budget, limit) in state.config.limits where Self.applies(budget, state, session: session, project: project) {
+            for (budget, limit) in state.config.limits where Self.applies(budget, session: session, project: project) {
                 let spent = Self.amount(of: budget, state, session: session)
                 if spent >= limit {
                     state.refusals += 1
@@ -252,7 +252,7 @@ public final class BudgetLedger: Sendable {
     private static func spent(_ state: State, session: String?, project: String?) -> [BudgetName: Double] {
         let project = project ?? session.flatMap { state.sessions[$0]?.project }
         var spent: [BudgetName: Double] = [:]
-        for (budget, _) in state.config.limits where applies(budget, state, session: session, project: project) {
+        for (budget, _) in state.config.limits where applies(budget, session: session, project: project) {
             spent[budget] = amount(of: budget, state, session: session)
         }
         return spent
@@ -260,7 +260,7 @@ public final class BudgetLedger: Sendable {
 
     /// Whether a call of `session` in `project` falls under `budget`: a session budget needs a
     /// session, a project budget that project.
-    private static func applies(_ budget: BudgetName, _ state: State, session: String?, project: String?) -> Bool {
+    private static func applies(_ budget: BudgetName, session: String?, project: String?) -> Bool {
         switch (budget.period, budget.project) {
         case (.session, _): session != nil
         case (_, nil): true

@@ -41,14 +41,14 @@ struct Dashboard: ParsableCommand {
         }
     }
 
-    enum Opening: Equatable {
+    enum Opening {
         case opened(String)
         case notOpened(String)
     }
 
     /// Opens `url` with the platform's opener. Without a display (an SSH session) xdg-open would
     /// start a text browser in this terminal, so it is not tried there.
-    static func open(_ url: String, environment: [String: String], runner: ProcessCommandRunner = ProcessCommandRunner()) -> Opening {
+    static func open(_ url: String, environment: [String: String]) -> Opening {
         #if os(macOS)
         let opener = "open"
         #else
@@ -57,7 +57,7 @@ struct Dashboard: ParsableCommand {
         guard graphical || !(environment["BROWSER"] ?? "").isEmpty else { return .notOpened("no display here (DISPLAY and WAYLAND_DISPLAY are unset)") }
         #endif
         // A browser started in the foreground stays: still running after a few seconds counts as opened.
-        switch runner.launch(opener, [url], waitingAtMost: .seconds(5)) {
+        switch ProcessCommandRunner().launch(opener, [url], waitingAtMost: .seconds(5)) {
         case .exited(status: 0), .running:
             return .opened("with \(opener)")
         case .exited(let status):

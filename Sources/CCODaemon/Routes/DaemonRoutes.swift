@@ -70,7 +70,22 @@ struct DaemonRoutes: Sendable {
     let logsToJournal: Bool
     let replacedPID: Int32?
     let databaseProblem: @Sendable () -> String?
+    /// The user unit this process runs in, under systemd: read once, from its cgroup.
+    let unitName: String?
     static let logLines = 30
+
+    init(identity: DaemonIdentity, state: ServingState, mode: DaemonMode, host: String, paths: CCOPaths, logsToJournal: Bool,
+         replacedPID: Int32?, databaseProblem: @escaping @Sendable () -> String?) {
+        self.identity = identity
+        self.state = state
+        self.mode = mode
+        self.host = host
+        self.paths = paths
+        self.logsToJournal = logsToJournal
+        self.replacedPID = replacedPID
+        self.databaseProblem = databaseProblem
+        unitName = mode == .systemd ? UnitName.ofThisProcess() : nil
+    }
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/api/daemon") { _, _ -> Info in
@@ -83,7 +98,6 @@ struct DaemonRoutes: Sendable {
         let problem = databaseProblem()
         var unit: Info.Unit?
         var unitProblem: String?
-        let unitName = mode == .systemd ? UnitName.ofThisProcess() : nil
         if mode == .systemd {
             if let unitName {
                 do {
@@ -101,7 +115,7 @@ struct DaemonRoutes: Sendable {
         let (source, lines) = logTail(unit: unitName)
         return Info(
             mode: mode.rawValue, pid: identity.pid, version: identity.version, started_at: identity.startedAtText,
-            uptime_s: ((identity.clock.now - identity.startInstant).seconds * 10).rounded() / 10,
+            uptime_s: identity.uptimeSeconds,
             phase: state.current.name, address: DaemonConfig.baseURL(host: host, port: state.port),
             state_directory: paths.stateDirectory, replaced_pid: replacedPID,
             health: .init(status: problem == nil ? "ok" : "unhealthy", database: problem ?? "ok"),

@@ -33,7 +33,7 @@ struct HealthRoutes: Sendable {
             let problem = databaseProblem()
             return EditedResponse(status: problem == nil ? .ok : .serviceUnavailable, response: Health(
                 status: problem == nil ? "ok" : "unhealthy", database: problem ?? "ok", version: identity.version, pid: identity.pid,
-                uptime_s: ((identity.clock.now - identity.startInstant).seconds * 1000).rounded() / 1000,
+                uptime_s: identity.uptimeSeconds,
                 started_at: identity.startedAtText))
         }
         router.get("/ready") { _, _ -> EditedResponse<Readiness> in
@@ -61,6 +61,9 @@ struct DaemonIdentity: Sendable {
         self.startInstant = ContinuousClock().now
         self.startedAtText = startedAt.formatted(.iso8601)
     }
+
+    /// Seconds since the start, to the millisecond.
+    var uptimeSeconds: Double { ((clock.now - startInstant).seconds * 1000).rounded() / 1000 }
 }
 
 extension Duration {

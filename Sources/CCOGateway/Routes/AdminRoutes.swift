@@ -53,10 +53,16 @@ public struct AdminRoutes: Sendable {
         GatewayError(status: .internalServerError, type: "api_error", message: "cco: the analytics database failed: \(error)").response
     }
 
-    /// `limit=`: 1 to 10000, `defaultLimit` when absent; nil when out of range.
-    static func limit(_ parameters: [String: String], default defaultLimit: Int) -> Int? {
-        guard let limit = Int(parameters["limit"] ?? String(defaultLimit)), (1 ... 10_000).contains(limit) else { return nil }
-        return limit
+    /// The calls a listing (`/api/sessions`, `/api/calls`) covers and its `limit=` (1 to 10000,
+    /// `defaultLimit` when absent), or the 400 that names the bad parameter.
+    static func listing(_ request: Request, defaultLimit: Int) throws(GatewayError) -> (filter: StatsFilter, limit: Int) {
+        let parameters = parameters(request)
+        let filter: StatsFilter
+        do { filter = try StatsFilter(parameters: parameters) } catch { throw .badRequest("cco: \(error)") }
+        guard let limit = Int(parameters["limit"] ?? String(defaultLimit)), (1 ... 10_000).contains(limit) else {
+            throw .badRequest("cco: limit must be a number from 1 to 10000")
+        }
+        return (filter, limit)
     }
 
     static func json(_ bytes: [UInt8]) -> Response {
@@ -80,27 +86,19 @@ public struct AdminRoutes: Sendable {
             }
         }
         router.get("/api/sessions") { request, _ -> Response in
-            let parameters = Self.parameters(request)
-            let filter: StatsFilter
-            do { filter = try StatsFilter(parameters: parameters) } catch { return GatewayError.badRequest("cco: \(error)").response }
-            guard let limit = Self.limit(parameters, default: 50) else {
-                return GatewayError.badRequest("cco: limit must be a number from 1 to 10000").response
-            }
+            let listing: (filter: StatsFilter, limit: Int)
+            do throws(GatewayError) { listing = try Self.listing(request, defaultLimit: 50) } catch { return error.response }
             do {
-                return Self.json(try await gateway.writer.sessions(filter, limit: limit).json())
+                return Self.json(try await gateway.writer.sessions(listing.filter, limit: listing.limit).json())
             } catch {
                 return Self.databaseFailed(error)
             }
         }
         router.get("/api/calls") { request, _ -> Response in
-            let parameters = Self.parameters(request)
-            let filter: StatsFilter
-            do { filter = try StatsFilter(parameters: parameters) } catch { return GatewayError.badRequest("cco: \(error)").response }
-            guard let limit = Self.limit(parameters, default: 100) else {
-                return GatewayError.badRequest("cco: limit must be a number from 1 to 10000").response
-            }
+            let listing: (filter: StatsFilter, limit: Int)
+            do throws(GatewayError) { listing = try Self.listing(request, defaultLimit: 100) } catch { return error.response }
             do {
-                return Self.json(try await gateway.writer.calls(filter, limit: limit).json())
+                return Self.json(try await gateway.writer.calls(listing.filter, limit: listing.limit).json())
             } catch {
                 return Self.databaseFailed(error)
             }

@@ -10,7 +10,7 @@ import NIOCore
 
 /// An error the gateway answers itself, in the Messages API's error shape, so that SDKs show it:
 /// `{"type":"error","error":{"type":"api_error","message":"…"}}`.
-struct GatewayError: Sendable {
+struct GatewayError: Error, Sendable {
     let status: HTTPResponse.Status
     /// The API's error type: `invalid_request_error`, `request_too_large`, `api_error`, …
     let type: String

@@ -53,8 +53,7 @@ public struct ProcessCommandRunner: CommandRunner {
         }
         var status: CInt = 0
         _ = SystemCall.value { system_waitpid(pid, &status, 0) }
-        let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return CommandResult(status: code, output: String(decoding: output, as: UTF8.self))
+        return CommandResult(status: Self.exitStatus(status), output: String(decoding: output, as: UTF8.self))
     }
 
     /// How ``launch(_:_:waitingAtMost:)`` ended.
@@ -89,11 +88,16 @@ public struct ProcessCommandRunner: CommandRunner {
         while clock.now < deadline {
             var status: CInt = 0
             if case .success(let reaped) = SystemCall.value({ system_waitpid(pid, &status, WNOHANG) }), reaped == pid {
-                return .exited(status: (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f))
+                return .exited(status: Self.exitStatus(status))
             }
             system_usleep(20_000)
         }
         return .running
+    }
+
+    /// A `waitpid` status as a shell shows it: the exit code, or 128 plus the signal that ended it.
+    private static func exitStatus(_ status: CInt) -> Int32 {
+        (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 
     /// `posix_spawn` (or `posix_spawnp`, which looks `executable` up in PATH) with this process's environment.

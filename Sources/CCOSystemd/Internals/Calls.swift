@@ -47,13 +47,13 @@ internal func systemd_is_listening_inet_stream(_ fd: CInt) -> CInt {
 
 // MARK: sd-login
 
-/// The user unit `pid` (0: this process) belongs to, from its cgroup, or nil (-errno in `error`).
+/// The user unit `pid` (0: this process) belongs to, from its cgroup, or nil when it is in none.
 /// The corresponding C function is `sd_pid_get_user_unit(3)`.
-internal func systemd_pid_get_user_unit(_ pid: pid_t, _ error: inout CInt) -> String? {
+internal func systemd_pid_get_user_unit(_ pid: pid_t) -> String? {
     var unit: UnsafeMutablePointer<CChar>?
-    error = sd_pid_get_user_unit(pid, &unit)
+    let r = sd_pid_get_user_unit(pid, &unit)
     defer { free(unit) }
-    guard error >= 0, let unit else { return nil }
+    guard r >= 0, let unit else { return nil }
     return String(cString: unit)
 }
 

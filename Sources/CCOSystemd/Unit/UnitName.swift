@@ -4,8 +4,7 @@ public enum UnitName {
     /// (a daemon started by `cco daemon start`, or not on Linux).
     public static func ofThisProcess() -> String? {
         #if os(Linux)
-        var error: CInt = 0
-        return systemd_pid_get_user_unit(0, &error)
+        systemd_pid_get_user_unit(0)
         #else
         return nil
         #endif
