@@ -186,7 +186,7 @@ public final class Gateway: Sendable {
         // A spent budget refuses a new call before the upstream sees it (a cache hit costs nothing).
         if route == "/v1/messages", let budgets = writer.ledger, budgets.isActive {
             let session = call.attribution.session
-            if !budgets.isLoaded || budgets.needsSession(session) {
+            if writer.budgetsNeedReading(session: session) {
                 do { try await writer.loadBudgets(session: session) } catch {
                     logger.warning("budget: cannot read what was spent from the analytics database: \(error)")
                 }

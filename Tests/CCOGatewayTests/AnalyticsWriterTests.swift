@@ -4,6 +4,7 @@ import Glibc
 import CCOAnalytics
 import CCOCore
 import Logging
+import Synchronization
 import Testing
 @testable import CCOGateway
 
@@ -47,6 +48,50 @@ func sampleRow(_ ts: Int64) -> RequestRecord {
         try await writer.flush()
         let report = try await writer.stats(range: .all, groupBy: .model)
         #expect(report.totals.requests == 10)
+    }
+
+    /// An idle daemon beside a laptop's editor should not wake its CPU twenty times a second: with
+    /// nothing queued the writer sleeps until a row comes (its next housekeeping is seconds away).
+    @Test(.timeLimit(.minutes(1))) func anIdleWriterSleepsUntilARowComes() async throws {
+        let writer = try AnalyticsWriter(path: ":memory:", retentionDays: 0, flushInterval: .milliseconds(10), logger: Logger(label: "test"))
+        let running = Task { try await writer.run() }
+        defer { running.cancel() }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(writer.wakeups.load(ordering: .relaxed) == 0, "no row, no subscriber: thirty flush intervals without waking")
+        writer.record(sampleRow(WallClock.nowMilliseconds()))
+        #expect(await CallEventsTests.waitUntil { writer.counters.written == 1 }, "the row is written a flush interval after it came")
+        #expect(writer.wakeups.load(ordering: .relaxed) >= 1)
+    }
+
+    /// A daemon replaced by `restart` writes its last calls to the same database; the first call
+    /// checked after a quiet spell counts them, not only the next housekeeping.
+    @Test func whatAnotherProcessWroteCountsAtTheFirstCheckAfterAQuietSpell() async throws {
+        try await withWriterDatabase { path in
+            var config = BudgetConfig()
+            config.dailyUSD = 1
+            let ledger = BudgetLedger(config: config)
+            let writer = try AnalyticsWriter(path: path, retentionDays: 0, flushInterval: .milliseconds(50), ledger: ledger, logger: Logger(label: "test"))
+            try await writer.loadBudgets(session: nil)
+            #expect(ledger.check(session: nil, project: nil) == nil)
+            var spent = sampleRow(WallClock.nowMilliseconds())
+            spent.costUSD = 2
+            try AnalyticsStore(path: path).write([spent], projects: [])
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(writer.budgetsNeedReading(session: nil), "the ledger last looked more than a flush interval ago")
+            try await writer.loadBudgets(session: nil)
+            #expect(ledger.check(session: nil, project: nil)?.spentUSD == 2)
+        }
+    }
+
+    /// While calls come, the ledger is fresh and a check reads nothing.
+    @Test func aLedgerReadWithinTheFlushIntervalIsNotReadAgain() async throws {
+        var config = BudgetConfig()
+        config.dailyUSD = 1
+        let writer = try AnalyticsWriter(path: ":memory:", retentionDays: 0, flushInterval: .seconds(30), ledger: BudgetLedger(config: config),
+                                         logger: Logger(label: "test"))
+        #expect(writer.budgetsNeedReading(session: nil), "not read yet")
+        try await writer.loadBudgets(session: nil)
+        #expect(!writer.budgetsNeedReading(session: nil))
     }
 
     @Test func aCallIsPricedWithTheTableInForceAfterAReload() async throws {

@@ -12,9 +12,13 @@ public import ServiceLifecycle
 import Synchronization
 
 /// Records gateway requests off the request path: `record` appends to a queue in memory, and this
-/// service writes the queue to SQLite in one transaction every `flushInterval`, on NIO's blocking
-/// thread pool. A graceful stop writes what is queued; a SIGKILL loses at most the rows of the
-/// last `flushInterval` (plus the write in progress).
+/// service writes the queue to SQLite in one transaction `flushInterval` after its first row, on
+/// NIO's blocking thread pool. A graceful stop writes what is queued; a SIGKILL loses at most the
+/// rows of the last `flushInterval` (plus the write in progress).
+///
+/// With nothing queued it sleeps until a row comes, waking only for its housekeeping (the
+/// database check every 5 s, retention hourly, and every 250 ms while someone follows
+/// `/api/events`): an idle daemon costs the machine no wake-ups of its own.
 ///
 /// Keep it before the HTTP server in the service group: the group stops services in reverse
 /// order, so the writer's final flush happens after the server has drained its requests.
@@ -51,6 +55,12 @@ public final class AnalyticsWriter: Service, Sendable {
     /// The last row id handed to the subscribers of ``events``, set to the last row written when a
     /// first subscriber arrives. Read and moved with the store locked.
     private let eventCursor = Mutex<Int64>(0)
+    /// When the ledger last counted the rows other processes wrote.
+    private let ledgerCaughtUp = Mutex<ContinuousClock.Instant?>(nil)
+    /// Rung when a row is queued into an empty queue, or someone subscribes to calls.
+    private let alarm = Alarm()
+    /// Times the writer's loop woke up, for the tests that it sleeps while idle.
+    let wakeups = Atomic<Int>(0)
     private let logger: Logger
 
     /// Opens the database at `path` (`:memory:` for none on disk), migrating it.
@@ -72,15 +82,17 @@ public final class AnalyticsWriter: Service, Sendable {
 
     /// Queues `record` (already priced by the gateway).
     public func record(_ record: RequestRecord) {
-        queue.withLock { queue in
+        let first = queue.withLock { queue -> Bool in
             // Full only when the database has not been writable for a while: new rows are counted
             // and dropped (O(1)), so a full queue never slows requests down.
             guard queue.rows.count < queueLimit else {
                 queue.counters.dropped += 1
-                return
+                return false
             }
             queue.rows.append(record)
+            return queue.rows.count == 1
         }
+        if first { alarm.ring() }
     }
 
     /// A reload: the new retention applies at the next hourly pass.
@@ -151,7 +163,7 @@ public final class AnalyticsWriter: Service, Sendable {
             if let ledger, let ids {
                 ledger.wrote(batch, ids: ids)
                 for (session, project) in found { ledger.assign(project: project, toSession: session) }
-                try? ledger.catchUp(from: store)
+                try? catchUp(ledger, from: store)
             }
         } catch {
             for (session, _) in found { projects?.forget(session) }
@@ -159,17 +171,40 @@ public final class AnalyticsWriter: Service, Sendable {
         }
     }
 
-    /// Reads what `session` has spent into the ledger (and the ledger itself, the first time),
-    /// before a call of it is checked.
+    /// Whether a check of a call of `session` must read the database first: the ledger or the
+    /// session's spend is not loaded yet, or the ledger last counted what other processes wrote
+    /// (a daemon replaced by `restart`) more than `flushInterval` ago. While calls come, every
+    /// write counts them, so only the first call after a quiet spell reads.
+    public func budgetsNeedReading(session: String?) -> Bool {
+        guard let ledger else { return false }
+        if !ledger.isLoaded || ledger.needsSession(session) { return true }
+        let last = ledgerCaughtUp.withLock { $0 }
+        return last.map { ContinuousClock().now - $0 > flushInterval } ?? true
+    }
+
+    /// Reads what `session` has spent into the ledger (and the ledger itself, the first time), and
+    /// what other processes wrote since the ledger last looked, before a call of it is checked.
     public func loadBudgets(session: String?) async throws {
-        guard let ledger, !ledger.isLoaded || ledger.needsSession(session) else { return }
+        guard let ledger, budgetsNeedReading(session: session) else { return }
         try? await writeQueued()
         try await threadPool.runIfActive { [self] in
             try self.store.withLock { store in
-                if !ledger.isLoaded { try ledger.load(from: store) }
+                if !ledger.isLoaded {
+                    try ledger.load(from: store)
+                    self.ledgerCaughtUp.withLock { $0 = ContinuousClock().now }
+                } else {
+                    try self.catchUp(ledger, from: store)
+                }
                 if let session, ledger.needsSession(session) { try ledger.loadSession(session, from: store) }
             }
         }
+    }
+
+    /// Counts in `ledger` the rows other processes wrote. Call with the store locked.
+    private func catchUp(_ ledger: BudgetLedger, from store: AnalyticsStore) throws {
+        let now = ContinuousClock().now
+        try ledger.catchUp(from: store)
+        ledgerCaughtUp.withLock { $0 = now }
     }
 
     /// `/api/budget`: every budget, today's and this month's spend, and `session`'s figures.
@@ -190,7 +225,7 @@ public final class AnalyticsWriter: Service, Sendable {
     private func catchUpBudgets() async {
         guard let ledger, ledger.isLoaded else { return }
         try? await threadPool.runIfActive { [self] in
-            try self.store.withLock { store in try ledger.catchUp(from: store) }
+            try self.store.withLock { store in try self.catchUp(ledger, from: store) }
         }
     }
 
@@ -231,6 +266,10 @@ public final class AnalyticsWriter: Service, Sendable {
                 }
                 return stream
             }
+        }.map { stream in
+            // The writer now looks for rows other processes write every foreignCallInterval.
+            alarm.ring()
+            return stream
         }
     }
 
@@ -271,26 +310,44 @@ public final class AnalyticsWriter: Service, Sendable {
         }
     }
 
+    /// How often the database is checked for `/health` (and the ledger counts other processes'
+    /// rows) while nothing is written.
+    static let pingInterval: Duration = .seconds(5)
+    static let retentionInterval: Duration = .seconds(3600)
+
     public func run() async throws {
-        var lastRetention: ContinuousClock.Instant?
-        var lastPing: ContinuousClock.Instant?
-        var lastForeignCheck = ContinuousClock().now
         let clock = ContinuousClock()
+        var lastRetention = clock.now
+        var lastPing = clock.now
+        var lastForeignCheck = clock.now
+        await applyRetention()
+        await ping()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.flushInterval) }
-            await writeQueued(clock: clock)
-            await catchUpBudgets()
-            if clock.now - lastForeignCheck >= Self.foreignCallInterval {
+            var wakeAt = min(lastPing + Self.pingInterval, lastRetention + Self.retentionInterval)
+            if events.hasSubscribers { wakeAt = min(wakeAt, lastForeignCheck + Self.foreignCallInterval) }
+            if queueDepth == 0 {
+                let (alarm, deadline) = (alarm, wakeAt)
+                try? await cancelWhenGracefulShutdown { await alarm.sleep(until: deadline) }
+            }
+            wakeups.add(1, ordering: .relaxed)
+            if queueDepth > 0 {
+                // Gather what comes within flushInterval of the first row, and write it in one transaction.
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.flushInterval) }
+                await writeQueued(clock: clock)
+            }
+            let now = clock.now
+            if events.hasSubscribers && now - lastForeignCheck >= Self.foreignCallInterval {
                 await publishForeignCalls()
-                lastForeignCheck = clock.now
+                lastForeignCheck = now
             }
-            if lastRetention.map({ clock.now - $0 > .seconds(3600) }) ?? true {
-                await applyRetention()
-                lastRetention = clock.now
-            }
-            if lastPing.map({ clock.now - $0 > .seconds(5) }) ?? true {
+            if now - lastPing >= Self.pingInterval {
                 await ping()
-                lastPing = clock.now
+                await catchUpBudgets()
+                lastPing = now
+            }
+            if now - lastRetention >= Self.retentionInterval {
+                await applyRetention()
+                lastRetention = now
             }
         }
         // The server has drained (it stops before us): write the last rows.
