@@ -156,7 +156,8 @@ enum DashboardScript {
     const days = [];
     const start = new Date(sinceMs);
     start.setHours(12, 0, 0, 0);
-    for (let d = new Date(start); d <= new Date(); d.setDate(d.getDate() + 1)) days.push(day(d));
+    const today = day(new Date());
+    for (let d = new Date(start); day(d) <= today; d.setDate(d.getDate() + 1)) days.push(day(d));
     const cost = series.map((s) => new Map(s.days.map((g) => [g.key, g.cost_usd])));
     const totals = days.map((k) => cost.reduce((sum, m) => sum + (m.get(k) || 0), 0));
     const top = Math.max(...totals, 0);
