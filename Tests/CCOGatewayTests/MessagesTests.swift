@@ -258,9 +258,15 @@ import Testing
         #expect(body.storage.buffer.withLock { $0 == nil }, "nothing holds the bytes once they are sent")
     }
 
-    @Test func checkingABodyReadsItsModelAndStreamWithoutItsCanonicalForm() throws {
+    @Test func aBodyInABufferGivesItsModelItsStreamFlagAndOnDemandItsCanonicalForm() throws {
         let parsed = try MessagesRequest(body: ByteBuffer(string: #"{"stream": true, "messages": [{"role": "user", "content": "x"}], "model": "claude-opus-4-7"}"#))
         #expect(parsed.model == "claude-opus-4-7" && parsed.stream)
         #expect(String(decoding: parsed.canonicalBody, as: UTF8.self) == #"{"messages":[{"content":"x","role":"user"}],"model":"claude-opus-4-7","stream":true}"#)
+    }
+}
+
+extension MessagesRequest {
+    init(body: [UInt8]) throws(Malformed) {
+        try self.init(body: ByteBuffer(bytes: body))
     }
 }

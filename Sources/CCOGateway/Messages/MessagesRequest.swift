@@ -31,16 +31,13 @@ struct MessagesRequest: Sendable {
         self.body = body
     }
 
-    init(body: [UInt8]) throws(Malformed) {
-        try self.init(body: ByteBuffer(bytes: body))
-    }
-
     /// The body in canonical form: two bodies that differ only in key order or whitespace have the
     /// same canonical bytes.
     var canonicalBody: [UInt8] {
-        // Checked when this was made: writing it cannot fail.
+        // The same scan that checked the body when this was made, now writing: it cannot fail, and
+        // an empty fallback would give every such body one cache key.
         body.withUnsafeReadableBytes { raw in
-            (try? CanonicalJSON(raw.assumingMemoryBound(to: UInt8.self), writing: true))?.output ?? []
+            try! CanonicalJSON(raw.assumingMemoryBound(to: UInt8.self), writing: true).output
         }
     }
 }
