@@ -60,7 +60,8 @@ public final class Gateway: Sendable {
         settings = Mutex(Settings(config, prices: prices))
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
-            timeout: .init(connect: .seconds(Int64(config.upstreamConnectTimeout)), read: .seconds(Int64(config.upstreamTimeout))),
+            // upstream_timeout is kept by each call's UpstreamExchange.
+            timeout: .init(connect: .seconds(Int64(config.upstreamConnectTimeout)), read: nil),
             decompression: .disabled)
         configuration.connectionPool.idleTimeout = .seconds(60)
         // One connection per call in flight, as many as the slots: a call never waits in the pool
@@ -73,8 +74,8 @@ public final class Gateway: Sendable {
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
-    /// A reload: upstream, cache limits and mode, request size limit, prices, budgets. Timeouts need
-    /// a restart.
+    /// A reload: upstream, its silence timeout, cache limits and mode, request size limit, prices,
+    /// budgets. The connect timeout and the connection bound need a restart.
     public func apply(_ config: DaemonConfig, prices: PriceData) {
         settings.withLock { $0 = Settings(config, prices: prices) }
         writer.ledger?.apply(config.budget)
@@ -99,13 +100,19 @@ public final class Gateway: Sendable {
         do { try await client.shutdown() } catch { logger.warning("upstream client shutdown: \(error)") }
     }
 
-    public func register(on router: Router<BasicRequestContext>) {
-        router.post("/v1/messages") { request, _ in await self.forward(request, route: "/v1/messages", cacheable: true) }
-        router.post("/v1/messages/count_tokens") { request, _ in
-            await self.forward(request, route: "/v1/messages/count_tokens", cacheable: true)
+    public func register(on router: Router<ConnectionContext>) {
+        router.post("/v1/messages") { request, context in
+            await self.forward(request, on: context.channel, route: "/v1/messages", cacheable: true)
         }
-        router.get("/v1/models") { request, _ in await self.forward(request, route: "/v1/models", cacheable: false) }
-        router.get("/v1/models/:id") { request, _ in await self.forward(request, route: "/v1/models/:id", cacheable: false) }
+        router.post("/v1/messages/count_tokens") { request, context in
+            await self.forward(request, on: context.channel, route: "/v1/messages/count_tokens", cacheable: true)
+        }
+        router.get("/v1/models") { request, context in
+            await self.forward(request, on: context.channel, route: "/v1/models", cacheable: false)
+        }
+        router.get("/v1/models/:id") { request, context in
+            await self.forward(request, on: context.channel, route: "/v1/models/:id", cacheable: false)
+        }
     }
 
     // MARK: - Forwarding
@@ -113,7 +120,7 @@ public final class Gateway: Sendable {
     /// A call checked and ready to go upstream, holding its upstream slot.
     private struct UpstreamCall {
         var call: GatewayCall
-        let request: HTTPClientRequest
+        let request: HTTPClient.Request
         let slot: UpstreamSlots.Slot
         let cacheKey: CacheKey?
         let cacheState: String
@@ -133,10 +140,10 @@ public final class Gateway: Sendable {
     /// In two steps, each an async function of its own: a task keeps the memory of its deepest
     /// point for as long as it lives (a kept-alive connection's task, for hours), so what reading
     /// and checking the body needs is let go of before the upstream call's own chain begins.
-    func forward(_ request: Request, route: String, cacheable: Bool) async -> Response {
+    func forward(_ request: Request, on connection: any Channel, route: String, cacheable: Bool) async -> Response {
         switch await prepare(request, route: route, cacheable: cacheable) {
         case .answered(let response): return response
-        case .upstream(let upstream): return await send(upstream)
+        case .upstream(let upstream): return await send(upstream, answering: connection)
         }
     }
 
@@ -198,12 +205,14 @@ public final class Gateway: Sendable {
             }
         }
 
-        var upstreamRequest = HTTPClientRequest(url: settings.upstream.url(forPath: path))
-        upstreamRequest.method = request.method == .post ? .POST : .GET
-        upstreamRequest.headers = Self.forwardedRequestHeaders(request.headers)
-        if let body {
+        let upstreamRequest: HTTPClient.Request
+        do {
             // A stream's request would be kept by the client for as long as the stream runs.
-            upstreamRequest.body = call.streamed ? SentOnceBody.body(body) : .bytes(body)
+            let upstreamBody = body.map { call.streamed ? SentOnceBody($0).body : .byteBuffer($0) }
+            upstreamRequest = try HTTPClient.Request(url: settings.upstream.url(forPath: path), method: request.method == .post ? .POST : .GET,
+                                                     headers: Self.forwardedRequestHeaders(request.headers), body: upstreamBody)
+        } catch {
+            return .answered(finish(call, GatewayError.badRequest("cco: \(path) cannot be passed on to \(settings.upstream): \(error)").response))
         }
 
         guard let slot = upstreamSlots.take() else {
@@ -215,38 +224,37 @@ public final class Gateway: Sendable {
                                       cacheable: cacheable, route: route, settings: settings))
     }
 
-    private func send(_ upstream: UpstreamCall) async -> Response {
+    private func send(_ upstream: UpstreamCall, answering connection: any Channel) async -> Response {
         var call = upstream.call
         let (slot, cacheKey, cacheState, cacheable, route, settings) =
             (upstream.slot, upstream.cacheKey, upstream.cacheState, upstream.cacheable, upstream.route, upstream.settings)
-        let response: HTTPClientResponse
+        let exchange = UpstreamExchange(client: connection, largestWholeAnswer: Self.largestBufferedResponse,
+                                        silenceLimit: .seconds(Int64(settings.timeoutSeconds)))
+        let answer: UpstreamExchange.Answer
         do {
-            response = try await client.execute(upstream.request, deadline: .distantFuture, logger: nil)
+            answer = try await exchange.answer(to: upstream.request, on: client)
         } catch {
             return finish(call, upstreamFailure(error, settings: settings).response)
         }
-        var headers = Self.relayedResponseHeaders(response.headers)
+        let head: HTTPResponseHead
+        switch answer {
+        case .whole(let answerHead, _), .stream(let answerHead): head = answerHead
+        }
+        var headers = Self.relayedResponseHeaders(head.headers)
         if cacheable { headers[Self.cacheHeader] = cacheState }
-        let status = HTTPResponse.Status(code: Int(response.status.code))
+        let status = HTTPResponse.Status(code: Int(head.status.code))
         call.status = status.code
-        call.requestID = response.headers.first(name: "request-id")
-        for (name, value) in response.headers {
+        call.requestID = head.headers.first(name: "request-id")
+        for (name, value) in head.headers {
             if let limit = Self.rateLimitName(name) { call.rateLimits[limit] = value }
         }
 
-        let contentType = response.headers.first(name: "content-type") ?? ""
-        if contentType.hasPrefix("text/event-stream") {
-            return Response(status: status, headers: headers, body: relay(response.body, call: call, holding: slot))
-        }
-
-        let bytes: ByteBuffer
-        do {
-            bytes = try await response.body.collect(upTo: Self.largestBufferedResponse)
-        } catch {
-            return finish(call, upstreamFailure(error, settings: settings).response)
+        guard case .whole(_, let bytes) = answer else {
+            return Response(status: status, headers: headers, body: relay(exchange, call: call, holding: slot))
         }
         // Held until the answer is read whole: its connection was busy until then.
         withExtendedLifetime(slot) {}
+        let contentType = head.headers.first(name: "content-type") ?? ""
         let array = Array(buffer: bytes)
         // count_tokens answers are free; only messages carry billed usage.
         if route == "/v1/messages", let read = UsageReader.read(array) {
@@ -270,32 +278,40 @@ public final class Gateway: Sendable {
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: hit.body)))
     }
 
-    /// A streamed answer, passed on chunk by chunk as it arrives; its usage is read on the way and
-    /// the call is recorded when the stream ends (or the client goes away). The call's upstream slot
-    /// is held until then, or until the body is dropped unread.
-    private func relay(_ upstream: HTTPClientResponse.Body, call: GatewayCall, holding slot: UpstreamSlots.Slot) -> ResponseBody {
-        ResponseBody { writer in
-            defer { withExtendedLifetime(slot) {} }
+    /// A streamed answer, passed on as it arrives (``UpstreamExchange``); its usage is read on the
+    /// way and the call is recorded when the stream ends (or the client goes away). The call's
+    /// upstream slot is held until then, or until the body is dropped unread, which also cancels
+    /// the upstream call.
+    private func relay(_ exchange: UpstreamExchange, call: GatewayCall, holding slot: UpstreamSlots.Slot) -> ResponseBody {
+        let hold = RelayHold(exchange: exchange, slot: slot)
+        return ResponseBody { writer in
             var call = call
-            var scanner = StreamUsageScanner()
-            do {
-                for try await chunk in upstream {
-                    scanner.feed(chunk.readableBytesView)
-                    try await writer.write(chunk)
-                }
-            } catch {
-                call.take(scanner)
+            let end = await hold.exchange.relay()
+            call.take(end.scanner)
+            if let error = end.error {
                 call.incomplete = true
-                self.logger.warning("stream on \(call.route) ended early: \(error)")
+                self.logger.warning("stream on \(call.route) ended early: \(Self.describe(error))")
                 self.record(call)
                 throw error
             }
-            call.take(scanner)
             if call.incomplete { self.logger.warning("stream on \(call.route) ended without message_stop") }
             // Counted before the client sees the end: its next call is checked against this one's cost.
             self.record(call)
             try await writer.finish(nil)
         }
+    }
+
+    /// What a stream's body keeps until it has been written or dropped.
+    private final class RelayHold: Sendable {
+        let exchange: UpstreamExchange
+        let slot: UpstreamSlots.Slot
+
+        init(exchange: UpstreamExchange, slot: UpstreamSlots.Slot) {
+            self.exchange = exchange
+            self.slot = slot
+        }
+
+        deinit { exchange.abandon() }
     }
 
     private func finish(_ call: GatewayCall, _ response: Response) -> Response {
@@ -344,11 +360,14 @@ public final class Gateway: Sendable {
     static func describe(_ error: any Error) -> String {
         if let clientError = error as? HTTPClientError {
             if clientError == .connectTimeout { return "no connection within upstream_connect_timeout" }
+            if clientError == .readTimeout { return "the upstream sent nothing for upstream_timeout" }
             if clientError == .remoteConnectionClosed { return "the connection was closed before an answer" }
             if clientError == .bodyLengthMismatch { return "the answer was cut short" }
             return "\(clientError)"
         }
         if let io = error as? IOError { return "\(Errno(rawValue: io.errnoCode))" }
+        if error is UpstreamExchange.ClientGone { return "the client went away" }
+        if let tooLarge = error as? UpstreamExchange.AnswerTooLarge { return "the answer is larger than \(tooLarge.limit >> 20) MB" }
         let text = "\(error)"
         if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }
         return text

@@ -16,11 +16,12 @@ import Testing
         var next = DaemonConfig()
         next.logLevel = .debug
         next.port = 4000
-        next.upstreamTimeout = 5
+        next.upstreamConnectTimeout = 5
+        next.upstreamTimeout = 30
         next.healthCheckInterval = 10
         let outcome = reloader(running: DaemonConfig(), next: .success(next)).reload()
         #expect(outcome.applied)
-        #expect(outcome.detail == "reloaded: log_level = debug; port, upstream_timeout change at the next restart (cco daemon restart); health_check_interval change at the next cco daemon install")
+        #expect(outcome.detail == "reloaded: log_level = debug; port, upstream_connect_timeout change at the next restart (cco daemon restart); health_check_interval change at the next cco daemon install")
     }
 
     @Test func aBrokenConfigIsRefusedWithItsReason() {

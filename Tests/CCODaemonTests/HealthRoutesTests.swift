@@ -1,4 +1,5 @@
 import Foundation
+import CCOGateway
 import Hummingbird
 import Logging
 import NIOCore
@@ -12,11 +13,11 @@ import Testing
     let identity = DaemonIdentity(pid: 4242, version: "9.9.9", startedAt: Date(timeIntervalSince1970: 1_764_000_000))
 
     func get(_ path: String, databaseProblem: String? = nil) async throws -> (status: HTTPResponse.Status, json: [String: Any]) {
-        let router = Router()
+        let router = Router(context: ConnectionContext.self)
         HealthRoutes(identity: identity, state: state, databaseProblem: { databaseProblem }).register(on: router)
         let responder = router.buildResponder()
         let channel = EmbeddedChannel()
-        let context = BasicRequestContext(source: .init(channel: channel, logger: Logger(label: "test")))
+        let context = ConnectionContext(source: .init(channel: channel, logger: Logger(label: "test")))
         let request = Request(
             head: HTTPRequest(method: .get, scheme: "http", authority: "127.0.0.1", path: path),
             body: .init(buffer: ByteBuffer()))

@@ -12,10 +12,10 @@ import CCOCore
         var config = DaemonConfig()
         config.allowedHosts = allowedHosts
         config.host = configHost
-        let router = Router()
+        let router = Router(context: ConnectionContext.self)
         router.add(middleware: SameOriginGuard(config: config, metrics: GatewayMetrics(), logger: Logger(label: "test")))
         router.post("/v1/messages") { _, _ in "reached" }
-        let context = BasicRequestContext(source: .init(channel: EmbeddedChannel(), logger: Logger(label: "test")))
+        let context = ConnectionContext(source: .init(channel: EmbeddedChannel(), logger: Logger(label: "test")))
         var head = HTTPRequest(method: .post, scheme: "http", authority: host, path: "/v1/messages")
         head.headerFields = headers
         let response = try await router.buildResponder().respond(to: Request(head: head, body: .init(buffer: ByteBuffer())), context: context)

@@ -455,6 +455,72 @@ import Testing
         }
     }
 
+    @Test func aClientLeavingMidStreamEndsItsUpstreamCallAndTheCallIsRecordedIncomplete() async throws {
+        let fake = try FakeUpstream()
+        try await withGateway(fake) { cco, port in
+            // 150 events 200 ms apart: the upstream would stream for 30 s.
+            let left: ContinuousClock.Instant
+            do {
+                try await withHTTPClient(connections: 1) { client in
+                    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/messages")
+                    request.method = .POST
+                    request.headers.add(name: "x-api-key", value: "sk-test-key")
+                    request.headers.add(name: "x-fake-delay-ms", value: "200")
+                    request.headers.add(name: "x-fake-events", value: "150")
+                    request.body = .bytes(ByteBuffer(string: HTTP.streamBody))
+                    let response = try await client.execute(request, timeout: .seconds(60))
+                    var text = ""
+                    for try await chunk in response.body {
+                        text += String(buffer: chunk)
+                        if text.components(separatedBy: "content_block_delta").count > 3 { break }
+                    }
+                }
+                // The client is shut down: its connection is closed.
+                left = ContinuousClock().now
+            }
+            var inFlight: Double?
+            repeat {
+                try await Task.sleep(for: .milliseconds(50))
+                inFlight = metricValue(try await HTTP.send(.GET, port: port, path: "/metrics").text, "cco_upstream_in_flight")
+            } while inFlight != 0 && ContinuousClock().now - left < .seconds(20)
+            #expect(inFlight == 0)
+            #expect(ContinuousClock().now - left < .seconds(15), "the upstream call outlived its client by \(ContinuousClock().now - left)")
+            var calls: [[String: Any]] = []
+            repeat {
+                try await Task.sleep(for: .milliseconds(100))
+                calls = try await HTTP.send(.GET, port: port, path: "/api/calls?range=today&limit=5").json["calls"] as? [[String: Any]] ?? []
+            } while calls.isEmpty && ContinuousClock().now - left < .seconds(20)
+            #expect(calls.count == 1)
+            #expect(calls.first?["incomplete"] as? Bool == true)
+            #expect(calls.first?["streamed"] as? Bool == true)
+            #expect(try cco.run("daemon", "logs", "-n", "20").stdout.contains("ended early: the client went away"))
+        }
+    }
+
+    @Test func aStreamSilentForUpstreamTimeoutIsCutAndRecordedIncomplete() async throws {
+        let fake = try FakeUpstream()
+        try await withGateway(fake, "upstream_timeout = 1") { cco, port in
+            let clock = ContinuousClock()
+            let started = clock.now
+            var text = ""
+            var cut = false
+            do {
+                // The fake holds the stream before message_stop for up to 20 s.
+                let stream = try HTTP.startHeldStream(HTTPClient.shared, port: port, id: "silent")
+                text = try await stream.reply().text
+            } catch {
+                cut = true
+            }
+            #expect(clock.now - started < .seconds(12), "cut after \(clock.now - started), not after upstream_timeout")
+            #expect(cut || !text.contains("message_stop"), "the stream ended whole: \(text)")
+            #expect(try fake.hold("silent") == "holding")
+            try await fake.release("silent")
+            let calls = try await HTTP.send(.GET, port: port, path: "/api/calls?range=today&limit=5").json["calls"] as? [[String: Any]] ?? []
+            #expect(calls.first?["incomplete"] as? Bool == true)
+            #expect(try cco.run("daemon", "logs", "-n", "20").stdout.contains("ended early: the upstream sent nothing for upstream_timeout"))
+        }
+    }
+
     @Test func aCallPastUpstreamMaxConnectionsIsRefusedAtOnceAsOverloadedNotUnreachable() async throws {
         let fake = try FakeUpstream()
         // A pool wait would last the connect timeout, 60 s; a refusal comes well before half of it

@@ -95,8 +95,8 @@ public enum ConfigKey: String, Sendable, CaseIterable, Hashable {
     public var effect: Effect {
         switch self {
         case .logLevel, .logRotationSize, .logMaxFiles, .cacheSize, .cacheTTL, .upstreamURL, .cacheMode, .maxRequestSize,
-             .analyticsRetentionDays: .reload
-        case .port, .host, .allowRemote, .databaseURL, .upstreamConnectTimeout, .upstreamTimeout, .upstreamMaxConnections, .cachePersist,
+             .analyticsRetentionDays, .upstreamTimeout: .reload
+        case .port, .host, .allowRemote, .databaseURL, .upstreamConnectTimeout, .upstreamMaxConnections, .cachePersist,
              .clientTimeout, .drainTimeout, .allowedHosts, .allowUsers: .restart
         case .autoStart, .healthChecks, .healthCheckInterval, .socketActivation: .install
         }

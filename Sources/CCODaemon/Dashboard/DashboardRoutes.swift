@@ -1,3 +1,4 @@
+import CCOGateway
 import Hummingbird
 import HTTPTypes
 import NIOCore
@@ -11,7 +12,7 @@ struct DashboardRoutes: Sendable {
     static let contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
         + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<ConnectionContext>) {
         router.get("/") { _, _ in Self.asset(DashboardPage.html, type: "text/html; charset=utf-8") }
         router.get("/dashboard.css") { _, _ in Self.asset(DashboardStyle.css, type: "text/css; charset=utf-8") }
         router.get("/dashboard.js") { _, _ in Self.asset(DashboardScript.javaScript, type: "text/javascript; charset=utf-8") }

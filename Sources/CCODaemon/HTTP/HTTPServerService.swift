@@ -1,5 +1,6 @@
 import CCOCore
 import HTTPTypes
+import CCOGateway
 import Hummingbird
 import HummingbirdCore
 import Logging
@@ -17,7 +18,7 @@ import ServiceLifecycle
 /// streamed responses included, finish; keep-alive connections are closed politely (``DrainHandler``);
 /// what is still open after `drain_timeout` is cut (``DrainCoordinator``). The service returns once
 /// every connection has closed.
-struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Context == BasicRequestContext {
+struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Context == ConnectionContext {
     let listener: ListeningSocket
     let responder: Responder
     let serverName: String
@@ -47,7 +48,7 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
         await beforeAccepting()
         let child = HTTP1Channel(
             responder: { request, responseWriter, channel in
-                let context = BasicRequestContext(source: ApplicationRequestContextSource(channel: channel, logger: logger))
+                let context = ConnectionContext(source: ApplicationRequestContextSource(channel: channel, logger: logger))
                 var response: Response
                 do {
                     response = try await responder.respond(to: request, context: context)

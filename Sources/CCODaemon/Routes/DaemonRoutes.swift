@@ -1,5 +1,6 @@
 import CCOCore
 import CCOSystemd
+import CCOGateway
 import Hummingbird
 import NIOPosix
 
@@ -87,7 +88,7 @@ struct DaemonRoutes: Sendable {
         unitName = mode == .systemd ? UnitName.ofThisProcess() : nil
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<ConnectionContext>) {
         router.get("/api/daemon") { _, _ -> Info in
             try await NIOThreadPool.singleton.runIfActive { info() }
         }

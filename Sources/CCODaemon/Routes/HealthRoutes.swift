@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import CCOGateway
 import Hummingbird
 import NIOCore
 
@@ -26,7 +27,7 @@ struct HealthRoutes: Sendable {
     /// Why the analytics database does not answer, or nil when it does.
     var databaseProblem: @Sendable () -> String? = { nil }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<ConnectionContext>) {
         router.get("/health") { _, _ -> EditedResponse<Health> in
             // A database that does not answer makes the daemon unhealthy, so that the watchdog
             // (which probes /health) lets systemd restart it.

@@ -11,7 +11,7 @@ import Synchronization
 struct DaemonApplication {
     let gateway: Gateway
     let writer: AnalyticsWriter
-    let router: Router<BasicRequestContext>
+    let router: Router<ConnectionContext>
     let reloader: ConfigReloader
     /// Starting, serving or stopping: what `/ready`, the watchdog and the shutdown share.
     let state: ServingState
@@ -27,7 +27,7 @@ extension DaemonRunner {
         gateway.setNotifier(Self.desktopNotifier(logger: logger))
         if config.cachePersist { restoreCache(into: gateway.cache, logger: logger) }
 
-        let router = Router()
+        let router = Router(context: ConnectionContext.self)
         // First: nothing a web page makes a browser send gets further.
         router.add(middleware: SameOriginGuard(config: config, metrics: gateway.metrics, logger: logger))
         router.add(middleware: LogRequestsMiddleware(.debug))

@@ -12,7 +12,7 @@ import HTTPTypes
 /// cco never answers with CORS headers, so a browser lets no other origin read an answer either.
 /// Clients that are not browsers (the SDKs, Claude Code, curl, `cco`) send none of these and pass.
 public struct SameOriginGuard: RouterMiddleware {
-    public typealias Context = BasicRequestContext
+    public typealias Context = ConnectionContext
     /// Lowercased names besides the loopback ones.
     let allowedHosts: Set<String>
     let metrics: GatewayMetrics

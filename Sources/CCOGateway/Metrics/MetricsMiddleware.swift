@@ -2,7 +2,7 @@ public import Hummingbird
 
 /// Counts every request by route pattern, method and status, and times it to the response head.
 public struct MetricsMiddleware: RouterMiddleware {
-    public typealias Context = BasicRequestContext
+    public typealias Context = ConnectionContext
     let metrics: GatewayMetrics
 
     public init(metrics: GatewayMetrics) {

@@ -69,7 +69,7 @@ public struct AdminRoutes: Sendable {
         Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    public func register(on router: Router<BasicRequestContext>) {
+    public func register(on router: Router<ConnectionContext>) {
         router.get("/api/stats") { request, _ -> Response in
             let parameters = Self.parameters(request)
             let groupText = parameters["group_by"] ?? StatsGrouping.model.rawValue
