@@ -18,15 +18,15 @@ import SystemPackage
 /// `GET /v1/models` are forwarded to `upstream_url` with the client's own credentials; identical
 /// non-streaming requests are answered from the response cache; every call is recorded for analytics.
 public final class Gateway: Sendable {
-    /// What a reload may change while the daemon runs.
-    struct Settings: Sendable {
-        var upstream: UpstreamURL
-        var cacheMode: CacheMode
-        var maxRequestSize: Int
-        var timeoutSeconds: Int
+    /// What a reload may change while the daemon runs; a reload puts a new one in place.
+    final class Settings: Sendable {
+        let upstream: UpstreamURL
+        let cacheMode: CacheMode
+        let maxRequestSize: Int
+        let timeoutSeconds: Int
         /// The price data (built in, or stored by `cco pricing update`) with the config's
         /// `[pricing]` tables over it.
-        var pricing: PricingTable
+        let pricing: PricingTable
 
         init(_ config: DaemonConfig, prices: PriceData) {
             // The config loader has validated the URL; the fallback is never taken.
@@ -116,52 +116,87 @@ public final class Gateway: Sendable {
     }
 
     // MARK: - Forwarding
+    //
+    // A task keeps the memory of its deepest point for as long as it lives, and a connection's task
+    // lives for hours (Claude Code keeps its connections open). So the async steps below hold only
+    // references across their suspensions, and the work between them is done in plain functions,
+    // whose frames are on the thread's stack and gone when they return.
 
-    /// A call checked and ready to go upstream, holding its upstream slot.
-    private struct UpstreamCall {
-        var call: GatewayCall
-        let request: HTTPClient.Request
-        let slot: UpstreamSlots.Slot
+    /// A call whose request has been read and checked.
+    private final class CheckedCall: Sendable {
+        let call: GatewayCall
+        let request: Request
+        let path: String
         let cacheKey: CacheKey?
         let cacheState: String
         let cacheable: Bool
-        let route: String
         let settings: Settings
-    }
 
-    private enum Prepared {
-        /// Answered without the upstream: a cache hit, a refusal, a bad request.
-        case answered(Response)
-        case upstream(UpstreamCall)
-    }
-
-    /// One call: read and check the body, answer from the cache when allowed, else relay upstream.
-    ///
-    /// In two steps, each an async function of its own: a task keeps the memory of its deepest
-    /// point for as long as it lives (a kept-alive connection's task, for hours), so what reading
-    /// and checking the body needs is let go of before the upstream call's own chain begins.
-    func forward(_ request: Request, on connection: any Channel, route: String, cacheable: Bool) async -> Response {
-        switch await prepare(request, route: route, cacheable: cacheable) {
-        case .answered(let response): return response
-        case .upstream(let upstream): return await send(upstream, answering: connection)
+        init(call: GatewayCall, request: Request, path: String, cacheKey: CacheKey?, cacheState: String, cacheable: Bool,
+             settings: Settings) {
+            (self.call, self.request, self.path, self.cacheKey, self.cacheState, self.cacheable, self.settings) =
+                (call, request, path, cacheKey, cacheState, cacheable, settings)
         }
     }
 
-    private func prepare(_ request: Request, route: String, cacheable: Bool) async -> Prepared {
-        let settings = settings.withLock { $0 }
-        var call = GatewayCall(route: route, client: request.headers[.userAgent], pricing: settings.pricing)
-        call.attribution = Self.attribution(of: request.headers)
+    /// A call ready to go upstream, holding its upstream slot.
+    private final class UpstreamCall: Sendable {
+        let checked: CheckedCall
+        let request: HTTPClient.Request
+        let slot: UpstreamSlots.Slot
 
+        init(checked: CheckedCall, request: HTTPClient.Request, slot: UpstreamSlots.Slot) {
+            (self.checked, self.request, self.slot) = (checked, request, slot)
+        }
+    }
+
+    private enum Step<Next> {
+        /// Answered without the upstream: a cache hit, a refusal, a bad request.
+        case answered(Response)
+        case next(Next)
+    }
+
+    /// One call: read and check the body, answer from the cache when allowed, else relay upstream.
+    func forward(_ request: Request, on connection: any Channel, route: String, cacheable: Bool) async -> Response {
+        switch await prepare(request, route: route, cacheable: cacheable) {
+        case .answered(let response): return response
+        case .next(let upstream): return await send(upstream, answering: connection)
+        }
+    }
+
+    private func prepare(_ request: Request, route: String, cacheable: Bool) async -> Step<UpstreamCall> {
+        let settings = settings.withLock { $0 }
         var body: ByteBuffer?
-        var parsed: MessagesRequest?
         if request.method == .post {
             do {
                 body = try await request.body.collect(upTo: settings.maxRequestSize)
             } catch {
+                let call = GatewayCall(route: route, client: request.headers[.userAgent], pricing: settings.pricing)
                 return .answered(finish(call, GatewayError.tooLarge(limit: settings.maxRequestSize).response))
             }
+        }
+        switch check(request, body: body, route: route, cacheable: cacheable, settings: settings) {
+        case .answered(let response):
+            return .answered(response)
+        case .next(let checked):
+            // A spent budget refuses a new call before the upstream sees it (a cache hit costs nothing).
+            if route == "/v1/messages", writer.ledger?.isActive == true, writer.budgetsNeedReading(session: checked.call.attribution.session) {
+                do { try await writer.loadBudgets(session: checked.call.attribution.session) } catch {
+                    logger.warning("budget: cannot read what was spent from the analytics database: \(error)")
+                }
+            }
+            return admit(checked, body: body)
+        }
+    }
+
+    /// The body parsed, and the answer from the cache when there is one.
+    private func check(_ request: Request, body: ByteBuffer?, route: String, cacheable: Bool, settings: Settings) -> Step<CheckedCall> {
+        var call = GatewayCall(route: route, client: request.headers[.userAgent], pricing: settings.pricing)
+        call.attribution = Self.attribution(of: request.headers)
+        var parsed: MessagesRequest?
+        if let body {
             do {
-                parsed = try MessagesRequest(body: body ?? ByteBuffer())
+                parsed = try MessagesRequest(body: body)
             } catch {
                 return .answered(finish(call, GatewayError.badRequest("cco: \(error)").response))
             }
@@ -189,28 +224,26 @@ public final class Gateway: Sendable {
             }
             cacheKey = key
         }
+        return .next(CheckedCall(call: call, request: request, path: path, cacheKey: cacheKey, cacheState: cacheState,
+                                 cacheable: cacheable, settings: settings))
+    }
 
-        // A spent budget refuses a new call before the upstream sees it (a cache hit costs nothing).
-        if route == "/v1/messages", let budgets = writer.ledger, budgets.isActive {
-            let session = call.attribution.session
-            if writer.budgetsNeedReading(session: session) {
-                do { try await writer.loadBudgets(session: session) } catch {
-                    logger.warning("budget: cannot read what was spent from the analytics database: \(error)")
-                }
-            }
-            if let refusal = budgets.check(session: session, project: call.attribution.project) {
-                metrics.budgetRefused(refusal.budget.label)
-                logger.warning("call refused: \(refusal.budget) of \(USD.text(refusal.limitUSD)) is spent (\(USD.text(refusal.spentUSD)))")
-                return .answered(finish(call, GatewayError.budgetSpent(refusal).response))
-            }
+    /// The budgets' verdict, the upstream request, and an upstream slot.
+    private func admit(_ checked: CheckedCall, body: ByteBuffer?) -> Step<UpstreamCall> {
+        let (call, settings, path) = (checked.call, checked.settings, checked.path)
+        if call.route == "/v1/messages", let budgets = writer.ledger, budgets.isActive,
+           let refusal = budgets.check(session: call.attribution.session, project: call.attribution.project) {
+            metrics.budgetRefused(refusal.budget.label)
+            logger.warning("call refused: \(refusal.budget) of \(USD.text(refusal.limitUSD)) is spent (\(USD.text(refusal.spentUSD)))")
+            return .answered(finish(call, GatewayError.budgetSpent(refusal).response))
         }
 
         let upstreamRequest: HTTPClient.Request
         do {
             // A stream's request would be kept by the client for as long as the stream runs.
             let upstreamBody = body.map { call.streamed ? SentOnceBody($0).body : .byteBuffer($0) }
-            upstreamRequest = try HTTPClient.Request(url: settings.upstream.url(forPath: path), method: request.method == .post ? .POST : .GET,
-                                                     headers: Self.forwardedRequestHeaders(request.headers), body: upstreamBody)
+            upstreamRequest = try HTTPClient.Request(url: settings.upstream.url(forPath: path), method: checked.request.method == .post ? .POST : .GET,
+                                                     headers: Self.forwardedRequestHeaders(checked.request.headers), body: upstreamBody)
         } catch {
             return .answered(finish(call, GatewayError.badRequest("cco: \(path) cannot be passed on to \(settings.upstream): \(error)").response))
         }
@@ -220,28 +253,28 @@ public final class Gateway: Sendable {
             logger.warning("upstream call refused: upstream_max_connections (\(upstreamSlots.capacity)) calls are in flight")
             return .answered(finish(call, GatewayError.saturated(limit: upstreamSlots.capacity).response))
         }
-        return .upstream(UpstreamCall(call: call, request: upstreamRequest, slot: slot, cacheKey: cacheKey, cacheState: cacheState,
-                                      cacheable: cacheable, route: route, settings: settings))
+        return .next(UpstreamCall(checked: checked, request: upstreamRequest, slot: slot))
     }
 
     private func send(_ upstream: UpstreamCall, answering connection: any Channel) async -> Response {
-        var call = upstream.call
-        let (slot, cacheKey, cacheState, cacheable, route, settings) =
-            (upstream.slot, upstream.cacheKey, upstream.cacheState, upstream.cacheable, upstream.route, upstream.settings)
         let exchange = UpstreamExchange(client: connection, largestWholeAnswer: Self.largestBufferedResponse,
-                                        silenceLimit: .seconds(Int64(settings.timeoutSeconds)))
-        let answer: UpstreamExchange.Answer
+                                        silenceLimit: .seconds(Int64(upstream.checked.settings.timeoutSeconds)))
         do {
-            answer = try await exchange.answer(to: upstream.request, on: client)
+            return respond(to: upstream, with: try await exchange.answer(to: upstream.request, on: client), from: exchange)
         } catch {
-            return finish(call, upstreamFailure(error, settings: settings).response)
+            return finish(upstream.checked.call, upstreamFailure(error, settings: upstream.checked.settings).response)
         }
+    }
+
+    /// The client's response to the upstream's answer: read whole, or a stream to relay.
+    private func respond(to upstream: UpstreamCall, with answer: UpstreamExchange.Answer, from exchange: UpstreamExchange) -> Response {
+        var call = upstream.checked.call
         let head: HTTPResponseHead
         switch answer {
         case .whole(let answerHead, _), .stream(let answerHead): head = answerHead
         }
         var headers = Self.relayedResponseHeaders(head.headers)
-        if cacheable { headers[Self.cacheHeader] = cacheState }
+        if upstream.checked.cacheable { headers[Self.cacheHeader] = upstream.checked.cacheState }
         let status = HTTPResponse.Status(code: Int(head.status.code))
         call.status = status.code
         call.requestID = head.headers.first(name: "request-id")
@@ -250,19 +283,17 @@ public final class Gateway: Sendable {
         }
 
         guard case .whole(_, let bytes) = answer else {
-            return Response(status: status, headers: headers, body: relay(exchange, call: call, holding: slot))
+            return Response(status: status, headers: headers, body: relay(exchange, call: call, holding: upstream.slot))
         }
-        // Held until the answer is read whole: its connection was busy until then.
-        withExtendedLifetime(slot) {}
         let contentType = head.headers.first(name: "content-type") ?? ""
         let array = Array(buffer: bytes)
         // count_tokens answers are free; only messages carry billed usage.
-        if route == "/v1/messages", let read = UsageReader.read(array) {
+        if call.route == "/v1/messages", let read = UsageReader.read(array) {
             call.usage = read.usage
             call.serviceTier = read.serviceTier
             if call.model == nil { call.model = read.model }
         }
-        if let cacheKey, status == .ok {
+        if let cacheKey = upstream.checked.cacheKey, status == .ok {
             let entry = CachedResponse(contentType: contentType, body: array, model: call.model, usage: call.usage,
                                        storedAtMilliseconds: WallClock.nowMilliseconds())
             cache.put(cacheKey.hex, entry, bytes: entry.cost)
@@ -285,20 +316,24 @@ public final class Gateway: Sendable {
     private func relay(_ exchange: UpstreamExchange, call: GatewayCall, holding slot: UpstreamSlots.Slot) -> ResponseBody {
         let hold = RelayHold(exchange: exchange, slot: slot)
         return ResponseBody { writer in
-            var call = call
-            let end = await hold.exchange.relay()
-            call.take(end.scanner)
-            if let error = end.error {
-                call.incomplete = true
-                self.logger.warning("stream on \(call.route) ended early: \(Self.describe(error))")
-                self.record(call)
-                throw error
-            }
-            if call.incomplete { self.logger.warning("stream on \(call.route) ended without message_stop") }
             // Counted before the client sees the end: its next call is checked against this one's cost.
-            self.record(call)
+            try self.streamEnded(call, await hold.exchange.relay())
             try await writer.finish(nil)
         }
+    }
+
+    /// Records a relayed stream; rethrows what cut it short.
+    private func streamEnded(_ call: GatewayCall, _ end: UpstreamExchange.StreamEnd) throws {
+        var call = call
+        call.take(end.scanner)
+        if let error = end.error {
+            call.incomplete = true
+            logger.warning("stream on \(call.route) ended early: \(Self.describe(error))")
+            record(call)
+            throw error
+        }
+        if call.incomplete { logger.warning("stream on \(call.route) ended without message_stop") }
+        record(call)
     }
 
     /// What a stream's body keeps until it has been written or dropped.
