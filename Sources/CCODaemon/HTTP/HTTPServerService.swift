@@ -37,6 +37,27 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
     /// Runs once the socket is being served, with its port.
     let onServing: @Sendable (Int) async -> Void
 
+    /// The responder's answer to one request. Its own async function: the context and everything
+    /// the routes need are let go of before the response is written, which for a stream lasts minutes.
+    private static func respond(to request: Request, on channel: any Channel, with responder: Responder, logger: Logger) async throws -> Response {
+        let context = ConnectionContext(source: ApplicationRequestContextSource(channel: channel, logger: logger))
+        do {
+            return try await responder.respond(to: request, context: context)
+        } catch let error as HTTPParserError {
+            throw error
+        } catch {
+            logger.debug("unhandled error: \(error)")
+            return Response(status: .internalServerError)
+        }
+    }
+
+    private static func head(of response: Response, date: String, server: String) -> HTTPResponse {
+        var head = response.head
+        head.headerFields[.date] = date
+        head.headerFields[.server] = server
+        return head
+    }
+
     func run() async throws {
         let logger = self.logger
         let responder = self.responder
@@ -48,19 +69,8 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
         await beforeAccepting()
         let child = HTTP1Channel(
             responder: { request, responseWriter, channel in
-                let context = ConnectionContext(source: ApplicationRequestContextSource(channel: channel, logger: logger))
-                var response: Response
-                do {
-                    response = try await responder.respond(to: request, context: context)
-                } catch let error as HTTPParserError {
-                    throw error
-                } catch {
-                    logger.debug("unhandled error: \(error)")
-                    response = Response(status: .internalServerError)
-                }
-                response.headers[.date] = date.now
-                response.headers[.server] = serverName
-                try await responseWriter.write(response: response.head, body: response.body)
+                let response = try await Self.respond(to: request, on: channel, with: responder, logger: logger)
+                try await responseWriter.write(response: Self.head(of: response, date: date.now, server: serverName), body: response.body)
             },
             configuration: .init(additionalChannelHandlers: [DrainHandler(idleGrace: idleGrace, coordinator: drain)], idleTimeout: idleTimeout))
 

@@ -27,6 +27,13 @@ public struct SameOriginGuard: RouterMiddleware {
     static let secFetchSite = HTTPField.Name("sec-fetch-site")!
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let refusal = refusal(of: request) { return refusal }
+        return try await next(request, context)
+    }
+
+    /// The answer to a request that may not go further, nil for one that may. Out of `handle`,
+    /// whose frame a connection's task keeps for as long as the connection is open.
+    private func refusal(of request: Request) -> Response? {
         // Most requests carry a loopback Host and no Origin: settled without building a string.
         let host = request.head.authority
         if let host, !isAllowed(host: host) {
@@ -40,7 +47,7 @@ public struct SameOriginGuard: RouterMiddleware {
         if request.headers[Self.secFetchSite]?.lowercased() == "cross-site" {
             return refuse("cross_site", "a cross-site request (Sec-Fetch-Site)", Self.crossSite("a cross-site page"))
         }
-        return try await next(request, context)
+        return nil
     }
 
     /// Whether `host` (a Host header: a name or address, and maybe a port) names this daemon.
