@@ -4,8 +4,8 @@ import NIOHTTP1
 import NIOHTTPTypes
 import Synchronization
 
-/// One call to the upstream, read on the event loop of the client connection it answers (the
-/// upstream connection is made on that loop too).
+/// One call to the upstream, read on the event loop of the client connection it answers (on a
+/// pooled upstream connection of that loop when there is one).
 ///
 /// An ordinary answer, or an error, is read whole and handed to the gateway's task. An event stream
 /// is not handed over event by event: once the client has the answer's head, each part is written
@@ -80,7 +80,11 @@ final class UpstreamExchange: HTTPClientResponseDelegate {
 
     /// Sends `request` on `httpClient` from the client's event loop; the answer, or why there is none.
     func answer(to request: HTTPClient.Request, on httpClient: HTTPClient) async throws -> Answer {
-        let task = httpClient.execute(request: request, delegate: self, eventLoop: .delegateAndChannel(on: client.eventLoop),
+        // The client's loop is preferred for the upstream connection, not required: a connection
+        // made for a required loop is closed as soon as it is idle, so every call would open one
+        // (a TLS handshake each, to the real API). A pooled connection on another loop hands its
+        // reads to this one.
+        let task = httpClient.execute(request: request, delegate: self, eventLoop: .delegate(on: client.eventLoop),
                                       deadline: nil, logger: nil)
         self.task.withLock { $0 = task }
         task.futureResult.whenComplete { result in self.finished(result) }
