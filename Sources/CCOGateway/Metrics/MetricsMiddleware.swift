@@ -1,16 +1,14 @@
 public import Hummingbird
-public import Logging
+import Logging
 
 /// Counts every request by route pattern, method and status, times it to the response head, and
 /// logs it at debug level.
 public struct MetricsMiddleware: RouterMiddleware {
     public typealias Context = ConnectionContext
     let metrics: GatewayMetrics
-    let logger: Logger
 
-    public init(metrics: GatewayMetrics, logger: Logger) {
+    public init(metrics: GatewayMetrics) {
         self.metrics = metrics
-        self.logger = logger
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -32,6 +30,7 @@ public struct MetricsMiddleware: RouterMiddleware {
         metrics.requestAnswered(route: route, method: request.method.rawValue, status: status, duration: duration)
         let (seconds, attoseconds) = duration.components
         let milliseconds = Double(seconds) * 1000 + Double(attoseconds) / 1e15
-        logger.debug("\(request.method.rawValue) \(request.uri.path) \(status) in \((milliseconds * 10).rounded() / 10) ms")
+        context.logger.debug("\(request.method.rawValue) \(request.uri) \(status) in \((milliseconds * 10).rounded() / 10) ms",
+                             metadata: ["hb.request.path": .stringConvertible(request.uri), "hb.request.method": .string(request.method.rawValue)])
     }
 }
