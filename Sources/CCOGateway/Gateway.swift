@@ -171,8 +171,7 @@ public final class Gateway: Sendable {
             do {
                 body = try await request.body.collect(upTo: settings.maxRequestSize)
             } catch {
-                let call = GatewayCall(route: route, client: request.headers[.userAgent], pricing: settings.pricing)
-                return .answered(finish(call, GatewayError.tooLarge(limit: settings.maxRequestSize).response))
+                return .answered(finish(Self.call(request, route: route, settings: settings), GatewayError.tooLarge(limit: settings.maxRequestSize).response))
             }
         }
         switch check(request, body: body, route: route, cacheable: cacheable, settings: settings) {
@@ -189,10 +188,16 @@ public final class Gateway: Sendable {
         }
     }
 
+    /// What is known of a call before its body is read: its client and attribution.
+    private static func call(_ request: Request, route: String, settings: Settings) -> GatewayCall {
+        var call = GatewayCall(route: route, client: request.headers[.userAgent], pricing: settings.pricing)
+        call.attribution = attribution(of: request.headers)
+        return call
+    }
+
     /// The body parsed, and the answer from the cache when there is one.
     private func check(_ request: Request, body: ByteBuffer?, route: String, cacheable: Bool, settings: Settings) -> Step<CheckedCall> {
-        var call = GatewayCall(route: route, client: request.headers[.userAgent], pricing: settings.pricing)
-        call.attribution = Self.attribution(of: request.headers)
+        var call = Self.call(request, route: route, settings: settings)
         var parsed: MessagesRequest?
         if let body {
             do {

@@ -356,10 +356,20 @@ import Testing
             #expect(malformed.status == 400)
             #expect((malformed.json["error"] as? [String: Any])?["type"] as? String == "invalid_request_error")
             #expect(((malformed.json["error"] as? [String: Any])?["message"] as? String)?.contains("not valid JSON") == true)
-            let large = try await HTTP.message(port: port, text: String(repeating: "x", count: 500))
+            let large = try await HTTP.message(port: port, text: String(repeating: "x", count: 500),
+                                               headers: [("x-api-key", "sk-test-key"), ("x-claude-code-session-id", "sess-large")])
             #expect(large.status == 413)
             #expect((large.json["error"] as? [String: Any])?["type"] as? String == "request_too_large")
             #expect(try fake.counts().messages == 0)
+            // The refused call is recorded with its session, as any other call.
+            var refused: [String: Any]?
+            let deadline = ContinuousClock().now + .seconds(10)
+            repeat {
+                let calls = try await HTTP.send(.GET, port: port, path: "/api/calls?range=today&limit=5").json["calls"] as? [[String: Any]] ?? []
+                refused = calls.first { $0["status"] as? Int == 413 }
+                if refused == nil { try await Task.sleep(for: .milliseconds(50)) }
+            } while refused == nil && ContinuousClock().now < deadline
+            #expect(refused?["session"] as? String == "sess-large")
         }
     }
 

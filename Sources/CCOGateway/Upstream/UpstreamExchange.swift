@@ -50,8 +50,8 @@ final class UpstreamExchange: HTTPClientResponseDelegate {
         var scanner = StreamUsageScanner()
         /// When the upstream last sent something (or the request was sent).
         var lastRead = NIODeadline.uptimeNanoseconds(0)
+        /// Nil once the call has ended.
         var silenceTimer: Scheduled<Void>?
-        var finished = false
     }
 
     private let client: any Channel
@@ -135,7 +135,6 @@ final class UpstreamExchange: HTTPClientResponseDelegate {
     /// Fails the call if nothing has come from the upstream by `deadline`, else looks again
     /// `silenceLimit` after the last thing that came.
     private func watchForSilence(of task: HTTPClient.Task<Void>, until deadline: NIODeadline) {
-        guard !state.value.finished else { return }
         state.value.silenceTimer = client.eventLoop.scheduleTask(deadline: deadline) { [self] in
             let next = state.value.lastRead + silenceLimit
             if next <= .now() {
@@ -148,8 +147,8 @@ final class UpstreamExchange: HTTPClientResponseDelegate {
 
     func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
         state.value.lastRead = .now()
-        state.value.head = head
         guard head.headers.first(name: "content-type")?.hasPrefix("text/event-stream") == true else {
+            state.value.head = head
             return client.eventLoop.makeSucceededVoidFuture()
         }
         state.value.streaming = true
@@ -182,14 +181,10 @@ final class UpstreamExchange: HTTPClientResponseDelegate {
 
     /// Every promise is completed here, whichever way the call ended.
     private func finished(_ result: Result<Void, any Error>) {
-        self.state.value.finished = true
         self.state.value.silenceTimer?.cancel()
         self.state.value.silenceTimer = nil
+        attach()
         let state = self.state.value
-        if !state.attachedCompleted {
-            self.state.value.attachedCompleted = true
-            attached.succeed()
-        }
         switch result {
         case .success:
             end.succeed(StreamEnd(scanner: state.scanner, error: nil))
