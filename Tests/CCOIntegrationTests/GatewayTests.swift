@@ -465,6 +465,34 @@ import Testing
         }
     }
 
+    @Test func upstreamConnectionsAreReusedAcrossCallsOneAtATimeAndAtOnce() async throws {
+        let fake = try FakeUpstream()
+        try await withGateway(fake, "cache_mode = \"off\"") { _, port in
+            // One at a time, answers and streams alike: each call finds the last one's connection.
+            for i in 0 ..< 10 {
+                #expect(try await HTTP.message(port: port, text: "one\(i)").status == 200)
+                #expect(try await HTTP.message(port: port, text: "one\(i)", stream: true).status == 200)
+            }
+            let sequential = try fake.counts().connections
+            #expect(sequential == 1, "20 calls one after another took \(sequential) upstream connections")
+            // Eight clients at once, ten calls each: never more connections than calls at a time.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for client in 0 ..< 8 {
+                    group.addTask {
+                        for i in 0 ..< 10 {
+                            let reply = try await HTTP.message(port: port, text: "c\(client)-\(i)", stream: i % 2 == 0)
+                            #expect(reply.status == 200)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let counts = try fake.counts()
+            #expect(counts.messages == 100)
+            #expect(counts.connections <= 8, "80 calls by 8 clients at once took \(counts.connections) upstream connections")
+        }
+    }
+
     @Test func aClientLeavingMidStreamEndsItsUpstreamCallAndTheCallIsRecordedIncomplete() async throws {
         let fake = try FakeUpstream()
         try await withGateway(fake) { cco, port in

@@ -16,7 +16,8 @@
 // side again without the split, as the API does); x-fake-cut: 1 breaks a stream's connection after
 // its message_delta, without message_stop. Every answer has its own request-id (req_fake_N) and
 // anthropic-ratelimit-unified-* headers (5h-utilization = N/1000).
-// GET /_holds says, for each ID, "holding", "released" or "timed out".
+// GET /_holds says, for each ID, "holding", "released" or "timed out"; GET /_counts counts the calls
+// by route and the connections /v1/messages calls came on.
 import Foundation
 import Hummingbird
 import NIOCore
@@ -29,6 +30,19 @@ struct Counts: Sendable {
     var lastHeaders: [String: String] = [:]
     var holds: [String: String] = [:]
     var answers = 0
+    /// The client ports /v1/messages calls came from: one per connection.
+    var connections: Set<Int> = []
+}
+
+/// Hummingbird's basic context, plus the port of the connection a request came on.
+struct FakeContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let clientPort: Int
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        clientPort = source.channel.remoteAddress?.port ?? 0
+    }
 }
 
 let counts = Mutex(Counts())
@@ -85,10 +99,13 @@ func wait(for id: String) async throws {
     }
 }
 
-let router = Router()
-router.post("/v1/messages") { request, _ -> Response in
+let router = Router(context: FakeContext.self)
+router.post("/v1/messages") { request, context -> Response in
     remember(request)
-    counts.withLock { $0.messages += 1 }
+    counts.withLock {
+        $0.messages += 1
+        $0.connections.insert(context.clientPort)
+    }
     guard authorized(request) else { return error("authentication_error", "x-api-key header is required", status: .unauthorized) }
     let body = try await request.body.collect(upTo: 64 << 20)
     guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else {
@@ -167,7 +184,8 @@ router.get("/v1/models") { request, _ -> Response in
 }
 router.get("/_counts") { _, _ -> Response in
     let c = counts.withLock { $0 }
-    return json(["messages": c.messages, "count_tokens": c.countTokens, "models": c.models, "last_headers": c.lastHeaders])
+    return json(["messages": c.messages, "count_tokens": c.countTokens, "models": c.models, "last_headers": c.lastHeaders,
+                 "connections": c.connections.count])
 }
 
 router.post("/_release/:id") { _, context -> Response in
