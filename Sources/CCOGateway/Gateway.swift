@@ -41,7 +41,7 @@ public final class Gateway: Sendable {
     public let cache: ResponseCache<CachedResponse>
     public let metrics: GatewayMetrics
     let writer: AnalyticsWriter
-    private let client: HTTPClient
+    private let clients: UpstreamClients
     /// Upstream calls in flight, each holding one pooled connection.
     let upstreamSlots: UpstreamSlots
     private let settings: Mutex<Settings>
@@ -71,7 +71,7 @@ public final class Gateway: Sendable {
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = config.upstreamMaxConnections
         configuration.httpVersion = .http1Only
         upstreamSlots = UpstreamSlots(capacity: config.upstreamMaxConnections)
-        client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        clients = UpstreamClients(group: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
     /// A reload: upstream, its silence timeout, cache limits and mode, request size limit, prices,
@@ -97,7 +97,7 @@ public final class Gateway: Sendable {
 
     /// Closes the upstream connections; call after the server has drained.
     public func shutdown() async {
-        do { try await client.shutdown() } catch { logger.warning("upstream client shutdown: \(error)") }
+        do { try await clients.shutdown() } catch { logger.warning("upstream client shutdown: \(error)") }
     }
 
     public func register(on router: Router<ConnectionContext>) {
@@ -265,7 +265,7 @@ public final class Gateway: Sendable {
         let exchange = UpstreamExchange(client: connection, largestWholeAnswer: Self.largestBufferedResponse,
                                         silenceLimit: .seconds(Int64(upstream.checked.settings.timeoutSeconds)))
         do {
-            return respond(to: upstream, with: try await exchange.answer(to: upstream.request, on: client), from: exchange)
+            return respond(to: upstream, with: try await exchange.answer(to: upstream.request, on: clients.client(for: connection.eventLoop)), from: exchange)
         } catch {
             return finish(upstream.checked.call, upstreamFailure(error, settings: upstream.checked.settings).response)
         }
