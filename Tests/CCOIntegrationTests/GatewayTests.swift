@@ -362,13 +362,8 @@ import Testing
             #expect((large.json["error"] as? [String: Any])?["type"] as? String == "request_too_large")
             #expect(try fake.counts().messages == 0)
             // The refused call is recorded with its session, as any other call.
-            var refused: [String: Any]?
-            let deadline = ContinuousClock().now + .seconds(10)
-            repeat {
-                let calls = try await HTTP.send(.GET, port: port, path: "/api/calls?range=today&limit=5").json["calls"] as? [[String: Any]] ?? []
-                refused = calls.first { $0["status"] as? Int == 413 }
-                if refused == nil { try await Task.sleep(for: .milliseconds(50)) }
-            } while refused == nil && ContinuousClock().now < deadline
+            let isRefused = { (call: [String: Any]) in call["status"] as? Int == 413 }
+            let refused = try await recentCalls(port: port) { $0.contains(where: isRefused) }.first(where: isRefused)
             #expect(refused?["session"] as? String == "sess-large")
         }
     }
@@ -523,11 +518,7 @@ import Testing
             } while inFlight != 0 && ContinuousClock().now - left < .seconds(20)
             #expect(inFlight == 0)
             #expect(ContinuousClock().now - left < .seconds(15), "the upstream call outlived its client by \(ContinuousClock().now - left)")
-            var calls: [[String: Any]] = []
-            repeat {
-                try await Task.sleep(for: .milliseconds(100))
-                calls = try await HTTP.send(.GET, port: port, path: "/api/calls?range=today&limit=5").json["calls"] as? [[String: Any]] ?? []
-            } while calls.isEmpty && ContinuousClock().now - left < .seconds(20)
+            let calls = try await recentCalls(port: port)
             #expect(calls.count == 1)
             #expect(calls.first?["incomplete"] as? Bool == true)
             #expect(calls.first?["streamed"] as? Bool == true)
@@ -553,7 +544,7 @@ import Testing
             #expect(cut || !text.contains("message_stop"), "the stream ended whole: \(text)")
             #expect(try fake.hold("silent") == "holding")
             try await fake.release("silent")
-            let calls = try await HTTP.send(.GET, port: port, path: "/api/calls?range=today&limit=5").json["calls"] as? [[String: Any]] ?? []
+            let calls = try await recentCalls(port: port)
             #expect(calls.first?["incomplete"] as? Bool == true)
             #expect(try cco.run("daemon", "logs", "-n", "20").stdout.contains("ended early: the upstream sent nothing for upstream_timeout"))
         }
@@ -608,6 +599,17 @@ import Testing
         try cco.configure(upstream: upstream, extra)
         let (_, port) = try cco.startOnFreePort()
         try await body(cco, port)
+    }
+}
+
+/// The daemon's latest calls (`/api/calls`), asked again until `until` holds or 20 s have passed:
+/// a call's row reaches the database a moment after its answer.
+func recentCalls(port: Int, until: ([[String: Any]]) -> Bool = { !$0.isEmpty }) async throws -> [[String: Any]] {
+    let deadline = ContinuousClock().now + .seconds(20)
+    while true {
+        let calls = try await HTTP.send(.GET, port: port, path: "/api/calls?range=today&limit=5").json["calls"] as? [[String: Any]] ?? []
+        if until(calls) || ContinuousClock().now >= deadline { return calls }
+        try await Task.sleep(for: .milliseconds(50))
     }
 }
 
