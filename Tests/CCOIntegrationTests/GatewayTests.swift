@@ -304,6 +304,7 @@ import Testing
         try await withGateway(fake) { cco, port in
             _ = try await HTTP.message(port: port)
             _ = try await HTTP.message(port: port)
+            #expect(try await HTTP.send(.GET, port: port, path: "/no-such-page").status == 404)
             let reply = try await HTTP.send(.GET, port: port, path: "/metrics")
             #expect(reply.status == 200)
             #expect(reply.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
@@ -312,6 +313,7 @@ import Testing
             #expect(metricValue(reply.text, "cco_cache_hits_total") == 1)
             #expect(metricValue(reply.text, "cco_cache_misses_total") == 1)
             #expect(metricValue(reply.text, #"cco_http_requests_total{route="/v1/messages",method="POST",status="200"}"#) == 2)
+            #expect(metricValue(reply.text, #"cco_http_requests_total{route="NotFound",method="GET",status="404"}"#) == 1)
             #expect(metricValue(reply.text, #"cco_tokens_total{model="claude-sonnet-4-5-20250929",kind="output",source="upstream"}"#) == 16)
             #expect(reply.text.contains("cco_http_request_duration_seconds_bucket{route=\"/v1/messages\",le="))
             #expect(metricValue(reply.text, "cco_analytics_queue_depth") != nil)

@@ -21,6 +21,8 @@ import ServiceLifecycle
 struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Context == ConnectionContext {
     let listener: ListeningSocket
     let responder: Responder
+    /// Counts, times and logs every answered request.
+    let requests: RequestMetrics
     let serverName: String
     /// A client that stalls while sending a request, or idles between requests, is disconnected.
     let idleTimeout: TimeAmount
@@ -39,16 +41,21 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
 
     /// The responder's answer to one request. Its own async function: the context and everything
     /// the routes need are let go of before the response is written, which for a stream lasts minutes.
-    private static func respond(to request: Request, on channel: any Channel, with responder: Responder, logger: Logger) async throws -> Response {
+    private static func respond(to request: Request, on channel: any Channel, with responder: Responder, requests: RequestMetrics,
+                                logger: Logger) async throws -> Response {
         let context = ConnectionContext(source: ApplicationRequestContextSource(channel: channel, logger: logger))
+        let started = ContinuousClock().now
+        let response: Response
         do {
-            return try await responder.respond(to: request, context: context)
+            response = try await responder.respond(to: request, context: context)
         } catch let error as HTTPParserError {
             throw error
         } catch {
             logger.debug("unhandled error: \(error)")
-            return Response(status: .internalServerError)
+            response = Response(status: .internalServerError)
         }
+        requests.answered(request, context: context, status: response.status.code, since: started)
+        return response
     }
 
     private static func head(of response: Response, date: String, server: String) -> HTTPResponse {
@@ -61,6 +68,7 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
     func run() async throws {
         let logger = self.logger
         let responder = self.responder
+        let requests = self.requests
         let serverName = self.serverName
         let date = HTTPDate()
         let idleGrace = self.idleGrace
@@ -69,7 +77,7 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
         await beforeAccepting()
         let child = HTTP1Channel(
             responder: { request, responseWriter, channel in
-                let response = try await Self.respond(to: request, on: channel, with: responder, logger: logger)
+                let response = try await Self.respond(to: request, on: channel, with: responder, requests: requests, logger: logger)
                 try await responseWriter.write(response: Self.head(of: response, date: date.now, server: serverName), body: response.body)
             },
             configuration: .init(additionalChannelHandlers: [DrainHandler(idleGrace: idleGrace, coordinator: drain)], idleTimeout: idleTimeout))

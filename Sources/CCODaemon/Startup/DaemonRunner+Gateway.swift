@@ -30,7 +30,6 @@ extension DaemonRunner {
         let router = Router(context: ConnectionContext.self)
         // First: nothing a web page makes a browser send gets further.
         router.add(middleware: SameOriginGuard(config: config, metrics: gateway.metrics, logger: logger))
-        router.add(middleware: MetricsMiddleware(metrics: gateway.metrics))
         HealthRoutes(identity: identity, state: state, databaseProblem: { writer.problem }).register(on: router)
         gateway.register(on: router)
         let adminToken: String
