@@ -158,7 +158,7 @@ final class UpstreamExchange: HTTPClientResponseDelegate {
         state.value.lastRead = .now()
         if state.value.streaming {
             state.value.scanner.feed(buffer.readableBytesView)
-            return client.writeAndFlush(HTTPResponsePart.body(buffer))
+            return forward(buffer)
         }
         return state.withValue { state in
             guard var body = state.body else {
@@ -176,6 +176,19 @@ final class UpstreamExchange: HTTPClientResponseDelegate {
     }
 
     func didFinishRequest(task: HTTPClient.Task<Void>) throws {}
+
+    /// Writes one part of the stream to the client. The next part is read once this one is in the
+    /// client's socket: while the channel is writable that is at once (a write to a writable
+    /// socket happens in the flush), so no promise is made per event; once the client lags by its
+    /// write buffer's high-water mark, the next read waits for this write. A client that is gone
+    /// fails the call, which cancels it upstream.
+    private func forward(_ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+        guard client.isActive, client.isWritable, client.eventLoop.inEventLoop else {
+            return client.writeAndFlush(HTTPResponsePart.body(buffer))
+        }
+        client.writeAndFlush(HTTPResponsePart.body(buffer), promise: nil)
+        return client.isActive ? client.eventLoop.makeSucceededVoidFuture() : client.eventLoop.makeFailedFuture(ClientGone())
+    }
 
     /// Every promise is completed here, whichever way the call ended.
     private func finished(_ result: Result<Void, any Error>) {
