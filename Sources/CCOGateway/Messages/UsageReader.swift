@@ -84,16 +84,26 @@ struct StreamUsageScanner: Sendable {
         var usage: UsageFields?
     }
 
-    mutating func feed(_ bytes: some Sequence<UInt8>) {
-        for byte in bytes {
-            if byte == UInt8(ascii: "\n") {
-                if !skippingLine { endLine() }
-                line.removeAll(keepingCapacity: true)
-                skippingLine = false
-            } else if !skippingLine {
-                line.append(byte)
-                if line.count > Self.longestUsefulLine { skippingLine = true; line.removeAll(keepingCapacity: true) }
-            }
+    mutating func feed<Bytes: Collection<UInt8>>(_ bytes: Bytes) {
+        var rest = bytes[...]
+        while let newline = rest.firstIndex(of: UInt8(ascii: "\n")) {
+            take(rest[..<newline])
+            if !skippingLine { endLine() }
+            line.removeAll(keepingCapacity: true)
+            skippingLine = false
+            rest = rest[rest.index(after: newline)...]
+        }
+        take(rest)
+    }
+
+    /// Part of the current line, copied in one piece.
+    private mutating func take(_ part: some Collection<UInt8>) {
+        guard !skippingLine, !part.isEmpty else { return }
+        if line.count + part.count > Self.longestUsefulLine {
+            skippingLine = true
+            line.removeAll(keepingCapacity: true)
+        } else {
+            line.append(contentsOf: part)
         }
     }
 
