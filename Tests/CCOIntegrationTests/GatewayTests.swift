@@ -528,6 +528,38 @@ import Testing
         }
     }
 
+    @Test func aClientThatStopsReadingHoldsTheUpstreamBackInsteadOfFillingTheDaemonsMemory() async throws {
+        let fake = try FakeUpstream()
+        try await withGateway(fake) { _, port in
+            try await withHTTPClient(connections: 1) { client in
+                // 100000 events of 10 KB, each sent as soon as the last is taken: about 1 GB.
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/messages")
+                request.method = .POST
+                request.headers.add(name: "x-api-key", value: "sk-test-key")
+                request.headers.add(name: "x-fake-events", value: "100000")
+                request.headers.add(name: "x-fake-pad", value: "10000")
+                request.body = .bytes(ByteBuffer(string: HTTP.streamBody))
+                let response = try await client.execute(request, timeout: .seconds(60))
+                var chunks = response.body.makeAsyncIterator()
+                #expect(try await chunks.next() != nil)
+                // The client takes nothing more. Once the socket buffers between it and the
+                // upstream are full (about 9 MB, in steps as the windows close), the gateway must
+                // stop reading the upstream, not take the stream in itself. Without the check of
+                // the client's writability it reads on at 12-14 MB/s here.
+                try await Task.sleep(for: .seconds(4))
+                let held = try fake.counts().streamBytes
+                try await Task.sleep(for: .seconds(1))
+                let later = try fake.counts().streamBytes
+                #expect(held < 64 << 20, "the upstream wrote \(held >> 20) MB of a stream whose client had stopped reading")
+                #expect(later - held < 8 << 20, "the upstream went on writing to a client that reads nothing: \(held >> 20) → \(later >> 20) MB")
+                // Reading again, the client gets the stream on from where it stopped.
+                var more = 0
+                while more < 4 << 20, let chunk = try await chunks.next() { more += chunk.readableBytes }
+                #expect(more >= 4 << 20)
+            }
+        }
+    }
+
     @Test func aStreamSilentForUpstreamTimeoutIsCutAndRecordedIncomplete() async throws {
         let fake = try FakeUpstream()
         try await withGateway(fake, "upstream_timeout = 1") { cco, port in

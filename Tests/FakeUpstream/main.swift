@@ -14,10 +14,10 @@
 // x-fake-usage: a JSON `usage` object replaces the usage above (a stream's message_start carries its
 // input side with `cache_creation`, its message_delta the output, `server_tool_use` and the input
 // side again without the split, as the API does); x-fake-cut: 1 breaks a stream's connection after
-// its message_delta, without message_stop. Every answer has its own request-id (req_fake_N) and
+// its message_delta, without message_stop; x-fake-pad: N adds N bytes to each text delta. Every answer has its own request-id (req_fake_N) and
 // anthropic-ratelimit-unified-* headers (5h-utilization = N/1000).
 // GET /_holds says, for each ID, "holding", "released" or "timed out"; GET /_counts counts the calls
-// by route and the connections /v1/messages calls came on.
+// by route, the connections /v1/messages calls came on, and the bytes of stream events written.
 import Foundation
 import Hummingbird
 import NIOCore
@@ -32,6 +32,8 @@ struct Counts: Sendable {
     var answers = 0
     /// The client ports /v1/messages calls came from: one per connection.
     var connections: Set<Int> = []
+    /// Bytes of stream events written so far, over all streams: how far the fake got ahead.
+    var streamBytes = 0
 }
 
 /// Hummingbird's basic context, plus the port of the connection a request came on.
@@ -123,7 +125,8 @@ router.post("/v1/messages") { request, context -> Response in
     let inputSide = usage.filter { ["input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "service_tier"].contains($0.key) }
     if object["stream"] as? Bool == true {
         let events = parameter("fake-events", request, text: text).map { min(max($0, 1), 100_000) } ?? 5
-        let words = (0 ..< events).map { "word\($0) " }
+        let pad = String(repeating: "x", count: min(max(parameter("fake-pad", request, text: text) ?? 0, 0), 1 << 20))
+        let words = (0 ..< events).map { "word\($0) " + pad }
         var headers = answerHeaders("text/event-stream")
         headers[.cacheControl] = "no-cache"
         let cut = request.headers[.init("x-fake-cut")!] == "1"
@@ -141,7 +144,9 @@ router.post("/v1/messages") { request, context -> Response in
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             func send(_ event: String, _ data: [String: Any]) async throws {
                 let payload = try JSONSerialization.data(withJSONObject: data, options: [.sortedKeys])
-                try await writer.write(ByteBuffer(string: "event: \(event)\ndata: \(String(decoding: payload, as: UTF8.self))\n\n"))
+                let bytes = ByteBuffer(string: "event: \(event)\ndata: \(String(decoding: payload, as: UTF8.self))\n\n")
+                try await writer.write(bytes)
+                counts.withLock { $0.streamBytes += bytes.readableBytes }
                 try await Task.sleep(for: pause)
             }
             try await writer.write(ByteBuffer(string: start))
@@ -185,7 +190,7 @@ router.get("/v1/models") { request, _ -> Response in
 router.get("/_counts") { _, _ -> Response in
     let c = counts.withLock { $0 }
     return json(["messages": c.messages, "count_tokens": c.countTokens, "models": c.models, "last_headers": c.lastHeaders,
-                 "connections": c.connections.count])
+                 "connections": c.connections.count, "stream_bytes": c.streamBytes])
 }
 
 router.post("/_release/:id") { _, context -> Response in
