@@ -115,11 +115,7 @@ import Testing
             // The fake holds the stream before its last event until the test releases it. Relayed as
             // they come, the first nine events reach the client while the upstream is still holding;
             // buffered, nothing would arrive until the fake gave up waiting 20 s later.
-            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/messages")
-            request.method = .POST
-            request.headers.add(name: "x-api-key", value: "sk-test-key")
-            request.headers.add(name: "x-fake-hold", value: "relay")
-            request.body = .bytes(ByteBuffer(string: body))
+            let request = HTTP.streamRequest(port: port, body: body, [("x-fake-hold", "relay")])
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
             #expect(response.headers.first(name: "content-type")?.hasPrefix("text/event-stream") == true)
             var relayed: [UInt8] = []
@@ -497,12 +493,7 @@ import Testing
             let left: ContinuousClock.Instant
             do {
                 try await withHTTPClient(connections: 1) { client in
-                    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/messages")
-                    request.method = .POST
-                    request.headers.add(name: "x-api-key", value: "sk-test-key")
-                    request.headers.add(name: "x-fake-delay-ms", value: "200")
-                    request.headers.add(name: "x-fake-events", value: "150")
-                    request.body = .bytes(ByteBuffer(string: HTTP.streamBody))
+                    let request = HTTP.streamRequest(port: port, [("x-fake-delay-ms", "200"), ("x-fake-events", "150")])
                     let response = try await client.execute(request, timeout: .seconds(60))
                     var text = ""
                     for try await chunk in response.body {
@@ -533,12 +524,7 @@ import Testing
         try await withGateway(fake) { _, port in
             try await withHTTPClient(connections: 1) { client in
                 // 100000 events of 10 KB, each sent as soon as the last is taken: about 1 GB.
-                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/messages")
-                request.method = .POST
-                request.headers.add(name: "x-api-key", value: "sk-test-key")
-                request.headers.add(name: "x-fake-events", value: "100000")
-                request.headers.add(name: "x-fake-pad", value: "10000")
-                request.body = .bytes(ByteBuffer(string: HTTP.streamBody))
+                let request = HTTP.streamRequest(port: port, [("x-fake-events", "100000"), ("x-fake-pad", "10000")])
                 let response = try await client.execute(request, timeout: .seconds(60))
                 var chunks = response.body.makeAsyncIterator()
                 #expect(try await chunks.next() != nil)

@@ -110,6 +110,17 @@ enum HTTP {
     /// A streamed Messages request.
     static let streamBody = #"{"model":"claude-sonnet-4-5","max_tokens":20,"stream":true,"messages":[{"role":"user","content":"hi"}]}"#
 
+    /// A streamed `POST /v1/messages` to the gateway on `port`, with an API key and `headers` (the
+    /// fake upstream's `x-fake-*` steering), for a test that reads the answer as it comes.
+    static func streamRequest(port: Int, body: String = streamBody, _ headers: [(String, String)]) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/messages")
+        request.method = .POST
+        request.headers.add(name: "x-api-key", value: "sk-test-key")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(string: body))
+        return request
+    }
+
     /// A call sent at once on the client's event loop, before this returns: the test's tasks need
     /// no thread of the (core-count wide) concurrency pool to get it going, which tests blocking
     /// their threads on processes elsewhere in the suite may hold for a while.
