@@ -177,13 +177,13 @@ final class UpstreamExchange: HTTPClientResponseDelegate {
 
     func didFinishRequest(task: HTTPClient.Task<Void>) throws {}
 
-    /// Writes one part of the stream to the client. The next part is read once this one is in the
-    /// client's socket: while the channel is writable that is at once (a write to a writable
-    /// socket happens in the flush), so no promise is made per event; once the client lags by its
-    /// write buffer's high-water mark, the next read waits for this write. A client that is gone
-    /// fails the call, which cancels it upstream.
+    /// Writes one part of the stream to the client, from its loop (where every delegate call runs).
+    /// The next part is read once this one is in the client's socket: while the channel is
+    /// writable that is at once (a write to a writable socket happens in the flush), so no promise
+    /// is made per event; once the client lags by its write buffer's high-water mark, the next read
+    /// waits for this write. A client that is gone fails the call, which cancels it upstream.
     private func forward(_ buffer: ByteBuffer) -> EventLoopFuture<Void> {
-        guard client.isActive, client.isWritable, client.eventLoop.inEventLoop else {
+        guard client.isActive, client.isWritable else {
             return client.writeAndFlush(HTTPResponsePart.body(buffer))
         }
         client.writeAndFlush(HTTPResponsePart.body(buffer), promise: nil)
