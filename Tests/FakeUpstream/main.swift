@@ -14,8 +14,9 @@
 // x-fake-usage: a JSON `usage` object replaces the usage above (a stream's message_start carries its
 // input side with `cache_creation`, its message_delta the output, `server_tool_use` and the input
 // side again without the split, as the API does); x-fake-cut: 1 breaks a stream's connection after
-// its message_delta, without message_stop; x-fake-pad: N adds N bytes to each text delta. Every answer has its own request-id (req_fake_N) and
-// anthropic-ratelimit-unified-* headers (5h-utilization = N/1000).
+// its message_delta, without message_stop; x-fake-pad: N adds N bytes to each text delta. Every
+// answer has its own request-id (req_fake_N) and anthropic-ratelimit-unified-* headers
+// (5h-utilization = N/1000).
 // GET /_holds says, for each ID, "holding", "released" or "timed out"; GET /_counts counts the calls
 // by route, the connections /v1/messages calls came on, and the bytes of stream events written.
 import Foundation
@@ -134,7 +135,7 @@ router.post("/v1/messages") { request, context -> Response in
         if let split = usage["cache_creation"] { startUsage["cache_creation"] = split }
         var deltaUsage = given == nil ? ["output_tokens": output] : inputSide.merging(["output_tokens": usage["output_tokens"] ?? output]) { _, new in new }
         if let tools = usage["server_tool_use"] { deltaUsage["server_tool_use"] = tools }
-        func event(_ name: String, _ data: [String: Any]) -> String {
+        @Sendable func event(_ name: String, _ data: [String: Any]) -> String {
             let payload = try! JSONSerialization.data(withJSONObject: data, options: [.sortedKeys])
             return "event: \(name)\ndata: \(String(decoding: payload, as: UTF8.self))\n\n"
         }
@@ -142,22 +143,20 @@ router.post("/v1/messages") { request, context -> Response in
             "id": "msg_fake", "type": "message", "role": "assistant", "model": model, "content": [], "usage": startUsage]])
         let delta = event("message_delta", ["type": "message_delta", "delta": ["stop_reason": "end_turn"], "usage": deltaUsage])
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            func send(_ event: String, _ data: [String: Any]) async throws {
-                let payload = try JSONSerialization.data(withJSONObject: data, options: [.sortedKeys])
-                let bytes = ByteBuffer(string: "event: \(event)\ndata: \(String(decoding: payload, as: UTF8.self))\n\n")
+            // Every event is counted and followed by the pause.
+            func emit(_ text: String) async throws {
+                let bytes = ByteBuffer(string: text)
                 try await writer.write(bytes)
                 counts.withLock { $0.streamBytes += bytes.readableBytes }
                 try await Task.sleep(for: pause)
             }
-            try await writer.write(ByteBuffer(string: start))
-            try await Task.sleep(for: pause)
-            try await send("content_block_start", ["type": "content_block_start", "index": 0, "content_block": ["type": "text", "text": ""]])
+            try await emit(start)
+            try await emit(event("content_block_start", ["type": "content_block_start", "index": 0, "content_block": ["type": "text", "text": ""]]))
             for word in words {
-                try await send("content_block_delta", ["type": "content_block_delta", "index": 0, "delta": ["type": "text_delta", "text": word]])
+                try await emit(event("content_block_delta", ["type": "content_block_delta", "index": 0, "delta": ["type": "text_delta", "text": word]]))
             }
-            try await send("content_block_stop", ["type": "content_block_stop", "index": 0])
-            try await writer.write(ByteBuffer(string: delta))
-            try await Task.sleep(for: pause)
+            try await emit(event("content_block_stop", ["type": "content_block_stop", "index": 0]))
+            try await emit(delta)
             if cut {
                 // The delta reaches the gateway before the connection breaks: async-http-client
                 // 1.37 fails a response at channelInactive without passing on body parts read in the
@@ -166,7 +165,7 @@ router.post("/v1/messages") { request, context -> Response in
                 throw Cut()
             }
             if let hold = request.headers[.init("x-fake-hold")!] { try await wait(for: hold) }
-            try await send("message_stop", ["type": "message_stop"])
+            try await emit(event("message_stop", ["type": "message_stop"]))
             try await writer.finish(nil)
         })
     }
