@@ -51,3 +51,4 @@ typealias RlimitResource = CInt
 let mallocMmapThreshold: CInt = -3
 @discardableResult internal func system_mallopt(_ parameter: CInt, _ value: CInt) -> CInt { glibc_mallopt(parameter, value) }
 #endif
+@discardableResult internal func system_madvise(_ address: UnsafeMutableRawPointer?, _ length: Int, _ advice: CInt) -> CInt { madvise(address, length, advice) }

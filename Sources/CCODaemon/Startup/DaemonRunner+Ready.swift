@@ -9,7 +9,8 @@ import Logging
 
 extension DaemonRunner {
     /// After the listener is bound, and not before: PID file with the real port, `/ready` → 200,
-    /// then `READY=1` to the service manager.
+    /// then `READY=1` to the service manager; then the pages only start-up used are dropped
+    /// (``StartupPages``).
     static func reportReady(identity: DaemonIdentity, host: String, port: Int, overrides: DaemonArguments.Overrides,
                             origin: ListenerOrigin, pidFile: PIDFile, state: ServingState, readinessOnly: Bool, logger: Logger) {
         let url = DaemonConfig.baseURL(host: host, port: port)
@@ -28,6 +29,8 @@ extension DaemonRunner {
         } catch {
             logger.warning("cannot notify the service manager: \(error)")
         }
+        let dropped = StartupPages.drop(logger: logger)
+        logger.debug("start-up pages dropped: \(dropped / 1024) KB of read-only mappings")
     }
 
     func removePIDFileIfOurs(_ pidFile: PIDFile, pid: Int32, logger: Logger) {
