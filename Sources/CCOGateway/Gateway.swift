@@ -70,6 +70,9 @@ public final class Gateway: Sendable {
         // to the API: over HTTP/2 the server's stream limit would queue calls on one connection.
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = config.upstreamMaxConnections
         configuration.httpVersion = .http1Only
+        // The gateway exports no spans; left to its default (the process's tracer, a no-op one),
+        // async-http-client starts and ends a span for every call, ~3% of a short call's CPU.
+        configuration.tracing.tracer = nil
         upstreamSlots = UpstreamSlots(capacity: config.upstreamMaxConnections)
         clients = UpstreamClients(group: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
