@@ -149,6 +149,58 @@ import Testing
     }
 }
 
+@Suite struct UsageScanTests {
+    /// An answer whose content mentions `usage` in text, in a tool's input and in nested arrays:
+    /// only the top level's `usage` counts.
+    static let answer = #"""
+        {"id":"msg_1","type":"message","role":"assistant","model":"claude-opus-4-7",
+         "content":[{"type":"text","text":"the \"usage\": {\"input_tokens\": 999} field, braces }]{["},
+                    {"type":"tool_use","id":"t","name":"n","input":{"usage":{"input_tokens":77},"list":[[1,2],{"a":"]"}]}}],
+         "stop_reason":"end_turn","stop_sequence":null,
+         "usage":{"input_tokens":12,"cache_creation_input_tokens":300,"cache_read_input_tokens":4000,
+                  "cache_creation":{"ephemeral_5m_input_tokens":100,"ephemeral_1h_input_tokens":200},
+                  "output_tokens":56,"server_tool_use":{"web_search_requests":3},"service_tier":"standard"}}
+        """#
+
+    @Test func theTopLevelUsageIsReadAndTheContentSkipped() throws {
+        let read = try #require(UsageReader.read(Array(Self.answer.utf8)))
+        #expect(read.model == "claude-opus-4-7")
+        #expect(read.usage == TokenUsage(input: 12, output: 56, cacheRead: 4000, cacheWrite: 100, cacheWrite1h: 200, webSearchRequests: 3))
+        #expect(read.serviceTier == "standard")
+        let bytes = Array(Self.answer.utf8)
+        let object = try #require(JSONObject(bytes[...]), "read by the scan, not by JSONDecoder")
+        #expect(UsageFields(scanning: bytes[try #require(object.values["usage"])]) != nil)
+    }
+
+    @Test func anObjectsValuesAreFoundAsRangesAndBrokenOnesAreRefused() throws {
+        let bytes = Array(#"xx { "a" : [1, {"b": "}"}] , "c":"x\"y", "d": -1.5e3, "e": null }  "#.utf8)
+        let object = try #require(JSONObject(bytes[2...]))
+        #expect(Set(object.values.keys) == ["a", "c", "d", "e"])
+        #expect(String(decoding: bytes[try #require(object.values["a"])], as: UTF8.self) == #"[1, {"b": "}"}]"#)
+        #expect(String(decoding: bytes[try #require(object.values["c"])], as: UTF8.self) == #""x\"y""#)
+        #expect(String(decoding: bytes[try #require(object.values["d"])], as: UTF8.self) == "-1.5e3")
+        for broken in [#"{"a":1"#, #"{"a" 1}"#, #"{"a":1,}"#, #"{"a":"1}"#, #"{"a":[1}"#, #"[1]"#, #"{"a":1} x"#, ""] {
+            #expect(JSONObject(Array(broken.utf8)[...]) == nil, "\(broken)")
+        }
+        #expect(try #require(JSONObject(Array("{}".utf8)[...])).values.isEmpty)
+    }
+
+    /// Shapes the scan leaves to `JSONDecoder`: an escaped key or model, a count written as a
+    /// float. The answer is the same as the decoder's.
+    @Test func shapesTheScanDoesNotReadAreDecodedInstead() throws {
+        let escapedKey = #"{"model":"m","\u0075sage":{"input_tokens":1,"output_tokens":2}}"#
+        #expect(try #require(UsageReader.read(Array(escapedKey.utf8))).usage == TokenUsage(input: 1, output: 2))
+        let escapedModel = #"{"model":"claude\u002dx","usage":{"input_tokens":1,"output_tokens":2}}"#
+        #expect(try #require(UsageReader.read(Array(escapedModel.utf8))).model == "claude-x")
+        let float = #"{"input_tokens":1.0,"output_tokens":2}"#
+        #expect(UsageFields(scanning: Array(float.utf8)[...]) == nil)
+        let decoded = try JSONDecoder().decode(UsageFields.self, from: Data(float.utf8)).applied(to: .zero)
+        #expect(UsageReader.read(Array(#"{"model":"m","usage":\#(float)}"#.utf8))?.usage == decoded)
+        #expect(UsageReader.read(Array(#"{"model":"m","usage":null}"#.utf8)) == nil)
+        #expect(UsageReader.read(Array(#"{"model":"m","usage":{"input_tokens":1,"#.utf8)) == nil)
+    }
+}
+
 @Suite struct CacheSnapshotTests {
     @Test func aSavedCacheComesBackWithItsRecencyAndRemainingTime() throws {
         var template = Array("/tmp/cco-cache-XXXXXX".utf8CString)

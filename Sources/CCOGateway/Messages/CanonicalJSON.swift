@@ -11,10 +11,13 @@ struct CanonicalJSON {
         var description: String { "expected \(expected) at byte \(offset)" }
     }
 
-    /// The top-level members the gateway reads: strings without escapes (`model`) and booleans (`stream`).
+    /// The top-level members the gateway reads: strings without escapes (`model`), booleans
+    /// (`stream`), and where each value is in the input (offsets from its start), for a caller
+    /// that reads one value (an answer's `usage`) and not the rest.
     struct TopLevelMembers {
         var strings: [String: String] = [:]
         var bools: [String: Bool] = [:]
+        var values: [String: Range<Int>] = [:]
     }
 
     /// The canonical bytes.
@@ -51,6 +54,7 @@ extension CanonicalJSON.TopLevelMembers {
     fileprivate mutating func note(key: Slice<UnsafeBufferPointer<UInt8>>, value: Slice<UnsafeBufferPointer<UInt8>>) {
         guard let first = value.first else { return }
         let name = String(decoding: key.dropFirst().dropLast(), as: UTF8.self)
+        values[name] = value.startIndex ..< value.endIndex
         switch first {
         case UInt8(ascii: "\""):
             let content = value.dropFirst().dropLast()

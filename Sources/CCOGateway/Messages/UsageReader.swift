@@ -51,11 +51,112 @@ enum UsageReader {
         var usage: UsageFields?
     }
 
+    typealias Read = (model: String?, usage: TokenUsage, serviceTier: String?)
+
     /// The response's model, usage and service tier; nil for a body that is not a message (an
     /// error, a model list).
-    static func read(_ body: [UInt8]) -> (model: String?, usage: TokenUsage, serviceTier: String?)? {
+    static func read(_ body: [UInt8]) -> Read? {
+        switch scan(body) {
+        case .read(let read): return read
+        case .unsure: return decode(body)
+        }
+    }
+
+    private enum Scan {
+        case read(Read?)
+        /// A shape the scan does not read (an escape in a key or in the model, a count that is
+        /// not a plain integer): `JSONDecoder` decides.
+        case unsure
+    }
+
+    /// The top level's `model` and `usage` by ``JSONObject``: the rest of the answer (its
+    /// content) is checked but not decoded.
+    private static func scan(_ body: [UInt8]) -> Scan {
+        guard let members = JSONObject(body[...]) else { return .unsure }
+        guard let usageRange = members.values["usage"], !JSONObject.isNull(body[usageRange]) else { return .read(nil) }
+        guard let usage = UsageFields(scanning: body[usageRange]) else { return .unsure }
+        var model: String?
+        if let range = members.values["model"] {
+            guard let value = JSONObject.string(body[range]) else { return .unsure }
+            model = value
+        }
+        return .read((model, usage.applied(to: .zero), usage.service_tier))
+    }
+
+    private static func decode(_ body: [UInt8]) -> Read? {
         guard let message = try? JSONDecoder().decode(Message.self, from: Data(body)), let usage = message.usage else { return nil }
         return (message.model, usage.applied(to: .zero), usage.service_tier)
+    }
+}
+
+extension UsageFields {
+    /// The fields of a `usage` object without `JSONDecoder` (whose set-up and `Codable` calls were
+    /// most of a short call's reading cost); nil where one is not a plain integer, string or
+    /// `null`, for `JSONDecoder` to read instead.
+    init?(scanning bytes: ArraySlice<UInt8>) {
+        guard let members = JSONObject(bytes) else { return nil }
+        func int(_ key: String, of object: JSONObject) -> Int?? {
+            guard let range = object.values[key] else { return .some(nil) }
+            return JSONObject.int(bytes[range])
+        }
+        guard let input = int("input_tokens", of: members), let output = int("output_tokens", of: members),
+              let creation = int("cache_creation_input_tokens", of: members), let read = int("cache_read_input_tokens", of: members)
+        else { return nil }
+        input_tokens = input
+        output_tokens = output
+        cache_creation_input_tokens = creation
+        cache_read_input_tokens = read
+        if let range = members.values["cache_creation"], !JSONObject.isNull(bytes[range]) {
+            guard let split = JSONObject(bytes[range]), let fiveMinutes = int("ephemeral_5m_input_tokens", of: split),
+                  let oneHour = int("ephemeral_1h_input_tokens", of: split) else { return nil }
+            cache_creation = CacheCreation(ephemeral_5m_input_tokens: fiveMinutes, ephemeral_1h_input_tokens: oneHour)
+        }
+        if let range = members.values["server_tool_use"], !JSONObject.isNull(bytes[range]) {
+            guard let tools = JSONObject(bytes[range]), let searches = int("web_search_requests", of: tools) else { return nil }
+            server_tool_use = ServerToolUse(web_search_requests: searches)
+        }
+        if let range = members.values["service_tier"] {
+            guard let tier = JSONObject.string(bytes[range]) else { return nil }
+            service_tier = tier
+        }
+    }
+}
+
+/// A JSON object's top-level values as ranges of the bytes that hold it, found by ``CanonicalJSON``'s
+/// check (which writes nothing); nil unless the bytes are one valid JSON object whose keys have no
+/// escapes. The scalar readers take the plain forms an API answer writes and return nil for others.
+struct JSONObject {
+    let values: [String: Range<Int>]
+
+    init?(_ bytes: ArraySlice<UInt8>) {
+        guard let document = bytes.withUnsafeBufferPointer({ try? CanonicalJSON($0, writing: false) }), document.isObject,
+              // A key spelled with an escape (`"\u0075sage"`) would be missed by its plain name.
+              !document.topLevel.values.keys.contains(where: { $0.utf8.contains(UInt8(ascii: "\\")) }) else { return nil }
+        values = document.topLevel.values.mapValues { (bytes.startIndex + $0.lowerBound) ..< (bytes.startIndex + $0.upperBound) }
+    }
+
+    static func isNull(_ bytes: ArraySlice<UInt8>) -> Bool {
+        bytes.elementsEqual("null".utf8)
+    }
+
+    /// A non-negative integer within `Int`, or `null` (`.some(nil)`).
+    static func int(_ bytes: ArraySlice<UInt8>) -> Int?? {
+        if isNull(bytes) { return .some(nil) }
+        guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
+        var value = 0
+        for byte in bytes {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        return .some(value)
+    }
+
+    /// A string with no escape in it, or `null` (`.some(nil)`).
+    static func string(_ bytes: ArraySlice<UInt8>) -> String?? {
+        if isNull(bytes) { return .some(nil) }
+        guard bytes.count >= 2, bytes.first == UInt8(ascii: "\""), bytes.last == UInt8(ascii: "\""),
+              !bytes.contains(UInt8(ascii: "\\")) else { return nil }
+        return .some(String(decoding: bytes.dropFirst().dropLast(), as: UTF8.self))
     }
 }
 
