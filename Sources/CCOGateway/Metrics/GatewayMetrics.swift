@@ -14,6 +14,11 @@ public final class GatewayMetrics: Sendable {
     private let counters = HandleCache<CoreMetrics.Counter>()
     private let floatingCounters = HandleCache<FloatingPointCounter>()
     private let timers = HandleCache<CoreMetrics.Timer>()
+    /// Per route, method and status, and per model and source: the handles one request or one
+    /// call's tokens are recorded in, found by one lookup rather than one per metric. A model's
+    /// token counters are all made at its first call (the kinds it has not used yet at 0).
+    private let answered = HandleCache<(requests: CoreMetrics.Counter, duration: CoreMetrics.Timer)>()
+    private let usage = HandleCache<UsageHandles>()
     private let mirrored = Mutex<(cache: ResponseCache<CachedResponse>.Statistics, writer: AnalyticsWriter.Counters)>(
         (.init(), .init()))
 
@@ -29,17 +34,36 @@ public final class GatewayMetrics: Sendable {
 
     /// One answered HTTP request, by route pattern (not raw path, so the label set stays bounded).
     func requestAnswered(route: String, method: String, status: Int, duration: Duration) {
-        counter("cco_http_requests_total", [("route", route), ("method", method), ("status", String(status))]).increment()
-        timer("cco_http_request_duration_seconds", [("route", route)]).recordNanoseconds(Self.nanoseconds(duration))
+        let handles = answered.handle("answered", [("route", route), ("method", method), ("status", String(status))]) { _, _ in
+            (counter("cco_http_requests_total", [("route", route), ("method", method), ("status", String(status))]),
+             timer("cco_http_request_duration_seconds", [("route", route)]))
+        }
+        handles.requests.increment()
+        handles.duration.recordNanoseconds(Self.nanoseconds(duration))
+    }
+
+    /// The counters of one model's usage from one source (`upstream` or `cache`).
+    private struct UsageHandles: Sendable {
+        /// `cco_tokens_total` by kind, in the order of ``kinds``.
+        var tokens: [CoreMetrics.Counter]
+
+        static let kinds = ["input", "output", "cache_read", "cache_write", "cache_write_1h"]
+
+        static func counts(_ usage: TokenUsage) -> [Int] {
+            [usage.input, usage.output, usage.cacheRead, usage.cacheWrite, usage.cacheWrite1h]
+        }
     }
 
     /// Tokens and money of one gateway call, from its priced analytics row.
     func usageRecorded(_ row: RequestRecord) {
         let usage = row.usage
         let model = row.model ?? "unknown"
-        for (kind, count) in [("input", usage.input), ("output", usage.output), ("cache_read", usage.cacheRead),
-                             ("cache_write", usage.cacheWrite), ("cache_write_1h", usage.cacheWrite1h)] where count > 0 {
-            counter("cco_tokens_total", [("model", model), ("kind", kind), ("source", row.cacheHit ? "cache" : "upstream")]).increment(by: count)
+        let source = row.cacheHit ? "cache" : "upstream"
+        let handles = self.usage.handle("usage", [("model", model), ("source", source)]) { _, _ in
+            UsageHandles(tokens: UsageHandles.kinds.map { counter("cco_tokens_total", [("model", model), ("kind", $0), ("source", source)]) })
+        }
+        for (counter, count) in zip(handles.tokens, UsageHandles.counts(usage)) where count > 0 {
+            counter.increment(by: count)
         }
         if usage.webSearchRequests > 0, !row.cacheHit {
             counter("cco_web_search_requests_total", [("model", model)]).increment(by: usage.webSearchRequests)
