@@ -141,6 +141,30 @@ import Testing
         #expect(scanner.completed)
     }
 
+    /// Claude Code's `message_start` and `message_delta` are read without `JSONDecoder`; shapes the
+    /// scan does not read (an escaped key or model, a float count) are decoded, to the same usage.
+    @Test func streamEventsAreScannedAndOddShapesDecoded() throws {
+        for line in Self.claudeCodeStream.split(separator: "\n") where line.hasPrefix("data: {\"type\":\"message_") {
+            #expect(StreamUsageScanner.scanned(Array(line.utf8).dropFirst(6)) != nil, "\(line)")
+        }
+        let odd = """
+            data: {"type":"message_start","message":{"model":"claude\\u002dx","usage":{"input_tokens":4,"output_tokens":1}}}
+
+            data: {"type":"message_delta","\\u0075sage":{"output_tokens":9}}
+
+            data: {"type":"message_delta","usage":{"output_tokens":12.0}}
+
+
+            """
+        var scanner = StreamUsageScanner()
+        scanner.feed(Array(odd.utf8))
+        #expect(scanner.model == "claude-x")
+        #expect(scanner.usage == TokenUsage(input: 4, output: 12))
+        for line in odd.split(separator: "\n") {
+            #expect(StreamUsageScanner.scanned(Array(line.utf8).dropFirst(6)) == nil, "\(line)")
+        }
+    }
+
     @Test func aBodyWithTheSplitAndSearchesIsRead() throws {
         let body = #"{"model":"claude-sonnet-5","usage":{"input_tokens":3,"output_tokens":4,"cache_read_input_tokens":5,"cache_creation_input_tokens":6,"cache_creation":{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":6},"server_tool_use":{"web_search_requests":1},"service_tier":"priority"}}"#
         let read = try #require(UsageReader.read(Array(body.utf8)))

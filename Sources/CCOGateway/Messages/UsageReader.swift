@@ -175,7 +175,7 @@ struct StreamUsageScanner: Sendable {
     private static let longestUsefulLine = 1 << 16
     private var skippingLine = false
 
-    private struct Event: Decodable {
+    struct Event: Decodable {
         struct Start: Decodable {
             var model: String?
             var usage: UsageFields?
@@ -225,7 +225,7 @@ struct StreamUsageScanner: Sendable {
     private mutating func dispatch() {
         defer { data.removeAll(keepingCapacity: true) }
         guard !data.isEmpty, Self.mentionsMessageEvent(data) else { return }
-        guard let event = try? JSONDecoder().decode(Event.self, from: Data(data)) else { return }
+        guard let event = Self.scanned(data[...]) ?? (try? JSONDecoder().decode(Event.self, from: Data(data))) else { return }
         switch event.type {
         case "message_start":
             if let model = event.message?.model { self.model = model }
@@ -243,6 +243,36 @@ struct StreamUsageScanner: Sendable {
         default:
             break
         }
+    }
+
+    /// The event's type, and the model and usage of a `message_*` event, by ``JSONObject``; nil
+    /// for a shape it does not read (an escape, a count that is not a plain integer), which
+    /// `JSONDecoder` then reads.
+    static func scanned(_ data: ArraySlice<UInt8>) -> Event? {
+        guard let members = JSONObject(data), let typeRange = members.values["type"],
+              let type = JSONObject.string(data[typeRange]), let type else { return nil }
+        func usage(in object: JSONObject) -> UsageFields?? {
+            guard let range = object.values["usage"], !JSONObject.isNull(data[range]) else { return .some(nil) }
+            return UsageFields(scanning: data[range]).map { .some($0) }
+        }
+        var event = Event(type: type)
+        switch type {
+        case "message_start":
+            guard let range = members.values["message"] else { return event }
+            guard let message = JSONObject(data[range]), let fields = usage(in: message) else { return nil }
+            var model: String?
+            if let modelRange = message.values["model"] {
+                guard let value = JSONObject.string(data[modelRange]) else { return nil }
+                model = value
+            }
+            event.message = Event.Start(model: model, usage: fields)
+        case "message_delta":
+            guard let fields = usage(in: members) else { return nil }
+            event.usage = fields
+        default:
+            break
+        }
+        return event
     }
 
     /// A cheap test before decoding: only `message_*` events are of interest.

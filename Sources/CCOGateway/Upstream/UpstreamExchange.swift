@@ -157,8 +157,10 @@ final class UpstreamExchange: HTTPClientResponseDelegate {
     func didReceiveBodyPart(task: HTTPClient.Task<Void>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
         state.value.lastRead = .now()
         if state.value.streaming {
+            // In the client's socket first: the usage is read after, off the event's way.
+            let written = forward(buffer)
             state.value.scanner.feed(buffer.readableBytesView)
-            return forward(buffer)
+            return written
         }
         return state.withValue { state in
             guard var body = state.body else {
