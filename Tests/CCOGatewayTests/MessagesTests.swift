@@ -144,7 +144,9 @@ import Testing
     /// Claude Code's `message_start` and `message_delta` are read without `JSONDecoder`; shapes the
     /// scan does not read (an escaped key or model, a float count) are decoded, to the same usage.
     @Test func streamEventsAreScannedAndOddShapesDecoded() throws {
-        for line in Self.claudeCodeStream.split(separator: "\n") where line.hasPrefix("data: {\"type\":\"message_") {
+        let messageEvents = Self.claudeCodeStream.split(separator: "\n").filter { $0.hasPrefix("data: {\"type\":\"message_") }
+        #expect(messageEvents.count == 2)
+        for line in messageEvents {
             #expect(StreamUsageScanner.scanned(Array(line.utf8).dropFirst(6)) != nil, "\(line)")
         }
         let odd = """

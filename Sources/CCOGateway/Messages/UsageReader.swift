@@ -72,15 +72,26 @@ enum UsageReader {
     /// The top level's `model` and `usage` by ``JSONObject``: the rest of the answer (its
     /// content) is checked but not decoded.
     private static func scan(_ body: [UInt8]) -> Scan {
-        guard let members = JSONObject(body[...]) else { return .unsure }
-        guard let usageRange = members.values["usage"], !JSONObject.isNull(body[usageRange]) else { return .read(nil) }
-        guard let usage = UsageFields(scanning: body[usageRange]) else { return .unsure }
+        guard let members = JSONObject(body[...]), let read = modelAndUsage(of: members, in: body[...]) else { return .unsure }
+        guard let usage = read.usage else { return .read(nil) }
+        return .read((read.model, usage.applied(to: .zero), usage.service_tier))
+    }
+
+    /// The `model` and `usage` of a message (an answer, a stream's `message_start` or
+    /// `message_delta`) from the ranges of its members in `bytes`, each nil when absent or `null`;
+    /// nil for a shape the scan does not read, for `JSONDecoder` to read instead.
+    static func modelAndUsage(of message: JSONObject, in bytes: ArraySlice<UInt8>) -> (model: String?, usage: UsageFields?)? {
+        var usage: UsageFields?
+        if let range = message.values["usage"], !JSONObject.isNull(bytes[range]) {
+            guard let fields = UsageFields(scanning: bytes[range]) else { return nil }
+            usage = fields
+        }
         var model: String?
-        if let range = members.values["model"] {
-            guard let value = JSONObject.string(body[range]) else { return .unsure }
+        if let range = message.values["model"] {
+            guard let value = JSONObject.string(bytes[range]) else { return nil }
             model = value
         }
-        return .read((model, usage.applied(to: .zero), usage.service_tier))
+        return (model, usage)
     }
 
     private static func decode(_ body: [UInt8]) -> Read? {
@@ -251,24 +262,15 @@ struct StreamUsageScanner: Sendable {
     static func scanned(_ data: ArraySlice<UInt8>) -> Event? {
         guard let members = JSONObject(data), let typeRange = members.values["type"],
               let type = JSONObject.string(data[typeRange]), let type else { return nil }
-        func usage(in object: JSONObject) -> UsageFields?? {
-            guard let range = object.values["usage"], !JSONObject.isNull(data[range]) else { return .some(nil) }
-            return UsageFields(scanning: data[range]).map { .some($0) }
-        }
         var event = Event(type: type)
         switch type {
         case "message_start":
             guard let range = members.values["message"] else { return event }
-            guard let message = JSONObject(data[range]), let fields = usage(in: message) else { return nil }
-            var model: String?
-            if let modelRange = message.values["model"] {
-                guard let value = JSONObject.string(data[modelRange]) else { return nil }
-                model = value
-            }
-            event.message = Event.Start(model: model, usage: fields)
+            guard let message = JSONObject(data[range]), let read = UsageReader.modelAndUsage(of: message, in: data) else { return nil }
+            event.message = Event.Start(model: read.model, usage: read.usage)
         case "message_delta":
-            guard let fields = usage(in: members) else { return nil }
-            event.usage = fields
+            guard let read = UsageReader.modelAndUsage(of: members, in: data) else { return nil }
+            event.usage = read.usage
         default:
             break
         }
