@@ -123,7 +123,8 @@ public final class Gateway: Sendable {
     // A task keeps the memory of its deepest point for as long as it lives, and a connection's task
     // lives for hours (Claude Code keeps its connections open). So the async steps below hold only
     // references across their suspensions, and the work between them is done in plain functions,
-    // whose frames are on the thread's stack and gone when they return.
+    // whose frames are on the thread's stack and gone when they return. Those are `@inline(never)`:
+    // inlined, their locals would join the async step's frame, which the task allocates.
 
     /// A call whose request has been read and checked.
     private final class CheckedCall: Sendable {
@@ -174,7 +175,7 @@ public final class Gateway: Sendable {
             do {
                 body = try await request.body.collect(upTo: settings.maxRequestSize)
             } catch {
-                return .answered(finish(Self.call(request, route: route, settings: settings), GatewayError.tooLarge(limit: settings.maxRequestSize).response))
+                return .answered(refuseTooLarge(request, route: route, settings: settings))
             }
         }
         switch check(request, body: body, route: route, cacheable: cacheable, settings: settings) {
@@ -182,16 +183,30 @@ public final class Gateway: Sendable {
             return .answered(response)
         case .next(let checked):
             // A spent budget refuses a new call before the upstream sees it (a cache hit costs nothing).
-            if route == "/v1/messages", writer.ledger?.isActive == true, writer.budgetsNeedReading(session: checked.call.attribution.session) {
-                do { try await writer.loadBudgets(session: checked.call.attribution.session) } catch {
-                    logger.warning("budget: cannot read what was spent from the analytics database: \(error)")
-                }
-            }
+            if budgetsNeedReading(for: checked) { await readBudgets(for: checked) }
             return admit(checked, body: body)
         }
     }
 
+    @inline(never)
+    private func refuseTooLarge(_ request: Request, route: String, settings: Settings) -> Response {
+        finish(Self.call(request, route: route, settings: settings), GatewayError.tooLarge(limit: settings.maxRequestSize).response)
+    }
+
+    @inline(never)
+    private func budgetsNeedReading(for checked: CheckedCall) -> Bool {
+        checked.call.route == "/v1/messages" && writer.ledger?.isActive == true
+            && writer.budgetsNeedReading(session: checked.call.attribution.session)
+    }
+
+    private func readBudgets(for checked: CheckedCall) async {
+        do { try await writer.loadBudgets(session: checked.call.attribution.session) } catch {
+            logger.warning("budget: cannot read what was spent from the analytics database: \(error)")
+        }
+    }
+
     /// What is known of a call before its body is read: its client and attribution.
+    @inline(never)
     private static func call(_ request: Request, route: String, settings: Settings) -> GatewayCall {
         var call = GatewayCall(route: route, client: request.headers[.userAgent], pricing: settings.pricing)
         call.attribution = attribution(of: request.headers)
@@ -199,6 +214,7 @@ public final class Gateway: Sendable {
     }
 
     /// The body parsed, and the answer from the cache when there is one.
+    @inline(never)
     private func check(_ request: Request, body: ByteBuffer?, route: String, cacheable: Bool, settings: Settings) -> Step<CheckedCall> {
         var call = Self.call(request, route: route, settings: settings)
         var parsed: MessagesRequest?
@@ -237,6 +253,7 @@ public final class Gateway: Sendable {
     }
 
     /// The budgets' verdict, the upstream request, and an upstream slot.
+    @inline(never)
     private func admit(_ checked: CheckedCall, body: ByteBuffer?) -> Step<UpstreamCall> {
         let (call, settings, path) = (checked.call, checked.settings, checked.path)
         if call.route == "/v1/messages", let budgets = writer.ledger, budgets.isActive,
@@ -275,6 +292,7 @@ public final class Gateway: Sendable {
     }
 
     /// The client's response to the upstream's answer: read whole, or a stream to relay.
+    @inline(never)
     private func respond(to upstream: UpstreamCall, with answer: UpstreamExchange.Answer, from exchange: UpstreamExchange) -> Response {
         var call = upstream.checked.call
         let head: HTTPResponseHead
@@ -331,6 +349,7 @@ public final class Gateway: Sendable {
     }
 
     /// Records a relayed stream; rethrows what cut it short.
+    @inline(never)
     private func streamEnded(_ call: GatewayCall, _ end: UpstreamExchange.StreamEnd) throws {
         var call = call
         call.take(end.scanner)
@@ -357,6 +376,7 @@ public final class Gateway: Sendable {
         deinit { exchange.abandon() }
     }
 
+    @inline(never)
     private func finish(_ call: GatewayCall, _ response: Response) -> Response {
         var call = call
         call.status = response.status.code
@@ -381,6 +401,7 @@ public final class Gateway: Sendable {
         logger.debug("\(call.route) \(call.status) model=\(call.model ?? "-") cache=\(call.cacheHit ? "hit" : "no") tokens=\(call.usage.input)/\(call.usage.output)")
     }
 
+    @inline(never)
     private func upstreamFailure(_ error: any Error, settings: Settings) -> GatewayError {
         let upstream = settings.upstream.description
         if let clientError = error as? HTTPClientError, clientError == .getConnectionFromPoolTimeout {
@@ -438,16 +459,22 @@ public final class Gateway: Sendable {
         "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "content-length",
     ]
 
+    /// Sized for what the upstream client adds (Host, and Content-Length or Transfer-Encoding): the
+    /// client keeps them for as long as the call lasts.
     static func forwardedRequestHeaders(_ fields: HTTPFields) -> HTTPHeaders {
         var headers = HTTPHeaders()
+        headers.reserveCapacity(fields.count + 2)
         for field in fields where !notForwarded.contains(field.name.canonicalName) && !field.name.canonicalName.hasPrefix("x-cco-") {
             headers.add(name: field.name.rawName, value: field.value)
         }
         return headers
     }
 
+    /// Sized for the three fields still to come (the cache's verdict, then the server's date and
+    /// name), so that none of them copies the fields a stream's head keeps while it runs.
     static func relayedResponseHeaders(_ headers: HTTPHeaders) -> HTTPFields {
         var fields = HTTPFields()
+        fields.reserveCapacity(headers.count + 3)
         for (name, value) in headers where !notRelayed.contains(name.lowercased()) {
             if let fieldName = HTTPField.Name(name) { fields.append(HTTPField(name: fieldName, value: value)) }
         }

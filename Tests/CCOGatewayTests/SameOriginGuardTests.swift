@@ -6,19 +6,19 @@ import Testing
 import CCOCore
 @testable import CCOGateway
 
-/// The guard in front of a router whose one route answers 200, through Hummingbird's responder.
+/// The guard in front of a router whose one route answers 200.
 @Suite struct SameOriginGuardTests {
     func status(host: String?, headers: HTTPFields = [:], allowedHosts: [String] = [], configHost: String = "127.0.0.1") async throws -> Int {
         var config = DaemonConfig()
         config.allowedHosts = allowedHosts
         config.host = configHost
         let router = Router(context: ConnectionContext.self)
-        router.add(middleware: SameOriginGuard(config: config, metrics: GatewayMetrics(), logger: Logger(label: "test")))
         router.post("/v1/messages") { _, _ in "reached" }
+        let guarded = SameOriginGuard(config: config, metrics: GatewayMetrics(), logger: Logger(label: "test")).guarding(router.buildResponder())
         let context = ConnectionContext(source: .init(channel: EmbeddedChannel(), logger: Logger(label: "test")))
         var head = HTTPRequest(method: .post, scheme: "http", authority: host, path: "/v1/messages")
         head.headerFields = headers
-        let response = try await router.buildResponder().respond(to: Request(head: head, body: .init(buffer: ByteBuffer())), context: context)
+        let response = try await guarded.respond(to: Request(head: head, body: .init(buffer: ByteBuffer())), context: context)
         return response.status.code
     }
 

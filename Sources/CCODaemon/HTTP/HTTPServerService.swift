@@ -41,6 +41,8 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
 
     /// The responder's answer to one request. Its own async function: the context and everything
     /// the routes need are let go of before the response is written, which for a stream lasts minutes.
+    /// What it does besides awaiting is in `@inline(never)` functions, out of the frame the
+    /// connection's task allocates and keeps.
     private static func respond(to request: Request, on channel: any Channel, with responder: Responder, requests: RequestMetrics,
                                 logger: Logger) async throws -> Response {
         let context = ConnectionContext(source: ApplicationRequestContextSource(channel: channel, logger: logger))
@@ -51,18 +53,28 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
         } catch let error as HTTPParserError {
             throw error
         } catch {
-            logger.debug("unhandled error: \(error)")
-            response = Response(status: .internalServerError)
+            response = unhandled(error, logger: logger)
         }
         requests.answered(request, context: context, status: response.status.code, since: started)
         return response
     }
 
-    private static func head(of response: Response, date: String, server: String) -> HTTPResponse {
-        var head = response.head
-        head.headerFields[.date] = date
-        head.headerFields[.server] = server
-        return head
+    @inline(never)
+    private static func unhandled(_ error: any Error, logger: Logger) -> Response {
+        logger.debug("unhandled error: \(error)")
+        return Response(status: .internalServerError)
+    }
+
+    /// The response's head, with the date and the server's name. Its fields are taken out of
+    /// `response` and changed in place rather than copied: the head is kept until the body has been
+    /// written, minutes for a stream.
+    @inline(never)
+    private static func head(taking response: inout Response, date: String, server: String) -> HTTPResponse {
+        var fields = HTTPFields()
+        swap(&fields, &response.headers)
+        fields[.date] = date
+        fields[.server] = server
+        return HTTPResponse(status: response.status, headerFields: fields)
     }
 
     func run() async throws {
@@ -77,8 +89,8 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
         await beforeAccepting()
         let child = HTTP1Channel(
             responder: { request, responseWriter, channel in
-                let response = try await Self.respond(to: request, on: channel, with: responder, requests: requests, logger: logger)
-                try await responseWriter.write(response: Self.head(of: response, date: date.now, server: serverName), body: response.body)
+                var response = try await Self.respond(to: request, on: channel, with: responder, requests: requests, logger: logger)
+                try await responseWriter.write(response: Self.head(taking: &response, date: date.now, server: serverName), body: response.body)
             },
             configuration: .init(additionalChannelHandlers: [DrainHandler(idleGrace: idleGrace, coordinator: drain)], idleTimeout: idleTimeout))
 

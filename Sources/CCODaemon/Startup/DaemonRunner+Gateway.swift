@@ -12,6 +12,8 @@ struct DaemonApplication {
     let gateway: Gateway
     let writer: AnalyticsWriter
     let router: Router<ConnectionContext>
+    /// In front of the router: nothing a web page makes a browser send gets further.
+    let sameOrigin: SameOriginGuard
     let reloader: ConfigReloader
     /// Starting, serving or stopping: what `/ready`, the watchdog and the shutdown share.
     let state: ServingState
@@ -28,8 +30,6 @@ extension DaemonRunner {
         if config.cachePersist { restoreCache(into: gateway.cache, logger: logger) }
 
         let router = Router(context: ConnectionContext.self)
-        // First: nothing a web page makes a browser send gets further.
-        router.add(middleware: SameOriginGuard(config: config, metrics: gateway.metrics, logger: logger))
         HealthRoutes(identity: identity, state: state, databaseProblem: { writer.problem }).register(on: router)
         gateway.register(on: router)
         let adminToken: String
@@ -53,7 +53,9 @@ extension DaemonRunner {
                      host: config.host, paths: paths, logsToJournal: logFile == nil, replacedPID: replacedPID,
                      databaseProblem: { writer.problem }).register(on: router)
         DashboardRoutes().register(on: router)
-        return DaemonApplication(gateway: gateway, writer: writer, router: router, reloader: reloader, state: state)
+        return DaemonApplication(gateway: gateway, writer: writer, router: router,
+                                 sameOrigin: SameOriginGuard(config: config, metrics: gateway.metrics, logger: logger),
+                                 reloader: reloader, state: state)
     }
 
     /// The prices `cco pricing update` stored, else the built-in ones; a stored file that cannot be

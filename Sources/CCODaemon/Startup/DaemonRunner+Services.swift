@@ -17,7 +17,7 @@ extension DaemonRunner {
         let events = app.writer.events
         let drain = DrainCoordinator(drainTimeout: drainTimeout, recorder: recorder, whenDraining: { events.endAll() })
         let server = HTTPServerService(
-            listener: listener, responder: app.router.buildResponder(), requests: RequestMetrics(metrics: gateway.metrics),
+            listener: listener, responder: app.sameOrigin.guarding(app.router.buildResponder()), requests: RequestMetrics(metrics: gateway.metrics),
             serverName: "cco/\(CCOVersion.current)",
             // A client that stalls while sending a request, or idles between requests, is
             // disconnected after `client_timeout`; a response being streamed is never cut.

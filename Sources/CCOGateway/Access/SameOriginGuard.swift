@@ -11,8 +11,11 @@ import HTTPTypes
 ///   without a CORS preflight as `text/plain` (`403`).
 /// cco never answers with CORS headers, so a browser lets no other origin read an answer either.
 /// Clients that are not browsers (the SDKs, Claude Code, curl, `cco`) send none of these and pass.
-public struct SameOriginGuard: RouterMiddleware {
-    public typealias Context = ConnectionContext
+///
+/// It stands in front of the router as a responder (``guarding(_:)``) rather than as a router
+/// middleware, whose chain of closures would add its frames to every request's task, which keeps
+/// them for as long as the connection stays open.
+public struct SameOriginGuard: Sendable {
     /// Lowercased names besides the loopback ones.
     let allowedHosts: Set<String>
     let metrics: GatewayMetrics
@@ -26,13 +29,25 @@ public struct SameOriginGuard: RouterMiddleware {
 
     static let secFetchSite = HTTPField.Name("sec-fetch-site")!
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let refusal = refusal(of: request) { return refusal }
-        return try await next(request, context)
+    /// `next` behind this guard.
+    public func guarding<Next: HTTPResponder>(_ next: Next) -> Guarded<Next> {
+        Guarded(check: self, next: next)
     }
 
-    /// The answer to a request that may not go further, nil for one that may. Out of `handle`,
+    /// A responder behind the guard.
+    public struct Guarded<Next: HTTPResponder>: HTTPResponder where Next.Context == ConnectionContext {
+        let check: SameOriginGuard
+        let next: Next
+
+        public func respond(to request: Request, context: ConnectionContext) async throws -> Response {
+            if let refusal = check.refusal(of: request) { return refusal }
+            return try await next.respond(to: request, context: context)
+        }
+    }
+
+    /// The answer to a request that may not go further, nil for one that may. Out of `respond`,
     /// whose frame a connection's task keeps for as long as the connection is open.
+    @inline(never)
     private func refusal(of request: Request) -> Response? {
         // Most requests carry a loopback Host and no Origin: settled without building a string.
         let host = request.head.authority

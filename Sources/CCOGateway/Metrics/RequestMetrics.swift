@@ -16,6 +16,7 @@ public struct RequestMetrics: Sendable {
     }
 
     /// One answered request, with its response's status.
+    @inline(never)
     public func answered(_ request: Request, context: ConnectionContext, status: Int, since started: ContinuousClock.Instant) {
         let duration = ContinuousClock().now - started
         let route = context.endpointPath ?? "unmatched"

@@ -28,9 +28,16 @@ final class UpstreamExchange: HTTPClientResponseDelegate {
     }
 
     /// How a relayed stream ended: its usage as read on the way, and what cut it short, if anything.
-    struct StreamEnd: Sendable {
-        var scanner: StreamUsageScanner
-        var error: (any Error)?
+    /// A class: the relay's task awaits it for as long as the stream runs, and a value this size
+    /// would sit in that await's frame all the while.
+    final class StreamEnd: Sendable {
+        let scanner: StreamUsageScanner
+        let error: (any Error)?
+
+        init(scanner: StreamUsageScanner, error: (any Error)?) {
+            self.scanner = scanner
+            self.error = error
+        }
     }
 
     /// The client's connection closed while its stream was being relayed.
