@@ -102,12 +102,11 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
             }
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
-            // A connection keeps its receive buffers for as long as it is open: a Claude Code
-            // connection stays open for hours, and a request of hundreds of KB would otherwise
-            // leave up to four 64 KB buffers behind on it. One buffer of at most 16 KB is kept;
-            // a large body takes a few more reads.
+            // A Claude Code connection stays open for hours, and NIO's defaults would keep up to
+            // four 64 KB receive buffers on it after a request of hundreds of KB. Reads of at
+            // most 16 KB (a large body takes a few more), and none of their buffers kept.
             .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 1)
-            .childChannelOption(ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 16384))
+            .childChannelOption(ChannelOptions.recvAllocator, value: UnkeptReceiveBuffers(minimum: 64, initial: 512, maximum: 16384))
             .bind(NIOBSDSocket.Handle(listener.fd), serverBackPressureStrategy: nil) { (channel: any Channel) -> EventLoopFuture<HTTP1Channel.Value> in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(PeerCheckHandler(policy: peers))
