@@ -102,6 +102,34 @@ import Testing
         }
     }
 
+    /// Only the data of events named as content blocks or pings is passed over unread; an event
+    /// under any other name is read by its data's type.
+    @Test func eventsAreSkippedByTheirNameOnlyWhenItCarriesNoUsage() {
+        let stream = """
+            event: usage
+            data: {"type":"message_delta","usage":{"output_tokens":7}}
+
+            event: content_block_delta
+            data: {"type":"message_delta","usage":{"output_tokens":999}}
+
+            event:ping
+            data: {"type":"message_delta","usage":{"output_tokens":998}}
+
+            data: {"type":"message_stop"}
+
+
+            """
+        for chunkSize in [1, 5, stream.utf8.count] {
+            var scanner = StreamUsageScanner()
+            let bytes = Array(stream.utf8)
+            for start in stride(from: 0, to: bytes.count, by: chunkSize) {
+                scanner.feed(bytes[start ..< min(start + chunkSize, bytes.count)])
+            }
+            #expect(scanner.usage.output == 7, "chunk size \(chunkSize)")
+            #expect(scanner.completed)
+        }
+    }
+
     @Test func crlfLineEndingsWorkToo() {
         var scanner = StreamUsageScanner()
         scanner.feed(Array(Self.stream.replacing("\n", with: "\r\n").utf8))

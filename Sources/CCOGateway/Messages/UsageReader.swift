@@ -174,17 +174,25 @@ struct JSONObject {
 /// Follows a `text/event-stream` Messages API response as its chunks pass through, to learn the
 /// usage: `message_start` carries the input and prompt-cache counts, each `message_delta` the
 /// cumulative output count. Chunks may split lines and events anywhere.
+///
+/// A line within one chunk is read where it lies; only a line split across chunks is copied, and
+/// the data of an event named as one that carries no usage (the content blocks, `ping`: nearly all
+/// of a stream) is not kept. What it keeps between events is let go of: a stream holds its scanner
+/// for minutes.
 struct StreamUsageScanner: Sendable {
     private(set) var model: String?
     private(set) var usage = TokenUsage.zero
     private(set) var serviceTier: String?
     /// Whether a `message_stop` event arrived (the stream was complete).
     private(set) var completed = false
+    /// The start of a line split across chunks.
     private var line: [UInt8] = []
     private var data: [UInt8] = []
     /// Longer lines are text deltas that cannot carry usage; they are skipped, not buffered.
     private static let longestUsefulLine = 1 << 16
     private var skippingLine = false
+    /// The current event's `event:` names a type that carries no usage.
+    private var skippingEvent = false
 
     struct Event: Decodable {
         struct Start: Decodable {
@@ -196,45 +204,57 @@ struct StreamUsageScanner: Sendable {
         var usage: UsageFields?
     }
 
-    mutating func feed<Bytes: Collection<UInt8>>(_ bytes: Bytes) {
+    mutating func feed<Bytes: BidirectionalCollection<UInt8>>(_ bytes: Bytes) {
         var rest = bytes[...]
         while let newline = rest.firstIndex(of: UInt8(ascii: "\n")) {
-            take(rest[..<newline])
-            if !skippingLine { endLine() }
-            line.removeAll(keepingCapacity: true)
+            if line.isEmpty, !skippingLine {
+                endLine(rest[..<newline])
+            } else {
+                take(rest[..<newline])
+                if !skippingLine { endLine(line[...]) }
+                line = []
+            }
             skippingLine = false
             rest = rest[rest.index(after: newline)...]
         }
         take(rest)
     }
 
-    /// Part of the current line, copied in one piece.
+    /// Part of a line that goes on in the next chunk.
     private mutating func take(_ part: some Collection<UInt8>) {
         guard !skippingLine, !part.isEmpty else { return }
         if line.count + part.count > Self.longestUsefulLine {
             skippingLine = true
-            line.removeAll(keepingCapacity: true)
+            line = []
         } else {
             line.append(contentsOf: part)
         }
     }
 
-    private mutating func endLine() {
-        if line.last == UInt8(ascii: "\r") { line.removeLast() }
+    private static let dataField = Array("data:".utf8)
+    private static let eventField = Array("event:".utf8)
+    /// Events that never carry usage.
+    private static let eventsWithoutUsage: [[UInt8]] = ["content_block_delta", "content_block_start", "content_block_stop", "ping"].map { Array($0.utf8) }
+
+    private mutating func endLine<Line: BidirectionalCollection<UInt8>>(_ whole: Line) {
+        var line = whole[...]
+        if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
         if line.isEmpty {
             dispatch()
             return
         }
-        let prefix = Array("data:".utf8)
-        guard line.starts(with: prefix) else { return }
-        var value = line.dropFirst(prefix.count)
-        if value.first == UInt8(ascii: " ") { value = value.dropFirst() }
+        if line.starts(with: Self.eventField) {
+            skippingEvent = Self.eventsWithoutUsage.contains { line.dropFirst(Self.eventField.count).trimmingLeadingSpace().elementsEqual($0) }
+            return
+        }
+        guard !skippingEvent, line.starts(with: Self.dataField) else { return }
         if !data.isEmpty { data.append(UInt8(ascii: "\n")) }
-        data.append(contentsOf: value)
+        data.append(contentsOf: line.dropFirst(Self.dataField.count).trimmingLeadingSpace())
     }
 
     private mutating func dispatch() {
-        defer { data.removeAll(keepingCapacity: true) }
+        skippingEvent = false
+        defer { data = [] }
         guard !data.isEmpty, Self.mentionsMessageEvent(data) else { return }
         guard let event = Self.scanned(data[...]) ?? (try? JSONDecoder().decode(Event.self, from: Data(data))) else { return }
         switch event.type {
@@ -285,5 +305,12 @@ struct StreamUsageScanner: Sendable {
             if data[start ..< start + needle.count].elementsEqual(needle) { return true }
         }
         return false
+    }
+}
+
+private extension Collection<UInt8> where SubSequence == Self {
+    /// Without the one space that may follow a field's colon.
+    func trimmingLeadingSpace() -> SubSequence {
+        first == UInt8(ascii: " ") ? dropFirst() : self
     }
 }
