@@ -14,15 +14,17 @@ import CCOCore
         let port = try #require(listener.localAddress?.port)
         let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(client) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-        let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        // A `sockaddr_in` as bytes, as the daemon reads one: the family, the port in network order
+        // at bytes 2-3, the address at 4-7. (Its fields by name are declared by whichever C module
+        // the compiler met first, NIO's or Glibc's, which varies with how a build groups the files.)
+        var address = [UInt8](repeating: 0, count: 16)
+        withUnsafeBytes(of: sa_family_t(AF_INET)) { address.replaceSubrange(0 ..< 2, with: $0) }
+        address[2 ..< 8] = [UInt8(port >> 8), UInt8(port & 0xff), 127, 0, 0, 1]
+        let connected = address.withUnsafeBytes { connect(client, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t(16)) }
         #expect(connected == 0)
-        var mine = sockaddr_in(), length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &mine) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(client, $0, &length) } }
-        let peer = TCPEndpoint(family: AF_INET, address: [127, 0, 0, 1], port: UInt16(bigEndian: mine.sin_port))
+        var mine = [UInt8](repeating: 0, count: 16), length = socklen_t(16)
+        _ = mine.withUnsafeMutableBytes { getsockname(client, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), &length) }
+        let peer = TCPEndpoint(family: AF_INET, address: [127, 0, 0, 1], port: UInt16(mine[2]) << 8 | UInt16(mine[3]))
         try body(peer, TCPEndpoint(family: AF_INET, address: [127, 0, 0, 1], port: UInt16(port)))
     }
 
