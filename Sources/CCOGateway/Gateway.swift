@@ -470,11 +470,11 @@ public final class Gateway: Sendable {
         return headers
     }
 
-    /// Sized for the three fields still to come (the cache's verdict, then the server's date and
-    /// name), so that none of them copies the fields a stream's head keeps while it runs.
+    /// Sized for the cache's verdict, added next: growing would double what a stream's head keeps
+    /// while it runs.
     static func relayedResponseHeaders(_ headers: HTTPHeaders) -> HTTPFields {
         var fields = HTTPFields()
-        fields.reserveCapacity(headers.count + 3)
+        fields.reserveCapacity(headers.count + 1)
         for (name, value) in headers where !notRelayed.contains(name.lowercased()) {
             if let fieldName = HTTPField.Name(name) { fields.append(HTTPField(name: fieldName, value: value)) }
         }

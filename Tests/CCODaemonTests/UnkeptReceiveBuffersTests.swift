@@ -26,7 +26,7 @@ import Testing
         #expect(pool.count == 1, "only the first read's buffer is kept")
     }
 
-    @Test func readsStillGrowAndShrinkWithWhatArrives() {
+    @Test func aFullReadStillMakesTheNextBufferLarger() {
         var pool = NIOPooledRecvBufferAllocator(capacity: 1, recvAllocator: UnkeptReceiveBuffers(minimum: 64, initial: 2048, maximum: 16384))
         #expect(Self.read(2048, from: &pool) == 2048)
         #expect(Self.read(1 << 20, from: &pool) > 2048, "a full read makes the next buffer larger")

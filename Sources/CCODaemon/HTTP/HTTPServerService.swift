@@ -66,12 +66,13 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
     }
 
     /// The response's head, with the date and the server's name. Its fields are taken out of
-    /// `response` and changed in place rather than copied: the head is kept until the body has been
-    /// written, minutes for a stream.
+    /// `response` and grown to fit the two, not copied or doubled: the head is kept until the body
+    /// has been written, minutes for a stream.
     @inline(never)
     private static func head(taking response: inout Response, date: String, server: String) -> HTTPResponse {
         var fields = HTTPFields()
         swap(&fields, &response.headers)
+        fields.reserveCapacity(fields.count + 2)
         fields[.date] = date
         fields[.server] = server
         return HTTPResponse(status: response.status, headerFields: fields)

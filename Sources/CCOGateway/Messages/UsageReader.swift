@@ -244,7 +244,8 @@ struct StreamUsageScanner: Sendable {
             return
         }
         if line.starts(with: Self.eventField) {
-            skippingEvent = Self.eventsWithoutUsage.contains { line.dropFirst(Self.eventField.count).trimmingLeadingSpace().elementsEqual($0) }
+            let name = line.dropFirst(Self.eventField.count).trimmingLeadingSpace()
+            skippingEvent = Self.eventsWithoutUsage.contains { name.elementsEqual($0) }
             return
         }
         guard !skippingEvent, line.starts(with: Self.dataField) else { return }
