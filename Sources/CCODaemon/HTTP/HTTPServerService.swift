@@ -66,8 +66,7 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
     }
 
     /// The response's head, with the date and the server's name. Its fields are taken out of
-    /// `response` and grown to fit the two, not copied or doubled: the head is kept until the body
-    /// has been written, minutes for a stream.
+    /// `response` and grown to fit the two, not copied or doubled.
     @inline(never)
     private static func head(taking response: inout Response, date: String, server: String) -> HTTPResponse {
         var fields = HTTPFields()
@@ -91,7 +90,14 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
         let child = HTTP1Channel(
             responder: { request, responseWriter, channel in
                 var response = try await Self.respond(to: request, on: channel, with: responder, requests: requests, logger: logger)
-                try await responseWriter.write(response: Self.head(taking: &response, date: date.now, server: serverName), body: response.body)
+                if response.body.contentLength == nil {
+                    // A stream: its head is let go of once written, not kept for the minutes its
+                    // body takes (Hummingbird's `write(response:body:)` borrows it until the end).
+                    let body = try await responseWriter.writeHead(Self.head(taking: &response, date: date.now, server: serverName))
+                    try await response.body.write(body)
+                } else {
+                    try await responseWriter.write(response: Self.head(taking: &response, date: date.now, server: serverName), body: response.body)
+                }
             },
             configuration: .init(additionalChannelHandlers: [DrainHandler(idleGrace: idleGrace, coordinator: drain)], idleTimeout: idleTimeout))
 
