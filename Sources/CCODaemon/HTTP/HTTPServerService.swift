@@ -131,6 +131,7 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
                     try await server.executeThenClose { inbound in
                         for try await connection in inbound {
                             connections.addTask {
+                                await ConnectionTaskFrames.reserve()
                                 drain.handling(connection.channel)
                                 await child.handle(value: connection, logger: logger)
                             }
