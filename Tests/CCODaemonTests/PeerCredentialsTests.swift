@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import NIOCore
 import Testing
 import CCOCore
 @testable import CCODaemon
@@ -14,13 +15,11 @@ import CCOCore
         let port = try #require(listener.localAddress?.port)
         let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(client) }
-        // A `sockaddr_in` as bytes, as the daemon reads one: the family, the port in network order
-        // at bytes 2-3, the address at 4-7. (Its fields by name are declared by whichever C module
-        // the compiler met first, NIO's or Glibc's, which varies with how a build groups the files.)
-        var address = [UInt8](repeating: 0, count: 16)
-        withUnsafeBytes(of: sa_family_t(AF_INET)) { address.replaceSubrange(0 ..< 2, with: $0) }
-        address[2 ..< 8] = [UInt8(port >> 8), UInt8(port & 0xff), 127, 0, 0, 1]
-        let connected = address.withUnsafeBytes { connect(client, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t(16)) }
+        // Connected through NIO's `SocketAddress`, and the local port read as bytes 2-3 of the
+        // `sockaddr_in`, as the daemon reads one (`TCPEndpoint(_:)`): its fields by name are declared
+        // by whichever C module the compiler met first, NIO's or Glibc's, which varies with how a
+        // build groups the files.
+        let connected = try SocketAddress(ipAddress: "127.0.0.1", port: port).withSockAddr { connect(client, $0, socklen_t($1)) }
         #expect(connected == 0)
         var mine = [UInt8](repeating: 0, count: 16), length = socklen_t(16)
         _ = mine.withUnsafeMutableBytes { getsockname(client, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), &length) }
