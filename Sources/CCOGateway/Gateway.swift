@@ -9,7 +9,7 @@ public import CCOCore
 public import Hummingbird
 import HTTPTypes
 public import Logging
-import NIOCore
+public import NIOCore
 import NIOHTTP1
 import Synchronization
 import SystemPackage
@@ -41,7 +41,9 @@ public final class Gateway: Sendable {
     public let cache: ResponseCache<CachedResponse>
     public let metrics: GatewayMetrics
     let writer: AnalyticsWriter
-    private let clients: UpstreamClients
+    /// The upstream's connection pool, on the event loop that also serves the clients' connections:
+    /// a stream's events are read from the upstream and written to its client by one thread.
+    private let upstreamClient: HTTPClient
     /// Upstream calls in flight, each holding one pooled connection.
     let upstreamSlots: UpstreamSlots
     private let settings: Mutex<Settings>
@@ -52,7 +54,8 @@ public final class Gateway: Sendable {
     /// The largest upstream answer that is read whole (non-streaming); larger ones fail with 502.
     static let largestBufferedResponse = 256 << 20
 
-    public init(config: DaemonConfig, prices: PriceData, writer: AnalyticsWriter, metrics: GatewayMetrics, logger: Logger) {
+    /// `loop` is the event loop the daemon serves its clients' connections on.
+    public init(config: DaemonConfig, prices: PriceData, writer: AnalyticsWriter, metrics: GatewayMetrics, loop: any EventLoop, logger: Logger) {
         cache = ResponseCache(capacityBytes: config.cacheSize, ttl: .seconds(config.cacheTTL))
         self.writer = writer
         self.metrics = metrics
@@ -74,7 +77,7 @@ public final class Gateway: Sendable {
         // async-http-client starts and ends a span for every call, ~3% of a short call's CPU.
         configuration.tracing.tracer = nil
         upstreamSlots = UpstreamSlots(capacity: config.upstreamMaxConnections)
-        clients = UpstreamClients(group: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        upstreamClient = HTTPClient(eventLoopGroup: loop, configuration: configuration)
     }
 
     /// A reload: upstream, its silence timeout, cache limits and mode, request size limit, prices,
@@ -100,7 +103,7 @@ public final class Gateway: Sendable {
 
     /// Closes the upstream connections; call after the server has drained.
     public func shutdown() async {
-        do { try await clients.shutdown() } catch { logger.warning("upstream client shutdown: \(error)") }
+        do { try await upstreamClient.shutdown() } catch { logger.warning("upstream client shutdown: \(error)") }
     }
 
     public func register(on router: Router<ConnectionContext>) {
@@ -285,7 +288,7 @@ public final class Gateway: Sendable {
         let exchange = UpstreamExchange(client: connection, largestWholeAnswer: Self.largestBufferedResponse,
                                         silenceLimit: .seconds(Int64(upstream.checked.settings.timeoutSeconds)))
         do {
-            return respond(to: upstream, with: try await exchange.answer(to: upstream.request, on: clients.client(for: connection.eventLoop)), from: exchange)
+            return respond(to: upstream, with: try await exchange.answer(to: upstream.request, on: upstreamClient), from: exchange)
         } catch {
             return finish(upstream.checked.call, upstreamFailure(error, settings: upstream.checked.settings).response)
         }

@@ -4,6 +4,7 @@ import Glibc
 import CCOAnalytics
 import CCOCore
 import Logging
+import NIOPosix
 import Synchronization
 import Testing
 @testable import CCOGateway
@@ -97,7 +98,7 @@ func sampleRow(_ ts: Int64) -> RequestRecord {
     @Test func aCallIsPricedWithTheTableInForceAfterAReload() async throws {
         let writer = try AnalyticsWriter(path: ":memory:", retentionDays: 0, logger: Logger(label: "test"))
         var config = DaemonConfig()
-        let gateway = Gateway(config: config, prices: .builtIn, writer: writer, metrics: GatewayMetrics(), logger: Logger(label: "test"))
+        let gateway = Gateway(config: config, prices: .builtIn, writer: writer, metrics: GatewayMetrics(), loop: MultiThreadedEventLoopGroup.singleton.next(), logger: Logger(label: "test"))
         config.pricing = ["claude-sonnet-4-5": PriceOverride(input: 1_000_000, output: 0, cacheRead: 0, cacheWrite: 0)]
         gateway.apply(config, prices: .builtIn)
         var call = GatewayCall(route: "/v1/messages", client: nil, pricing: gateway.pricing)

@@ -458,6 +458,26 @@ import Testing
         }
     }
 
+    /// The clients' connections and the upstream's are served by one event loop thread, whatever
+    /// the number of cores: a stream's events go from one socket to the other without crossing
+    /// threads (docs/benchmarks.md, "One event loop").
+    @Test func clientsAndUpstreamConnectionsAreServedByOneEventLoopThread() async throws {
+        let fake = try FakeUpstream()
+        try await withGateway(fake) { cco, port in
+            let pid = try #require(FileLock.holder(of: cco.paths.lockFile))
+            let ids = (0 ..< 16).map { "loop\($0)" }
+            try await withHTTPClient(connections: 16) { client in
+                let streams = try ids.map { try HTTP.startHeldStream(client, port: port, id: $0) }
+                let holding = { (try? fake.holds().values.filter { $0 == "holding" }.count) ?? 0 }
+                #expect(await waitUntil(timeout: .seconds(20)) { holding() == 16 }, "holding at once: \(holding()) of 16")
+                let loops = try threadNames(of: pid).filter { $0.hasPrefix("NIO-ELT-") || $0.hasPrefix("NIO-SGLTN-") }
+                #expect(loops.count == 1, "event loop threads: \(loops)")
+                for id in ids { try await fake.release(id) }
+                for stream in streams { #expect(try await stream.reply().status == 200) }
+            }
+        }
+    }
+
     @Test func upstreamConnectionsAreReusedAcrossCallsOneAtATimeAndAtOnce() async throws {
         let fake = try FakeUpstream()
         try await withGateway(fake, "cache_mode = \"off\"") { _, port in
@@ -630,6 +650,13 @@ func recentCalls(port: Int, until: ([[String: Any]]) -> Bool = { !$0.isEmpty }) 
         let calls = try await HTTP.send(.GET, port: port, path: "/api/calls?range=today&limit=5").json["calls"] as? [[String: Any]] ?? []
         if until(calls) || ContinuousClock().now >= deadline { return calls }
         try await Task.sleep(for: .milliseconds(50))
+    }
+}
+
+/// The names of `pid`'s threads, from `/proc/PID/task/*/comm`.
+func threadNames(of pid: Int32) throws -> [String] {
+    try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task").compactMap {
+        try? String(contentsOfFile: "/proc/\(pid)/task/\($0)/comm", encoding: .utf8).trimmingCharacters(in: .newlines)
     }
 }
 

@@ -20,6 +20,8 @@ import ServiceLifecycle
 /// every connection has closed.
 struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Context == ConnectionContext {
     let listener: ListeningSocket
+    /// Accepts and serves every connection (the gateway's upstream connections are on it too).
+    let loop: any EventLoop
     let responder: Responder
     /// Counts, times and logs every answered request.
     let requests: RequestMetrics
@@ -101,7 +103,7 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
             },
             configuration: .init(additionalChannelHandlers: [DrainHandler(idleGrace: idleGrace, coordinator: drain)], idleTimeout: idleTimeout))
 
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let server = try await ServerBootstrap(group: loop)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(drain.makeServerChannelHandler())

@@ -4,6 +4,7 @@ import CCOGateway
 import Hummingbird
 import CCOSystemd
 import Logging
+import NIOCore
 import Synchronization
 
 /// What serves requests: the gateway with its analytics writer, the router over them, and the
@@ -23,9 +24,9 @@ extension DaemonRunner {
     /// Opens the analytics database (before anything binds: a broken `database_url` fails the
     /// start), restores the cache, and routes health, the gateway and the admin endpoints.
     func buildGateway(identity: DaemonIdentity, state: ServingState, level: LogLevelSetting, logFile: RotatingLogFile?,
-                      replacedPID: Int32?, logger: Logger) throws(DaemonError) -> DaemonApplication {
+                      replacedPID: Int32?, loop: any EventLoop, logger: Logger) throws(DaemonError) -> DaemonApplication {
         let writer = try openAnalytics(logger: logger)
-        let gateway = Gateway(config: config, prices: Self.prices(paths, logger: logger), writer: writer, metrics: GatewayMetrics(), logger: logger)
+        let gateway = Gateway(config: config, prices: Self.prices(paths, logger: logger), writer: writer, metrics: GatewayMetrics(), loop: loop, logger: logger)
         gateway.setNotifier(Self.desktopNotifier(logger: logger))
         if config.cachePersist { restoreCache(into: gateway.cache, logger: logger) }
 

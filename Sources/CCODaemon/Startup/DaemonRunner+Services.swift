@@ -3,6 +3,7 @@ import CCOGateway
 import CCOSystemd
 import Hummingbird
 import Logging
+import NIOCore
 import ServiceLifecycle
 import UnixSignals
 
@@ -10,14 +11,14 @@ extension DaemonRunner {
     /// The services, in start order. The group stops them in reverse: the server drains first,
     /// then the writer flushes the last rows, then the gateway saves the cache and closes its
     /// upstream connections.
-    func buildServiceGroup(app: DaemonApplication, listener: ListeningSocket, takeover: Takeover?, lock: LockHolder,
+    func buildServiceGroup(app: DaemonApplication, listener: ListeningSocket, loop: any EventLoop, takeover: Takeover?, lock: LockHolder,
                            recorder: DrainRecorder, handover: Handover, onServing: @escaping @Sendable (Int) -> Void, logger: Logger) -> ServiceGroup {
         let paths = self.paths
         let gateway = app.gateway
         let events = app.writer.events
         let drain = DrainCoordinator(drainTimeout: drainTimeout, recorder: recorder, whenDraining: { events.endAll() })
         let server = HTTPServerService(
-            listener: listener, responder: app.sameOrigin.guarding(app.router.buildResponder()), requests: RequestMetrics(metrics: gateway.metrics),
+            listener: listener, loop: loop, responder: app.sameOrigin.guarding(app.router.buildResponder()), requests: RequestMetrics(metrics: gateway.metrics),
             serverName: "cco/\(CCOVersion.current)",
             // A client that stalls while sending a request, or idles between requests, is
             // disconnected after `client_timeout`; a response being streamed is never cut.

@@ -8,6 +8,8 @@ import CCOGateway
 import CCOSystemd
 import Hummingbird
 public import Logging
+import NIOCore
+import NIOPosix
 import ServiceLifecycle
 
 /// `cco-daemon` (also reached as `cco daemon run`): the daemon in the foreground, as the service
@@ -74,24 +76,47 @@ public struct DaemonRunner: Sendable {
         let recorder = DrainRecorder(paths: paths, identity: identity, logger: logger)
         defer { recorder.finish() }
 
-        let app = try buildGateway(identity: identity, state: state, level: level, logFile: logFile, replacedPID: takeover?.previousPID, logger: logger)
-        let group = buildServiceGroup(
-            app: app, listener: listener, takeover: takeover, lock: lock, recorder: recorder, handover: handover,
-            onServing: { port in
-                state.setPort(port)
-                Self.reportReady(identity: identity, host: config.host, port: port, overrides: overrides, origin: origin, pidFile: pidFile, state: state,
-                                 readinessOnly: notifySocketIsReadinessOnly, logger: logger)
-            },
-            logger: logger)
+        try await Self.withServingLoop { loop throws(DaemonError) in
+            let app = try buildGateway(identity: identity, state: state, level: level, logFile: logFile, replacedPID: takeover?.previousPID,
+                                       loop: loop, logger: logger)
+            let group = buildServiceGroup(
+                app: app, listener: listener, loop: loop, takeover: takeover, lock: lock, recorder: recorder, handover: handover,
+                onServing: { port in
+                    state.setPort(port)
+                    Self.reportReady(identity: identity, host: config.host, port: port, overrides: overrides, origin: origin, pidFile: pidFile, state: state,
+                                     readinessOnly: notifySocketIsReadinessOnly, logger: logger)
+                },
+                logger: logger)
 
-        logger.info("starting cco \(CCOVersion.current) (pid \(identity.pid)) for \(paths.stateDirectory)")
-        do {
-            try await group.run()
-        } catch {
-            let failure = DaemonError(.listenFailed, "the server stopped: \(error)")
-            logger.error("\(failure.detail)")
-            throw failure
+            logger.info("starting cco \(CCOVersion.current) (pid \(identity.pid)) for \(paths.stateDirectory)")
+            do {
+                try await group.run()
+            } catch {
+                let failure = DaemonError(.listenFailed, "the server stopped: \(error)")
+                logger.error("\(failure.detail)")
+                throw failure
+            }
         }
         logger.info("stopped")
+    }
+
+    /// Runs `serve` with the event loop that serves every connection, the clients' and the
+    /// upstream's, and stops the loop once `serve` returns.
+    ///
+    /// One loop, not one per core: a stream's events go from the upstream's socket to the client's
+    /// on one thread, and each wake-up of the loop serves every connection that is ready. Requests
+    /// are handled off the loop, on Swift's own threads. A loop per core gave calls from 32
+    /// connections at once two to three times this p99 (docs/benchmarks.md, "One event loop").
+    private static func withServingLoop(_ serve: (any EventLoop) async throws(DaemonError) -> Void) async throws(DaemonError) {
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let outcome: Result<Void, DaemonError>
+        do throws(DaemonError) {
+            try await serve(loops.next())
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        try? await loops.shutdownGracefully()
+        try outcome.get()
     }
 }

@@ -5,7 +5,7 @@ import NIOHTTPTypes
 import Synchronization
 
 /// One call to the upstream, read on the event loop of the client connection it answers (on a
-/// pooled upstream connection of that loop, ``UpstreamClients``).
+/// pooled upstream connection of that loop: the daemon serves both sides on one loop).
 ///
 /// An ordinary answer, or an error, is read whole and handed to the gateway's task. An event stream
 /// is not handed over event by event: once the client has the answer's head, each part is written
@@ -88,7 +88,7 @@ final class UpstreamExchange: HTTPClientResponseDelegate {
     /// Sends `request` on `httpClient` from the client's event loop; the answer, or why there is none.
     func answer(to request: HTTPClient.Request, on httpClient: HTTPClient) async throws -> Answer {
         // Preferred, not required: a connection made for a required loop is closed as soon as it
-        // is idle. `httpClient`'s connections are all on this loop (``UpstreamClients``).
+        // is idle. `httpClient`'s connections are all on this loop (``Gateway``).
         let task = httpClient.execute(request: request, delegate: self, eventLoop: .delegate(on: client.eventLoop),
                                       deadline: nil, logger: nil)
         self.task.withLock { $0 = task }
