@@ -436,8 +436,7 @@ import Testing
             try await withHTTPClient(connections: 128) { client in
                 let streams = try ids.map { try HTTP.startHeldStream(client, port: port, id: $0) }
                 // All 64 reach the upstream while none has finished: none waits for another.
-                let holding = { (try? fake.holds().values.filter { $0 == "holding" }.count) ?? 0 }
-                #expect(await waitUntil(timeout: .seconds(20)) { holding() == 64 }, "holding at once: \(holding()) of 64")
+                #expect(await waitUntil(timeout: .seconds(20)) { fake.holdingCount() == 64 }, "holding at once: \(fake.holdingCount()) of 64")
                 let metrics = try await HTTP.send(.GET, port: port, path: "/metrics")
                 #expect(metricValue(metrics.text, "cco_upstream_in_flight") == 64)
                 for id in ids { try await fake.release(id) }
@@ -468,8 +467,7 @@ import Testing
             let ids = (0 ..< 16).map { "loop\($0)" }
             try await withHTTPClient(connections: 16) { client in
                 let streams = try ids.map { try HTTP.startHeldStream(client, port: port, id: $0) }
-                let holding = { (try? fake.holds().values.filter { $0 == "holding" }.count) ?? 0 }
-                #expect(await waitUntil(timeout: .seconds(20)) { holding() == 16 }, "holding at once: \(holding()) of 16")
+                #expect(await waitUntil(timeout: .seconds(20)) { fake.holdingCount() == 16 }, "holding at once: \(fake.holdingCount()) of 16")
                 let loops = try threadNames(of: pid).filter { $0.hasPrefix("NIO-ELT-") || $0.hasPrefix("NIO-SGLTN-") }
                 #expect(loops.count == 1, "event loop threads: \(loops)")
                 for id in ids { try await fake.release(id) }

@@ -72,6 +72,11 @@ final class FakeUpstream {
         return object
     }
 
+    /// How many held streams are waiting for their release at this moment (0 when `/_holds` cannot be read).
+    func holdingCount() -> Int {
+        (try? holds().values.filter { $0 == "holding" }.count) ?? 0
+    }
+
     /// Lets a held stream send its last event.
     func release(_ id: String) async throws {
         let reply = try await HTTP.send(.POST, port: port, path: "/_release/\(id)")
