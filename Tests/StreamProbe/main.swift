@@ -12,7 +12,9 @@
 // pays, without the burst of opening them all at once.
 //
 // Prints one JSON object: {"streams", "whole", "failed", "errors": {reason: count},
-// "first_byte_p50_ms", "first_byte_p99_ms", "longest_gap_ms", "gap_p99_ms", "seconds"}.
+// "first_byte_p50_ms", "first_byte_p99_ms", "longest_gap_ms", "gap_p99_ms", "seconds",
+// "first_bytes_ms", "gaps_ms"}: the last two are every stream's figures, in the order the streams
+// ended, so that runs can be pooled (scripts/bench interleaves the proxies in rounds).
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -132,6 +134,7 @@ let report: [String: Any] = [
     "streams": options.streams, "whole": outcomes.filter(\.whole).count, "failed": outcomes.filter { !$0.whole }.count,
     "errors": errors, "first_byte_p50_ms": percentile(firstBytes, 0.5), "first_byte_p99_ms": percentile(firstBytes, 0.99),
     "longest_gap_ms": gaps.max() ?? -1, "gap_p99_ms": percentile(gaps, 0.99), "seconds": milliseconds(clock.now - began) / 1000,
+    "first_bytes_ms": firstBytes, "gaps_ms": gaps,
 ]
 let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
 FileHandle.standardOutput.write(data + Data("\n".utf8))
