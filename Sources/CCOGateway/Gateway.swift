@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import AsyncHTTPClient
 public import CCOAnalytics
 public import CCOCore
 public import Hummingbird
@@ -41,9 +40,9 @@ public final class Gateway: Sendable {
     public let cache: ResponseCache<CachedResponse>
     public let metrics: GatewayMetrics
     let writer: AnalyticsWriter
-    /// The upstream's connection pool, on the event loop that also serves the clients' connections:
+    /// The upstream's connections, on the event loop that also serves the clients' connections:
     /// a stream's events are read from the upstream and written to its client by one thread.
-    private let upstreamClient: HTTPClient
+    private let upstreamPool: UpstreamPool
     /// Upstream calls in flight, each holding one pooled connection.
     let upstreamSlots: UpstreamSlots
     private let settings: Mutex<Settings>
@@ -61,23 +60,8 @@ public final class Gateway: Sendable {
         self.metrics = metrics
         self.logger = logger
         settings = Mutex(Settings(config, prices: prices))
-        var configuration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            // upstream_timeout is kept by each call's UpstreamExchange.
-            timeout: .init(connect: .seconds(Int64(config.upstreamConnectTimeout)), read: nil),
-            decompression: .disabled)
-        configuration.connectionPool.idleTimeout = .seconds(60)
-        // One connection per call in flight, as many as the slots: a call never waits in the pool
-        // (async-http-client's default of 8 per host made the ninth concurrent stream wait, and
-        // fail after upstream_connect_timeout). HTTP/1.1 only, as the SDKs and Claude Code speak
-        // to the API: over HTTP/2 the server's stream limit would queue calls on one connection.
-        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = config.upstreamMaxConnections
-        configuration.httpVersion = .http1Only
-        // The gateway exports no spans; left to its default (the process's tracer, a no-op one),
-        // async-http-client starts and ends a span for every call, ~3% of a short call's CPU.
-        configuration.tracing.tracer = nil
         upstreamSlots = UpstreamSlots(capacity: config.upstreamMaxConnections)
-        upstreamClient = HTTPClient(eventLoopGroup: loop, configuration: configuration)
+        upstreamPool = UpstreamPool(loop: loop, connectTimeout: .seconds(Int64(config.upstreamConnectTimeout)))
     }
 
     /// A reload: upstream, its silence timeout, cache limits and mode, request size limit, prices,
@@ -103,7 +87,7 @@ public final class Gateway: Sendable {
 
     /// Closes the upstream connections; call after the server has drained.
     public func shutdown() async {
-        do { try await upstreamClient.shutdown() } catch { logger.warning("upstream client shutdown: \(error)") }
+        await upstreamPool.shutdown()
     }
 
     public func register(on router: Router<ConnectionContext>) {
@@ -149,10 +133,10 @@ public final class Gateway: Sendable {
     /// A call ready to go upstream, holding its upstream slot.
     private final class UpstreamCall: Sendable {
         let checked: CheckedCall
-        let request: HTTPClient.Request
+        let request: UpstreamRequest
         let slot: UpstreamSlots.Slot
 
-        init(checked: CheckedCall, request: HTTPClient.Request, slot: UpstreamSlots.Slot) {
+        init(checked: CheckedCall, request: UpstreamRequest, slot: UpstreamSlots.Slot) {
             (self.checked, self.request, self.slot) = (checked, request, slot)
         }
     }
@@ -266,15 +250,7 @@ public final class Gateway: Sendable {
             return .answered(finish(call, GatewayError.budgetSpent(refusal).response))
         }
 
-        let upstreamRequest: HTTPClient.Request
-        do {
-            // A stream's request would be kept by the client for as long as the stream runs.
-            let upstreamBody = body.map { call.streamed ? SentOnceBody($0).body : .byteBuffer($0) }
-            upstreamRequest = try HTTPClient.Request(url: settings.upstream.url(forPath: path), method: checked.request.method == .post ? .POST : .GET,
-                                                     headers: Self.forwardedRequestHeaders(checked.request.headers), body: upstreamBody)
-        } catch {
-            return .answered(finish(call, GatewayError.badRequest("cco: \(path) cannot be passed on to \(settings.upstream): \(error)").response))
-        }
+        let upstreamRequest = Self.upstreamRequest(checked.request, path: path, body: body, to: settings.upstream)
 
         guard let slot = upstreamSlots.take() else {
             metrics.upstreamRefused("max_connections")
@@ -288,7 +264,8 @@ public final class Gateway: Sendable {
         let exchange = UpstreamExchange(client: connection, largestWholeAnswer: Self.largestBufferedResponse,
                                         silenceLimit: .seconds(Int64(upstream.checked.settings.timeoutSeconds)))
         do {
-            return respond(to: upstream, with: try await exchange.answer(to: upstream.request, on: upstreamClient), from: exchange)
+            return respond(to: upstream, with: try await exchange.answer(to: upstream.request, at: upstream.checked.settings.upstream, from: upstreamPool),
+                           from: exchange)
         } catch {
             return finish(upstream.checked.call, upstreamFailure(error, settings: upstream.checked.settings).response)
         }
@@ -407,13 +384,7 @@ public final class Gateway: Sendable {
     @inline(never)
     private func upstreamFailure(_ error: any Error, settings: Settings) -> GatewayError {
         let upstream = settings.upstream.description
-        if let clientError = error as? HTTPClientError, clientError == .getConnectionFromPoolTimeout {
-            // Not the upstream's fault: no pooled connection became free in time.
-            metrics.upstreamRefused("pool_timeout")
-            logger.warning("upstream call refused: no connection to \(upstream) became free within upstream_connect_timeout")
-            return .saturated(limit: upstreamSlots.capacity)
-        }
-        if let clientError = error as? HTTPClientError, clientError == .readTimeout || clientError == .deadlineExceeded {
+        if error as? UpstreamError == .silent {
             metrics.upstreamFailed("timeout")
             logger.warning("upstream \(upstream) timed out")
             return .timedOut(upstream, seconds: settings.timeoutSeconds)
@@ -425,19 +396,9 @@ public final class Gateway: Sendable {
     }
 
     static func describe(_ error: any Error) -> String {
-        if let clientError = error as? HTTPClientError {
-            if clientError == .connectTimeout { return "no connection within upstream_connect_timeout" }
-            if clientError == .readTimeout { return "the upstream sent nothing for upstream_timeout" }
-            if clientError == .remoteConnectionClosed { return "the connection was closed before an answer" }
-            if clientError == .bodyLengthMismatch { return "the answer was cut short" }
-            return "\(clientError)"
-        }
+        if let upstream = error as? UpstreamError { return upstream.description }
         if let io = error as? IOError { return "\(Errno(rawValue: io.errnoCode))" }
-        if error is UpstreamExchange.ClientGone { return "the client went away" }
-        if let tooLarge = error as? UpstreamExchange.AnswerTooLarge { return "the answer is larger than \(tooLarge.limit >> 20) MB" }
-        let text = "\(error)"
-        if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }
-        return text
+        return "\(error)"
     }
 
     // MARK: - Headers
@@ -462,15 +423,19 @@ public final class Gateway: Sendable {
         "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "content-length",
     ]
 
-    /// Sized for what the upstream client adds (Host, and Content-Length or Transfer-Encoding): the
-    /// client keeps them for as long as the call lasts.
-    static func forwardedRequestHeaders(_ fields: HTTPFields) -> HTTPHeaders {
+    /// The client's request as the upstream gets it: its path under the upstream's base path, its
+    /// headers but those of one connection or for cco, then `Host` and the body's length.
+    static func upstreamRequest(_ request: Request, path: String, body: ByteBuffer?, to upstream: UpstreamURL) -> UpstreamRequest {
         var headers = HTTPHeaders()
-        headers.reserveCapacity(fields.count + 2)
-        for field in fields where !notForwarded.contains(field.name.canonicalName) && !field.name.canonicalName.hasPrefix("x-cco-") {
+        headers.reserveCapacity(request.headers.count + 2)
+        for field in request.headers where !notForwarded.contains(field.name.canonicalName) && !field.name.canonicalName.hasPrefix("x-cco-") {
             headers.add(name: field.name.rawName, value: field.value)
         }
-        return headers
+        headers.add(name: "Host", value: upstream.authority)
+        if let body { headers.add(name: "Content-Length", value: String(body.readableBytes)) }
+        let head = HTTPRequestHead(version: .http1_1, method: request.method == .post ? .POST : .GET, uri: upstream.basePath + path,
+                                   headers: headers)
+        return UpstreamRequest(head: head, body: body)
     }
 
     /// Sized for the cache's verdict, added next: growing would double what a stream's head keeps

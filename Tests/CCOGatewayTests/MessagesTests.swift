@@ -355,14 +355,7 @@ import Testing
     }
 }
 
-@Suite struct SentOnceBodyTests {
-    @Test func theBodyIsGivenOnceAndThenLetGo() {
-        let body = SentOnceBody(ByteBuffer(string: "{\"model\":\"m\"}"))
-        #expect(body.length == 13)
-        #expect(body.take() == ByteBuffer(string: "{\"model\":\"m\"}"))
-        #expect(body.take() == nil, "nothing holds the bytes once they are sent")
-    }
-
+@Suite struct MessagesRequestBodyTests {
     @Test func aBodyInABufferGivesItsModelItsStreamFlagAndOnDemandItsCanonicalForm() throws {
         let parsed = try MessagesRequest(body: ByteBuffer(string: #"{"stream": true, "messages": [{"role": "user", "content": "x"}], "model": "claude-opus-4-7"}"#))
         #expect(parsed.model == "claude-opus-4-7" && parsed.stream)

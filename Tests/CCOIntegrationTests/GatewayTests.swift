@@ -334,7 +334,7 @@ import Testing
             #expect(reply.json["type"] as? String == "error")
             let error = reply.json["error"] as? [String: Any]
             #expect(error?["type"] as? String == "api_error")
-            #expect((error?["message"] as? String)?.contains("cannot reach the upstream http://127.0.0.1:\(closedPort)") == true)
+            #expect((error?["message"] as? String)?.contains("cannot reach the upstream http://127.0.0.1:\(closedPort): connection refused") == true)
         }
     }
 

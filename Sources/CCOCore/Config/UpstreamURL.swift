@@ -48,10 +48,14 @@ public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `https://api.anthropic.com`, with the port only when it is not the scheme's default.
-    public var origin: String {
+    public var origin: String { "\(scheme)://\(authority)" }
+
+    /// The `Host` header's value: the host (an IPv6 address in brackets), and the port when it is
+    /// not the scheme's default.
+    public var authority: String {
         let defaultPort = scheme == "https" ? 443 : 80
         let hostText = host.contains(":") ? "[\(host)]" : host
-        return port == defaultPort ? "\(scheme)://\(hostText)" : "\(scheme)://\(hostText):\(port)"
+        return port == defaultPort ? hostText : "\(hostText):\(port)"
     }
 
     public var description: String { origin + basePath }

@@ -1,11 +1,11 @@
-import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
+import CCOCore
 import NIOHTTPTypes
 import Synchronization
 
-/// One call to the upstream, read on the event loop of the client connection it answers (on a
-/// pooled upstream connection of that loop: the daemon serves both sides on one loop).
+/// One call to the upstream, on an ``UpstreamPool`` connection of the event loop of the client
+/// connection it answers (the daemon serves both sides on one loop).
 ///
 /// An ordinary answer, or an error, is read whole and handed to the gateway's task. An event stream
 /// is not handed over event by event: once the client has the answer's head, each part is written
@@ -14,11 +14,8 @@ import Synchronization
 /// each event through it instead costs two thread hops per event.
 ///
 /// `upstream_timeout` is kept here too: the call fails once the upstream has sent nothing for that
-/// long since the request went out. One timer per call, moved on only when it fires, where the
-/// client's own read timeout is cancelled and scheduled again at every read.
-final class UpstreamExchange: HTTPClientResponseDelegate {
-    typealias Response = Void
-
+/// long since the request went out. One timer per call, moved on only when it fires.
+final class UpstreamExchange: UpstreamCallReceiver, Sendable {
     /// What the upstream answered.
     enum Answer: Sendable {
         /// Read whole, at most `largestWholeAnswer` bytes.
@@ -32,20 +29,12 @@ final class UpstreamExchange: HTTPClientResponseDelegate {
     /// would sit in that await's frame all the while.
     final class StreamEnd: Sendable {
         let scanner: StreamUsageScanner
-        let error: (any Error)?
+        let error: UpstreamError?
 
-        init(scanner: StreamUsageScanner, error: (any Error)?) {
+        init(scanner: StreamUsageScanner, error: UpstreamError?) {
             self.scanner = scanner
             self.error = error
         }
-    }
-
-    /// The client's connection closed while its stream was being relayed.
-    struct ClientGone: Error {}
-
-    /// A whole answer past `largestWholeAnswer`.
-    struct AnswerTooLarge: Error {
-        let limit: Int
     }
 
     /// Kept on the client's event loop.
@@ -57,8 +46,10 @@ final class UpstreamExchange: HTTPClientResponseDelegate {
         var scanner = StreamUsageScanner()
         /// When the upstream last sent something (or the request was sent).
         var lastRead = NIODeadline.uptimeNanoseconds(0)
-        /// Nil once the call has ended.
         var silenceTimer: Scheduled<Void>?
+        /// The connection carrying the call, from when the pool gives it until the call ends.
+        var connection: UpstreamConnection?
+        var ended = false
     }
 
     private let client: any Channel
@@ -69,7 +60,6 @@ final class UpstreamExchange: HTTPClientResponseDelegate {
     private let attached: EventLoopPromise<Void>
     private let end: EventLoopPromise<StreamEnd>
     private let state: NIOLoopBoundBox<State>
-    private let task = Mutex<HTTPClient.Task<Void>?>(nil)
     /// Set once ``relay()`` has been asked for: an answered stream whose relay never starts (its
     /// client went away before the head could be written) is cancelled when given up.
     private let relayStarted = Atomic<Bool>(false)
@@ -85,18 +75,25 @@ final class UpstreamExchange: HTTPClientResponseDelegate {
         state = NIOLoopBoundBox.makeBoxSendingValue(State(), eventLoop: loop)
     }
 
-    /// Sends `request` on `httpClient` from the client's event loop; the answer, or why there is none.
-    func answer(to request: HTTPClient.Request, on httpClient: HTTPClient) async throws -> Answer {
-        // Preferred, not required: a connection made for a required loop is closed as soon as it
-        // is idle. `httpClient`'s connections are all on this loop (``Gateway``).
-        let task = httpClient.execute(request: request, delegate: self, eventLoop: .delegate(on: client.eventLoop),
-                                      deadline: nil, logger: nil)
-        self.task.withLock { $0 = task }
-        task.futureResult.whenComplete { result in self.finished(result) }
+    /// Sends `request` to `upstream` on a connection of `pool` (whose loop is the client's); the
+    /// answer, or why there is none.
+    func answer(to request: UpstreamRequest, at upstream: UpstreamURL, from pool: UpstreamPool) async throws -> Answer {
+        client.eventLoop.execute {
+            pool.connection(to: upstream) { result in
+                switch result {
+                case .failure(let error):
+                    self.finish(.failure(error))
+                case .success(let connection):
+                    guard !self.state.value.ended else { return pool.release(connection) }
+                    self.state.value.connection = connection
+                    connection.send(request, to: self)
+                }
+            }
+        }
         return try await withTaskCancellationHandler {
             try await answer.futureResult.get()
         } onCancel: {
-            task.cancel()
+            self.cancel()
         }
     }
 
@@ -106,22 +103,25 @@ final class UpstreamExchange: HTTPClientResponseDelegate {
         relayStarted.store(true, ordering: .relaxed)
         // Runs after the head's write: both are queued on the client's loop, the head first.
         client.eventLoop.execute { self.attach() }
-        let task = self.task.withLock { $0 }
         do {
             return try await withTaskCancellationHandler {
                 try await end.futureResult.get()
             } onCancel: {
-                task?.cancel()
+                self.cancel()
             }
         } catch {
-            return StreamEnd(scanner: StreamUsageScanner(), error: error)
+            return StreamEnd(scanner: StreamUsageScanner(), error: .clientGone)
         }
     }
 
     /// Cancels an answered stream whose relay was never started.
     func abandon() {
         guard !relayStarted.load(ordering: .relaxed) else { return }
-        task.withLock { $0 }?.cancel()
+        cancel()
+    }
+
+    private func cancel() {
+        client.eventLoop.execute { self.fail(.clientGone) }
     }
 
     private func attach() {
@@ -130,38 +130,38 @@ final class UpstreamExchange: HTTPClientResponseDelegate {
         attached.succeed()
     }
 
-    // MARK: - HTTPClientResponseDelegate, on the client's event loop
+    // MARK: - UpstreamCallReceiver, on the client's event loop
 
-    func didSendRequest(task: HTTPClient.Task<Void>) {
+    func requestSent() {
         state.value.lastRead = .now()
-        watchForSilence(of: task, until: state.value.lastRead + silenceLimit)
+        watchForSilence(until: state.value.lastRead + silenceLimit)
     }
 
     /// Fails the call if nothing has come from the upstream by `deadline`, else looks again
     /// `silenceLimit` after the last thing that came.
-    private func watchForSilence(of task: HTTPClient.Task<Void>, until deadline: NIODeadline) {
+    private func watchForSilence(until deadline: NIODeadline) {
         state.value.silenceTimer = client.eventLoop.scheduleTask(deadline: deadline) { [self] in
             let next = state.value.lastRead + silenceLimit
             if next <= .now() {
-                task.fail(reason: HTTPClientError.readTimeout)
+                fail(.silent)
             } else {
-                watchForSilence(of: task, until: next)
+                watchForSilence(until: next)
             }
         }
     }
 
-    func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+    func received(_ head: HTTPResponseHead) -> EventLoopFuture<Void>? {
         state.value.lastRead = .now()
         guard head.headers.first(name: "content-type")?.hasPrefix("text/event-stream") == true else {
             state.value.head = head
-            return client.eventLoop.makeSucceededVoidFuture()
+            return nil
         }
         state.value.streaming = true
         answer.succeed(.stream(head))
-        return attached.futureResult
+        return state.value.attachedCompleted ? nil : attached.futureResult
     }
 
-    func didReceiveBodyPart(task: HTTPClient.Task<Void>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+    func received(_ buffer: ByteBuffer) -> EventLoopFuture<Void>? {
         state.value.lastRead = .now()
         if state.value.streaming {
             // In the client's socket first: the usage is read after, off the event's way.
@@ -169,40 +169,63 @@ final class UpstreamExchange: HTTPClientResponseDelegate {
             state.value.scanner.feed(buffer.readableBytesView)
             return written
         }
-        return state.withValue { state in
-            guard var body = state.body else {
-                state.body = buffer
-                return client.eventLoop.makeSucceededVoidFuture()
-            }
-            state.body = nil
-            guard body.readableBytes + buffer.readableBytes <= largestWholeAnswer else {
-                return client.eventLoop.makeFailedFuture(AnswerTooLarge(limit: largestWholeAnswer))
-            }
-            body.writeImmutableBuffer(buffer)
-            state.body = body
-            return client.eventLoop.makeSucceededVoidFuture()
+        guard state.value.body != nil else {
+            state.value.body = buffer
+            return nil
         }
+        // Appended in place: the answer so far is not copied for each part.
+        let fits = state.withValue { state in
+            guard state.body!.readableBytes + buffer.readableBytes <= largestWholeAnswer else { return false }
+            state.body!.writeImmutableBuffer(buffer)
+            return true
+        }
+        if !fits { fail(.answerTooLarge(limit: largestWholeAnswer)) }
+        return nil
     }
 
-    func didFinishRequest(task: HTTPClient.Task<Void>) throws {}
+    func ended() {
+        state.value.connection = nil
+        finish(.success(()))
+    }
 
-    /// Writes one part of the stream to the client, from its loop (where every delegate call runs).
+    func failed(_ error: UpstreamError) {
+        state.value.connection = nil
+        finish(.failure(error))
+    }
+
+    /// Writes one part of the stream to the client, from its loop (where every receiver call runs).
     /// The next part is read once this one is in the client's socket: while the channel is
     /// writable that is at once (a write to a writable socket happens in the flush), so no promise
     /// is made per event; once the client lags by its write buffer's high-water mark, the next read
-    /// waits for this write. A client that is gone fails the call, which cancels it upstream.
-    private func forward(_ buffer: ByteBuffer) -> EventLoopFuture<Void> {
-        guard client.isActive, client.isWritable else {
-            return client.writeAndFlush(HTTPResponsePart.body(buffer))
+    /// waits for this write. A client that is gone ends the call, and its upstream connection.
+    private func forward(_ buffer: ByteBuffer) -> EventLoopFuture<Void>? {
+        guard client.isActive else {
+            fail(.clientGone)
+            return nil
+        }
+        guard client.isWritable else {
+            let written = client.writeAndFlush(HTTPResponsePart.body(buffer))
+            written.whenFailure { _ in self.fail(.clientGone) }
+            return written
         }
         client.writeAndFlush(HTTPResponsePart.body(buffer), promise: nil)
-        return client.isActive ? client.eventLoop.makeSucceededVoidFuture() : client.eventLoop.makeFailedFuture(ClientGone())
+        return nil
+    }
+
+    /// Ends the call from this side: its connection is closed, and its receiver let go of.
+    private func fail(_ error: UpstreamError) {
+        guard !state.value.ended else { return }
+        state.value.connection?.abandon()
+        state.value.connection = nil
+        finish(.failure(error))
     }
 
     /// Every promise is completed here, whichever way the call ended.
-    private func finished(_ result: Result<Void, any Error>) {
-        self.state.value.silenceTimer?.cancel()
-        self.state.value.silenceTimer = nil
+    private func finish(_ result: Result<Void, UpstreamError>) {
+        guard !state.value.ended else { return }
+        state.value.ended = true
+        state.value.silenceTimer?.cancel()
+        state.value.silenceTimer = nil
         attach()
         let state = self.state.value
         switch result {
@@ -212,11 +235,11 @@ final class UpstreamExchange: HTTPClientResponseDelegate {
                 if let head = state.head {
                     answer.succeed(.whole(head, state.body ?? ByteBuffer()))
                 } else {
-                    answer.fail(HTTPClientError.remoteConnectionClosed)
+                    answer.fail(UpstreamError.closedBeforeAnswer)
                 }
             }
         case .failure(let error):
-            end.succeed(StreamEnd(scanner: state.scanner, error: state.streaming && !client.isActive ? ClientGone() : error))
+            end.succeed(StreamEnd(scanner: state.scanner, error: state.streaming && !client.isActive ? .clientGone : error))
             if !state.streaming { answer.fail(error) }
         }
     }

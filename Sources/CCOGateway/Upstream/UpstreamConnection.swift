@@ -1,0 +1,200 @@
+import NIOCore
+import NIOHTTP1
+
+/// One request for the upstream: its head, with the target's path and `Host`, and its body.
+struct UpstreamRequest: Sendable {
+    var head: HTTPRequestHead
+    var body: ByteBuffer?
+}
+
+/// Who is told how a call on an ``UpstreamConnection`` goes. Every method is called on the
+/// connection's event loop. Returning a future from `received` holds the connection's reads back
+/// until it completes (a stream whose client is slower than its upstream); `nil` reads on.
+protocol UpstreamCallReceiver: AnyObject {
+    func requestSent()
+    func received(_ head: HTTPResponseHead) -> EventLoopFuture<Void>?
+    func received(_ part: ByteBuffer) -> EventLoopFuture<Void>?
+    /// The answer has arrived whole; the connection has gone back to its pool, or closed.
+    func ended()
+    /// The call failed; the connection is closing.
+    func failed(_ error: UpstreamError)
+}
+
+/// A keep-alive HTTP/1.1 connection to the upstream, carrying one call at a time. It belongs to
+/// an ``UpstreamPool`` and is used on its event loop only.
+final class UpstreamConnection: Sendable {
+    let channel: any Channel
+    /// The pool's key for the origin it is connected to.
+    let origin: String
+    private let handler: NIOLoopBound<Handler>
+
+    fileprivate init(channel: any Channel, origin: String, handler: Handler) {
+        self.channel = channel
+        self.origin = origin
+        self.handler = NIOLoopBound(handler, eventLoop: channel.eventLoop)
+    }
+
+    /// Sends `request` and reports to `receiver` until the call ends.
+    func send(_ request: UpstreamRequest, to receiver: any UpstreamCallReceiver) {
+        handler.value.send(request, to: receiver)
+    }
+
+    /// Ends the call in progress without telling its receiver, which gave it up, and closes.
+    func abandon() {
+        handler.value.receiver = nil
+        channel.close(promise: nil)
+    }
+
+    /// The pipeline that reads and writes HTTP/1.1 over `channel` (after TLS, when there is one),
+    /// and the connection it makes.
+    static func attach(to channel: any Channel, origin: String, pool: UpstreamPool) throws -> UpstreamConnection {
+        let operations = channel.pipeline.syncOperations
+        try operations.addHTTPClientHandlers(leftOverBytesStrategy: .fireError)
+        let handler = Handler(pool: pool)
+        try operations.addHandler(handler)
+        let connection = UpstreamConnection(channel: channel, origin: origin, handler: handler)
+        handler.connection = connection
+        return connection
+    }
+
+    /// The end of the pipeline: hands the answer's parts to the call's receiver, and holds reads
+    /// back while the receiver asks it to.
+    fileprivate final class Handler: ChannelDuplexHandler {
+        typealias InboundIn = HTTPClientResponsePart
+        typealias OutboundIn = HTTPClientRequestPart
+        typealias OutboundOut = HTTPClientRequestPart
+
+        private let pool: UpstreamPool
+        /// Set once, right after the handler joins its pipeline; nil again when the channel closes,
+        /// so that the two let go of each other.
+        var connection: UpstreamConnection?
+        /// The call in progress; nil while the connection idles in its pool.
+        var receiver: (any UpstreamCallReceiver)?
+        private var context: ChannelHandlerContext?
+        /// Kept after the handler leaves the pipeline (it does when the channel closes), for the
+        /// parts still held then.
+        private var channel: (any Channel)?
+        private var headArrived = false
+        private var reusable = true
+        /// Reads are held back until the receiver's last write is done.
+        private var paused = false
+        private var readWanted = false
+        private var held = CircularBuffer<HTTPClientResponsePart>()
+        private var failureAfterHeld: UpstreamError?
+
+        init(pool: UpstreamPool) {
+            self.pool = pool
+        }
+
+        func handlerAdded(context: ChannelHandlerContext) {
+            self.context = context
+            channel = context.channel
+        }
+
+        func handlerRemoved(context: ChannelHandlerContext) {
+            self.context = nil
+        }
+
+        func send(_ request: UpstreamRequest, to receiver: any UpstreamCallReceiver) {
+            guard let context else {
+                receiver.failed(.closedBeforeAnswer)
+                return
+            }
+            self.receiver = receiver
+            headArrived = false
+            held.removeAll()
+            failureAfterHeld = nil
+            reusable = request.head.isKeepAlive
+            context.write(wrapOutboundOut(.head(request.head)), promise: nil)
+            if let body = request.body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+            let sent = context.eventLoop.makePromise(of: Void.self)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: sent)
+            sent.futureResult.assumeIsolated().whenComplete { result in
+                guard let receiver = self.receiver else { return }
+                switch result {
+                case .success: receiver.requestSent()
+                case .failure(let error): self.fail(UpstreamError.onConnection(error, afterHead: false))
+                }
+            }
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let part = unwrapInboundIn(data)
+            // One read can carry several parts: those after a part the receiver is not ready for
+            // wait here, in order.
+            if paused { held.append(part) } else { deliver(part) }
+        }
+
+        private func deliver(_ part: HTTPClientResponsePart) {
+            guard let receiver else {
+                // Nothing is owed on an idle connection: whatever comes is not for any call.
+                if case .end = part { return }
+                channel?.close(promise: nil)
+                return
+            }
+            switch part {
+            case .head(let head):
+                headArrived = true
+                reusable = reusable && head.isKeepAlive
+                hold(until: receiver.received(head))
+            case .body(let buffer):
+                hold(until: receiver.received(buffer))
+            case .end:
+                self.receiver = nil
+                if reusable, let connection, connection.channel.isActive {
+                    pool.release(connection)
+                } else {
+                    channel?.close(promise: nil)
+                }
+                receiver.ended()
+            }
+        }
+
+        func read(context: ChannelHandlerContext) {
+            if paused { readWanted = true } else { context.read() }
+        }
+
+        private func hold(until written: EventLoopFuture<Void>?) {
+            guard let written else { return }
+            paused = true
+            written.assumeIsolated().whenComplete { _ in self.resume() }
+        }
+
+        private func resume() {
+            paused = false
+            while !paused, let part = held.popFirst() { deliver(part) }
+            guard !paused else { return }
+            if let failure = failureAfterHeld {
+                failureAfterHeld = nil
+                fail(failure)
+            } else if readWanted, let context {
+                readWanted = false
+                context.read()
+            }
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            failAfterHeld(UpstreamError.onConnection(error, afterHead: headArrived))
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            failAfterHeld(headArrived ? .cutShort : .closedBeforeAnswer)
+            pool.closed(context.channel)
+            connection = nil
+            context.fireChannelInactive()
+        }
+
+        /// Fails the call, once the parts that arrived before the failure have been delivered: an
+        /// answer that came whole just before its connection closed is still whole.
+        private func failAfterHeld(_ error: UpstreamError) {
+            if held.isEmpty { fail(error) } else if failureAfterHeld == nil { failureAfterHeld = error }
+        }
+
+        private func fail(_ error: UpstreamError) {
+            let receiver = self.receiver
+            self.receiver = nil
+            channel?.close(promise: nil)
+            receiver?.failed(error)
+        }
+    }
+}

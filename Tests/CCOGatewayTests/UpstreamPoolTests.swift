@@ -1,0 +1,279 @@
+import CCOCore
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import Synchronization
+import Testing
+@testable import CCOGateway
+
+/// The gateway's own upstream connections, against a scripted upstream on a real socket: TLS and
+/// its checks, refusals, answers that end as their connection closes, and idle connections.
+@Suite struct UpstreamPoolTests {
+    @Test func anHTTPSUpstreamIsReachedOverTLSAndItsAnswerReadWhole() async throws {
+        let upstream = try await ScriptedUpstream.start(tls: .localhost, answer: ScriptedUpstream.ok("over TLS"))
+        let pool = UpstreamPool(loop: upstream.loop, connectTimeout: .seconds(5), tls: Self.trusting(TestCertificates.localhostCertificate))
+        let outcome = try await call(pool, "https://localhost:\(upstream.port)")
+        #expect(outcome == .answered(status: 200, body: "over TLS"))
+        await pool.shutdown()
+        try await upstream.stop()
+    }
+
+    @Test func aCertificateNotFromATrustedRootFailsTheCallAsTLS() async throws {
+        let upstream = try await ScriptedUpstream.start(tls: .localhost, answer: ScriptedUpstream.ok("never read"))
+        // The system's roots, as the daemon uses: a self-signed certificate is not among them.
+        let pool = UpstreamPool(loop: upstream.loop, connectTimeout: .seconds(5))
+        let outcome = try await call(pool, "https://localhost:\(upstream.port)")
+        guard case .failed(.tls) = outcome else { Issue.record("got \(outcome)"); return }
+        await pool.shutdown()
+        try await upstream.stop()
+    }
+
+    @Test func aCertificateForAnotherNameFailsTheCallAsTLS() async throws {
+        let upstream = try await ScriptedUpstream.start(tls: .elsewhere, answer: ScriptedUpstream.ok("never read"))
+        let pool = UpstreamPool(loop: upstream.loop, connectTimeout: .seconds(5), tls: Self.trusting(TestCertificates.elsewhereCertificate))
+        let outcome = try await call(pool, "https://localhost:\(upstream.port)")
+        guard case .failed(.tls) = outcome else { Issue.record("got \(outcome)"); return }
+        await pool.shutdown()
+        try await upstream.stop()
+    }
+
+    @Test func aRefusedConnectionFailsAsRefusedNotAsATimeout() async throws {
+        let upstream = try await ScriptedUpstream.start(tls: nil, answer: ScriptedUpstream.ok(""))
+        let port = upstream.port
+        try await upstream.stop()
+        let pool = UpstreamPool(loop: MultiThreadedEventLoopGroup.singleton.next(), connectTimeout: .seconds(30))
+        let started = ContinuousClock.now
+        #expect(try await call(pool, "http://127.0.0.1:\(port)") == .failed(.connectionRefused))
+        #expect(ContinuousClock.now - started < .seconds(30), "a refusal is final: nothing waits for upstream_connect_timeout")
+        await pool.shutdown()
+    }
+
+    @Test func anAnswerThatArrivesWholeAsItsConnectionClosesIsWhole() async throws {
+        // Head, body and the close in one go, while the receiver is not yet ready for the body.
+        let upstream = try await ScriptedUpstream.start(tls: nil, answer: ScriptedUpstream.ok("all of it", close: true))
+        let pool = UpstreamPool(loop: upstream.loop, connectTimeout: .seconds(5))
+        let outcome = try await call(pool, "http://127.0.0.1:\(upstream.port)", holdingTheHeadFor: .milliseconds(200))
+        #expect(outcome == .answered(status: 200, body: "all of it"))
+        #expect(await pool.openCount() == 0, "a connection the upstream closed is not kept")
+        await pool.shutdown()
+        try await upstream.stop()
+    }
+
+    @Test func aConnectionIsReusedAndOneTheUpstreamClosedWhileIdleIsNot() async throws {
+        let upstream = try await ScriptedUpstream.start(tls: nil, answer: ScriptedUpstream.ok("again"))
+        let pool = UpstreamPool(loop: upstream.loop, connectTimeout: .seconds(5))
+        let url = "http://127.0.0.1:\(upstream.port)"
+        #expect(try await call(pool, url) == .answered(status: 200, body: "again"))
+        #expect(try await call(pool, url) == .answered(status: 200, body: "again"))
+        #expect(upstream.connections == 1)
+        upstream.closeEveryConnection()
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(try await call(pool, url) == .answered(status: 200, body: "again"))
+        #expect(upstream.connections == 2)
+        await pool.shutdown()
+        try await upstream.stop()
+    }
+
+    static func trusting(_ pem: String) -> TLSConfiguration {
+        var configuration = UpstreamPool.defaultTLS
+        configuration.trustRoots = .certificates([try! NIOSSLCertificate(bytes: Array(pem.utf8), format: .pem)])
+        return configuration
+    }
+}
+
+enum CallOutcome: Equatable, Sendable {
+    case answered(status: Int, body: String)
+    case failed(UpstreamError)
+}
+
+extension UpstreamError {
+    static var tls: UpstreamError { .tls("") }
+}
+
+/// `GET /` on `url` through `pool`, as the gateway's exchange makes it.
+func call(_ pool: UpstreamPool, _ url: String, holdingTheHeadFor hold: TimeAmount? = nil) async throws -> CallOutcome {
+    let upstream = try #require(UpstreamURL(url))
+    let promise = pool.loop.makePromise(of: CallOutcome.self)
+    pool.loop.execute {
+        let recorder = Recorder(promise: promise, hold: hold)
+        pool.connection(to: upstream) { result in
+            switch result {
+            case .failure(let error): promise.succeed(.failed(error))
+            case .success(let connection):
+                let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: ["Host": upstream.authority])
+                connection.send(UpstreamRequest(head: head, body: nil), to: recorder)
+            }
+        }
+    }
+    return try await promise.futureResult.get()
+}
+
+/// Records one call on the pool's loop, where every receiver call runs.
+private final class Recorder: UpstreamCallReceiver, @unchecked Sendable {
+    let promise: EventLoopPromise<CallOutcome>
+    let hold: TimeAmount?
+    var status = 0
+    var body = ""
+
+    init(promise: EventLoopPromise<CallOutcome>, hold: TimeAmount?) {
+        self.promise = promise
+        self.hold = hold
+    }
+
+    func requestSent() {}
+
+    func received(_ head: HTTPResponseHead) -> EventLoopFuture<Void>? {
+        status = Int(head.status.code)
+        guard let hold else { return nil }
+        return promise.futureResult.eventLoop.scheduleTask(in: hold) {}.futureResult
+    }
+
+    func received(_ part: ByteBuffer) -> EventLoopFuture<Void>? {
+        body += String(buffer: part)
+        return nil
+    }
+
+    func ended() { promise.succeed(.answered(status: status, body: body)) }
+    func failed(_ error: UpstreamError) { promise.succeed(.failed(error)) }
+}
+
+extension CallOutcome {
+    static func == (lhs: CallOutcome, rhs: CallOutcome) -> Bool {
+        switch (lhs, rhs) {
+        case let (.answered(a, b), .answered(c, d)): a == c && b == d
+        case (.failed(.tls), .failed(.tls)): true
+        case let (.failed(a), .failed(b)): a == b
+        default: false
+        }
+    }
+}
+
+/// A one-thread upstream that answers every request with the same bytes, over TLS or not.
+final class ScriptedUpstream: Sendable {
+    enum Identity { case localhost, elsewhere }
+
+    let group: MultiThreadedEventLoopGroup
+    let channel: any Channel
+    let counter: Counter
+    var loop: any EventLoop { group.next() }
+    var port: Int { channel.localAddress?.port ?? 0 }
+    var connections: Int { counter.count }
+
+    private init(group: MultiThreadedEventLoopGroup, channel: any Channel, counter: Counter) {
+        (self.group, self.channel, self.counter) = (group, channel, counter)
+    }
+
+    static func ok(_ body: String, close: Bool = false) -> String {
+        "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: \(body.utf8.count)\r\n\(close ? "connection: close\r\n" : "")\r\n\(body)"
+    }
+
+    static func start(tls identity: Identity?, answer: String) async throws -> ScriptedUpstream {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let context = try identity.map { identity in
+            let (certificate, key) = identity == .localhost
+                ? (TestCertificates.localhostCertificate, TestCertificates.localhostKey)
+                : (TestCertificates.elsewhereCertificate, TestCertificates.elsewhereKey)
+            let configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: [.certificate(try NIOSSLCertificate(bytes: Array(certificate.utf8), format: .pem))],
+                privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(key.utf8), format: .pem)))
+            return try NIOSSLContext(configuration: configuration)
+        }
+        let counter = Counter()
+        let closesAfterAnswer = answer.contains("connection: close")
+        let channel = try await ServerBootstrap(group: group)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    counter.opened(channel)
+                    if let context { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context)) }
+                    try channel.pipeline.syncOperations.addHandler(Answering(answer: answer, closes: closesAfterAnswer))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        return ScriptedUpstream(group: group, channel: channel, counter: counter)
+    }
+
+    func closeEveryConnection() { counter.closeAll() }
+
+    func stop() async throws {
+        try await channel.close()
+        counter.closeAll()
+        try await group.shutdownGracefully()
+    }
+
+    /// Connections opened, and those still open.
+    final class Counter: Sendable {
+        private let state = Mutex<(count: Int, open: [any Channel])>((0, []))
+        var count: Int { state.withLock { $0.count } }
+        func opened(_ channel: any Channel) { state.withLock { $0.count += 1; $0.open.append(channel) } }
+        func closeAll() {
+            let open = state.withLock { $0.open }
+            for channel in open { channel.close(promise: nil) }
+        }
+    }
+
+    /// Answers each request head (`\r\n\r\n`) with `answer`, and closes after it if told to.
+    private final class Answering: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+        let answer: String
+        let closes: Bool
+        var received = ""
+
+        init(answer: String, closes: Bool) { (self.answer, self.closes) = (answer, closes) }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            received += String(buffer: unwrapInboundIn(data))
+            while let end = received.range(of: "\r\n\r\n") {
+                received.removeSubrange(..<end.upperBound)
+                context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: answer)), promise: nil)
+                if closes { context.close(promise: nil) }
+            }
+        }
+    }
+}
+
+/// Self-signed, valid until 2126: one for `localhost`, one for `elsewhere.invalid`.
+enum TestCertificates {
+    static let localhostCertificate = """
+-----BEGIN CERTIFICATE-----
+MIIBlTCCATugAwIBAgIUVPOLa5ziFEClW0e0axX+mHkQauIwCgYIKoZIzj0EAwIw
+FDESMBAGA1UEAwwJbG9jYWxob3N0MCAXDTI2MTIwNDA0NTUzMFoYDzIxMjYxMTEw
+MDQ1NTMwWjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjO
+PQMBBwNCAARehgD+mQ3QpxEu4TVUOpiSGcLzHs4YfgJE1DIUvjzIQ8vhSWwz0Btj
+uxOALIQalLgYN9g73r08YlDM7/DNmHhdo2kwZzAdBgNVHQ4EFgQUC3EnCZa6j1iU
+Y4KC/Q9qXuNzLf4wHwYDVR0jBBgwFoAUC3EnCZa6j1iUY4KC/Q9qXuNzLf4wDwYD
+VR0TAQH/BAUwAwEB/zAUBgNVHREEDTALgglsb2NhbGhvc3QwCgYIKoZIzj0EAwID
+SAAwRQIhALfPCD7LENmSFkb2+2DGYhAvJBmQ+KU9sxGwfDd9z+xIAiAui2/NXCio
+CeHQQ7EM9kJmIABHrv8Xx3Uu8LjdM55RTQ==
+-----END CERTIFICATE-----
+"""
+    static let localhostKey = """
+-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg3q+kbfB3ZUMmIv4B
+jIQBlUqydHnJ6K4Mq8NLN6rbVrChRANCAARehgD+mQ3QpxEu4TVUOpiSGcLzHs4Y
+fgJE1DIUvjzIQ8vhSWwz0BtjuxOALIQalLgYN9g73r08YlDM7/DNmHhd
+-----END PRIVATE KEY-----
+"""
+    static let elsewhereCertificate = """
+-----BEGIN CERTIFICATE-----
+MIIBrDCCAVOgAwIBAgIUI8gi/zyT/9InMPPcDWIVuPRbpwIwCgYIKoZIzj0EAwIw
+HDEaMBgGA1UEAwwRZWxzZXdoZXJlLmludmFsaWQwIBcNMjYxMjA0MDQ1NTQ5WhgP
+MjEyNjExMTAwNDU1NDlaMBwxGjAYBgNVBAMMEWVsc2V3aGVyZS5pbnZhbGlkMFkw
+EwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEg+R+2qUywCHNjcs0iGaE+hQr8Py+HIyZ
+kHihWJS2qgRLlCrpBqsLF6nYkf72N+wcSArAlJ/RgJl5heLIcVcXsqNxMG8wHQYD
+VR0OBBYEFCBqH+/xRoOtobMYY2VWpRyn1bAJMB8GA1UdIwQYMBaAFCBqH+/xRoOt
+obMYY2VWpRyn1bAJMA8GA1UdEwEB/wQFMAMBAf8wHAYDVR0RBBUwE4IRZWxzZXdo
+ZXJlLmludmFsaWQwCgYIKoZIzj0EAwIDRwAwRAIgMwr8i+Md77BFp/03ybBy5ApF
+AF3mosA0InWMcFPoT7kCIGIgjP6TA2Q2zmFt1WtAgvf+sETgRhwDQWaAWYO8ViIB
+-----END CERTIFICATE-----
+"""
+    static let elsewhereKey = """
+-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgYpjmhVnEgmls6XAb
+VhRKimOSiIW4Qmuqd0hWx7m3IduhRANCAASD5H7apTLAIc2NyzSIZoT6FCvw/L4c
+jJmQeKFYlLaqBEuUKukGqwsXqdiR/vY37BxICsCUn9GAmXmF4shxVxey
+-----END PRIVATE KEY-----
+"""
+}
