@@ -133,11 +133,21 @@ public final class Gateway: Sendable {
     /// A call ready to go upstream, holding its upstream slot.
     private final class UpstreamCall: Sendable {
         let checked: CheckedCall
-        let request: UpstreamRequest
         let slot: UpstreamSlots.Slot
+        /// Taken once, when it is sent: the call lasts until its answer ends (a stream's, minutes),
+        /// and its request (the conversation so far, often hundreds of KB) is let go of once written.
+        private let request: Mutex<UpstreamRequest?>
 
         init(checked: CheckedCall, request: UpstreamRequest, slot: UpstreamSlots.Slot) {
-            (self.checked, self.request, self.slot) = (checked, request, slot)
+            (self.checked, self.slot) = (checked, slot)
+            self.request = Mutex(request)
+        }
+
+        func takeRequest() -> UpstreamRequest {
+            request.withLock { request in
+                defer { request = nil }
+                return request!
+            }
         }
     }
 
@@ -264,7 +274,7 @@ public final class Gateway: Sendable {
         let exchange = UpstreamExchange(client: connection, largestWholeAnswer: Self.largestBufferedResponse,
                                         silenceLimit: .seconds(Int64(upstream.checked.settings.timeoutSeconds)))
         do {
-            return respond(to: upstream, with: try await exchange.answer(to: upstream.request, at: upstream.checked.settings.upstream, from: upstreamPool),
+            return respond(to: upstream, with: try await exchange.answer(to: upstream.takeRequest(), at: upstream.checked.settings.upstream, from: upstreamPool),
                            from: exchange)
         } catch {
             return finish(upstream.checked.call, upstreamFailure(error, settings: upstream.checked.settings).response)

@@ -39,6 +39,15 @@ import Testing
         try await upstream.stop()
     }
 
+    @Test func aTLSHandshakeThatNeverEndsFailsAfterTheConnectTimeout() async throws {
+        // A plain HTTP upstream never answers the client's hello.
+        let upstream = try await ScriptedUpstream.start(tls: nil, answer: ScriptedUpstream.ok("never read"))
+        let pool = UpstreamPool(loop: upstream.loop, connectTimeout: .milliseconds(300), tls: Self.trusting(TestCertificates.localhostCertificate))
+        #expect(try await call(pool, "https://localhost:\(upstream.port)") == .failed(.connectTimeout))
+        await pool.shutdown()
+        try await upstream.stop()
+    }
+
     @Test func aRefusedConnectionFailsAsRefusedNotAsATimeout() async throws {
         let upstream = try await ScriptedUpstream.start(tls: nil, answer: ScriptedUpstream.ok(""))
         let port = upstream.port

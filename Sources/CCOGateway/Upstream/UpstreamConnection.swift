@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOTLS
 
 /// One request for the upstream: its head, with the target's path and `Host`, and its body.
 struct UpstreamRequest: Sendable {
@@ -37,6 +38,12 @@ final class UpstreamConnection: Sendable {
     /// Sends `request` and reports to `receiver` until the call ends.
     func send(_ request: UpstreamRequest, to receiver: any UpstreamCallReceiver) {
         handler.value.send(request, to: receiver)
+    }
+
+    /// Over TLS: `body` learns whether the handshake completed within `timeout`; a connection is
+    /// handed to a call only then, so that a handshake that never ends fails as a connect would.
+    func whenHandshakeDone(within timeout: TimeAmount, _ body: @escaping @Sendable (Result<Void, UpstreamError>) -> Void) {
+        handler.value.awaitHandshake(within: timeout, body)
     }
 
     /// Ends the call in progress without telling its receiver, which gave it up, and closes.
@@ -81,6 +88,9 @@ final class UpstreamConnection: Sendable {
         private var readWanted = false
         private var held = CircularBuffer<HTTPClientResponsePart>()
         private var failureAfterHeld: UpstreamError?
+        /// Told when the TLS handshake ends, and its time limit.
+        private var handshake: ((Result<Void, UpstreamError>) -> Void)?
+        private var handshakeTimer: Scheduled<Void>?
 
         init(pool: UpstreamPool) {
             self.pool = pool
@@ -93,6 +103,28 @@ final class UpstreamConnection: Sendable {
 
         func handlerRemoved(context: ChannelHandlerContext) {
             self.context = nil
+        }
+
+        func awaitHandshake(within timeout: TimeAmount, _ body: @escaping (Result<Void, UpstreamError>) -> Void) {
+            guard let context else { return body(.failure(.closedBeforeAnswer)) }
+            handshake = body
+            handshakeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
+                self.settleHandshake(.failure(.connectTimeout))
+                self.channel?.close(promise: nil)
+            }
+        }
+
+        private func settleHandshake(_ result: Result<Void, UpstreamError>) {
+            guard let handshake else { return }
+            self.handshake = nil
+            handshakeTimer?.cancel()
+            handshakeTimer = nil
+            handshake(result)
+        }
+
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls { settleHandshake(.success(())) }
+            context.fireUserInboundEventTriggered(event)
         }
 
         func send(_ request: UpstreamRequest, to receiver: any UpstreamCallReceiver) {
@@ -174,10 +206,16 @@ final class UpstreamConnection: Sendable {
         }
 
         func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            if handshake != nil {
+                settleHandshake(.failure(UpstreamError.onConnection(error, afterHead: false)))
+                context.close(promise: nil)
+                return
+            }
             failAfterHeld(UpstreamError.onConnection(error, afterHead: headArrived))
         }
 
         func channelInactive(context: ChannelHandlerContext) {
+            settleHandshake(.failure(.tls("the upstream closed the connection during the handshake")))
             failAfterHeld(headArrived ? .cutShort : .closedBeforeAnswer)
             pool.closed(context.channel)
             connection = nil

@@ -12,7 +12,7 @@ import NIOSSL
 /// opens one; it never waits for another call's connection (``UpstreamSlots`` bounds the calls in
 /// flight). A connection that answered whole, and that neither side asked to close, goes back idle
 /// and is closed after `idleTimeout` unused. A refused connection fails its call at once; only an
-/// attempt that gets no answer waits up to `connectTimeout`.
+/// attempt that gets no answer waits up to `connectTimeout`, and so does a TLS handshake.
 final class UpstreamPool: Sendable {
     let loop: any EventLoop
     private let connectTimeout: TimeAmount
@@ -108,7 +108,8 @@ final class UpstreamPool: Sendable {
                         }
                         let connection = try UpstreamConnection.attach(to: channel, origin: origin, pool: self)
                         self.state.value.open[ObjectIdentifier(channel)] = channel
-                        body(.success(connection))
+                        guard tlsContext != nil else { return body(.success(connection)) }
+                        connection.whenHandshakeDone(within: self.connectTimeout) { done in body(done.map { connection }) }
                     } catch {
                         channel.close(promise: nil)
                         body(.failure(.tls("\(error)")))
