@@ -82,6 +82,7 @@ final class UpstreamConnection: Sendable {
         /// parts still held then.
         private var channel: (any Channel)?
         private var headArrived = false
+        private var requestWritten = false
         private var reusable = true
         /// Reads are held back until the receiver's last write is done.
         private var paused = false
@@ -136,6 +137,7 @@ final class UpstreamConnection: Sendable {
             headArrived = false
             held.removeAll()
             failureAfterHeld = nil
+            requestWritten = false
             reusable = request.head.isKeepAlive
             context.write(wrapOutboundOut(.head(request.head)), promise: nil)
             if let body = request.body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
@@ -144,8 +146,13 @@ final class UpstreamConnection: Sendable {
             sent.futureResult.assumeIsolated().whenComplete { result in
                 guard let receiver = self.receiver else { return }
                 switch result {
-                case .success: receiver.requestSent()
-                case .failure(let error): self.fail(UpstreamError.onConnection(error, afterHead: false))
+                case .success:
+                    self.requestWritten = true
+                    receiver.requestSent()
+                case .failure(let error):
+                    // An upstream may answer before it has read the whole request (a refusal) and
+                    // close: once its answer has begun, the reads decide how the call ends.
+                    if !self.headArrived { self.fail(UpstreamError.onConnection(error, afterHead: false)) }
                 }
             }
         }
@@ -173,7 +180,9 @@ final class UpstreamConnection: Sendable {
                 hold(until: receiver.received(buffer))
             case .end:
                 self.receiver = nil
-                if reusable, let connection, connection.channel.isActive {
+                // Reused only if both sides are done with it: an answer that came before the whole
+                // request had been written leaves the rest of it on the connection.
+                if reusable, requestWritten, let connection, connection.channel.isActive {
                     pool.release(connection)
                 } else {
                     channel?.close(promise: nil)
