@@ -454,7 +454,7 @@ public final class Gateway: Sendable {
         }
         headers.add(name: "Host", value: upstream.authority)
         if let body { headers.add(name: "Content-Length", value: String(body.readableBytes)) }
-        let head = HTTPRequestHead(version: .http1_1, method: request.method == .post ? .POST : .GET, uri: upstream.basePath + path,
+        let head = HTTPRequestHead(version: .http1_1, method: request.method == .post ? .POST : .GET, uri: upstream.target(forPath: path),
                                    headers: headers)
         return UpstreamRequest(head: head, body: body)
     }

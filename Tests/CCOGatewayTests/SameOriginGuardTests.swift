@@ -1,6 +1,8 @@
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOEmbedded
 import Testing
 import CCOCore
@@ -53,5 +55,35 @@ import CCOCore
         #expect(Gateway.rateLimitName("anthropic-ratelimit-unified-") == nil)
         #expect(Gateway.rateLimitName("anthropic-ratelimit-requests-limit") == nil)
         #expect(Gateway.rateLimitName("content-type") == nil)
+    }
+
+    @Test func theUpstreamGetsTheEndToEndHeadersWithItsOwnHostAndTheBodysLengthUnderItsBasePath() throws {
+        let fields: HTTPFields = [
+            .connection: "keep-alive", .contentLength: "99", .acceptEncoding: "gzip", .cacheControl: "no-cache",
+            HTTPField.Name("x-api-key")!: "sk-test", HTTPField.Name("anthropic-version")!: "2023-06-01",
+            HTTPField.Name("x-cco-project")!: "cco", HTTPField.Name("x-claude-code-session-id")!: "s1",
+        ]
+        let request = Request(head: HTTPRequest(method: .post, scheme: nil, authority: "127.0.0.1:3000", path: "/v1/messages?beta=true", headerFields: fields),
+                              body: RequestBody(buffer: ByteBuffer()))
+        let upstream = try #require(UpstreamURL("https://proxy.example:8443/anthropic"))
+        let sent = Gateway.upstreamRequest(request, path: "/v1/messages?beta=true", body: ByteBuffer(string: "{}"), to: upstream)
+        #expect(sent.head.method == .POST)
+        #expect(sent.head.uri == "/anthropic/v1/messages?beta=true")
+        #expect(sent.head.headers["host"] == ["proxy.example:8443"])
+        #expect(sent.head.headers["content-length"] == ["2"])
+        #expect(sent.head.headers["x-api-key"] == ["sk-test"])
+        #expect(sent.head.headers["anthropic-version"] == ["2023-06-01"])
+        #expect(sent.head.headers["x-claude-code-session-id"] == ["s1"])
+        for dropped in ["connection", "accept-encoding", "cache-control", "x-cco-project"] {
+            #expect(sent.head.headers[dropped].isEmpty, "\(dropped) is not passed on")
+        }
+    }
+
+    @Test(arguments: [
+        ("https://api.anthropic.com", "api.anthropic.com"), ("http://127.0.0.1:8080", "127.0.0.1:8080"),
+        ("http://[::1]:9000/base", "[::1]:9000"), ("http://h:80", "h"), ("https://h:80", "h:80"),
+    ])
+    func theHostHeaderNamesThePortOnlyWhenItIsNotTheSchemesDefault(text: String, authority: String) throws {
+        #expect(try #require(UpstreamURL(text)).authority == authority)
     }
 }

@@ -42,9 +42,9 @@ public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
         self.basePath = path
     }
 
-    /// The URL for a request path such as `/v1/messages?beta=true`.
-    public func url(forPath path: String) -> String {
-        "\(origin)\(basePath)\(path)"
+    /// The request target for a path such as `/v1/messages?beta=true`: under the base path.
+    public func target(forPath path: String) -> String {
+        basePath + path
     }
 
     /// `https://api.anthropic.com`, with the port only when it is not the scheme's default.
