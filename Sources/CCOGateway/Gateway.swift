@@ -11,7 +11,6 @@ public import Logging
 public import NIOCore
 import NIOHTTP1
 import Synchronization
-import SystemPackage
 
 /// The Anthropic-compatible gateway: `POST /v1/messages`, `POST /v1/messages/count_tokens` and
 /// `GET /v1/models` are forwarded to `upstream_url` with the client's own credentials; identical
@@ -356,7 +355,7 @@ public final class Gateway: Sendable {
         call.take(end.scanner)
         if let error = end.error {
             call.incomplete = true
-            logger.warning("stream on \(call.route) ended early: \(Self.describe(error))")
+            logger.warning("stream on \(call.route) ended early: \(error)")
             record(call)
             throw error
         }
@@ -410,16 +409,10 @@ public final class Gateway: Sendable {
             logger.warning("upstream \(upstream) timed out")
             return .timedOut(upstream, seconds: settings.timeoutSeconds)
         }
-        let reason = Self.describe(error)
+        let reason = "\(error)"
         metrics.upstreamFailed("unreachable")
         logger.warning("upstream \(upstream) unreachable: \(reason)")
         return .unreachable(upstream, reason)
-    }
-
-    static func describe(_ error: any Error) -> String {
-        if let upstream = error as? UpstreamError { return upstream.description }
-        if let io = error as? IOError { return "\(Errno(rawValue: io.errnoCode))" }
-        return "\(error)"
     }
 
     // MARK: - Headers

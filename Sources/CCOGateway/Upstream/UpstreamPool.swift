@@ -91,7 +91,7 @@ final class UpstreamPool: Sendable {
     private func connect(to upstream: UpstreamURL, origin: String, tls tlsContext: NIOSSLContext?,
                          _ body: @escaping @Sendable (Result<UpstreamConnection, UpstreamError>) -> Void) {
         // SNI and the certificate's name check take a name, not an address.
-        let serverName = upstream.host.contains(":") || upstream.host.allSatisfy({ $0.isNumber || $0 == "." }) ? nil : upstream.host
+        let serverName = (try? SocketAddress(ipAddress: upstream.host, port: upstream.port)) == nil ? upstream.host : nil
         ClientBootstrap(group: loop)
             .connectTimeout(connectTimeout)
             .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
