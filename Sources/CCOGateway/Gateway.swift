@@ -176,7 +176,15 @@ public final class Gateway: Sendable {
             }
             body = collected
         }
-        switch check(request, body: body, route: route, cacheable: cacheable, settings: settings) {
+        let checked: Step<CheckedCall>
+        if let size = body?.readableBytes, size > Self.largestBodyCheckedInPlace {
+            checked = await withTaskExecutorPreference(globalConcurrentExecutor) { [body] in
+                self.check(request, body: body, route: route, cacheable: cacheable, settings: settings)
+            }
+        } else {
+            checked = check(request, body: body, route: route, cacheable: cacheable, settings: settings)
+        }
+        switch checked {
         case .answered(let response):
             return .answered(response)
         case .next(let checked):
@@ -185,6 +193,12 @@ public final class Gateway: Sendable {
             return admit(checked, body: body)
         }
     }
+
+    /// The daemon handles a request on the thread that relays every stream's events (the serving
+    /// loop), and a body's check (its JSON scanned, for a cacheable call written canonically and
+    /// hashed) takes about a microsecond per KB: a larger body is checked on Swift's own threads,
+    /// so that no other stream's event waits longer than that behind it.
+    static let largestBodyCheckedInPlace = 64 << 10
 
     /// A buffer the size the request says its body is: grown from its first part instead, a body
     /// of 200 KB takes 256 KB, and is copied at each doubling. At most 4 MB is taken on the

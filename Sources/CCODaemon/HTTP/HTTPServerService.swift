@@ -88,6 +88,7 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
         let idleGrace = self.idleGrace
         let drain = self.drain
         let peers = self.peers
+        let executor = ServingLoopExecutor(loop: loop)
         await beforeAccepting()
         let child = HTTP1Channel(
             responder: { request, responseWriter, channel in
@@ -132,7 +133,7 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
                 do {
                     try await server.executeThenClose { inbound in
                         for try await connection in inbound {
-                            connections.addTask {
+                            connections.addTask(executorPreference: executor) {
                                 await ConnectionTaskFrames.reserve()
                                 drain.handling(connection.channel)
                                 await child.handle(value: connection, logger: logger)

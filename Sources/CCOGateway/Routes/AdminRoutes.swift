@@ -3,6 +3,7 @@ import CCOCore
 import HTTPTypes
 public import Hummingbird
 import NIOCore
+import NIOPosix
 
 /// `GET /api/stats` (analytics totals as JSON), `GET /api/sessions` (Claude Code sessions), `GET /api/calls`
 /// (calls one by one), `GET /api/events` (calls as they are written, as server-sent events), `GET /api/budget`,
@@ -122,7 +123,8 @@ public struct AdminRoutes: Sendable {
         }
         router.post("/api/reload") { request, context -> Response in
             if let refusal = refusal(request) { return refusal }
-            let outcome = reload()
+            // It reads the config and the prices from disk: not on the serving loop.
+            let outcome = try await NIOThreadPool.singleton.runIfActive { reload() }
             return try Reloaded(reloaded: outcome.applied, status: outcome.detail).response(from: request, context: context)
         }
         router.get("/metrics") { _, _ -> Response in
