@@ -6,6 +6,7 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOHTTPTypes
 import NIOPosix
 import ServiceLifecycle
 
@@ -94,10 +95,11 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
             responder: { request, responseWriter, channel in
                 var response = try await Self.respond(to: request, on: channel, with: responder, requests: requests, logger: logger)
                 if response.body.contentLength == nil {
-                    // A stream: its head is let go of once written, not kept for the minutes its
-                    // body takes (Hummingbird's `write(response:body:)` borrows it until the end).
-                    let body = try await responseWriter.writeHead(Self.head(taking: &response, date: date.now, server: serverName))
-                    try await response.body.write(body)
+                    // A stream: its head goes out with its first part, in one write (a relayed
+                    // stream's first event is usually in the upstream's first read), and is let go
+                    // of once written, not kept for the minutes the body takes.
+                    channel.write(HTTPResponsePart.head(Self.head(taking: &response, date: date.now, server: serverName)), promise: nil)
+                    try await response.body.write(ChannelBodyWriter(channel: channel))
                 } else {
                     try await responseWriter.write(response: Self.head(taking: &response, date: date.now, server: serverName), body: response.body)
                 }

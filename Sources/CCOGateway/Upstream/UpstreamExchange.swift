@@ -101,8 +101,13 @@ final class UpstreamExchange: UpstreamCallReceiver, Sendable {
     /// first, through the client connection's own writer), and returns when the stream has ended.
     func relay() async -> StreamEnd {
         relayStarted.store(true, ordering: .relaxed)
-        // Runs after the head's write: both are queued on the client's loop, the head first.
-        client.eventLoop.execute { self.attach() }
+        // Runs after the head's write: both are queued on the client's loop, the head first. The
+        // parts held since the head are written as it succeeds; the head, written unflushed so
+        // that it leaves with the first of them, leaves alone in the flush when none was held.
+        client.eventLoop.execute {
+            self.attach()
+            self.client.flush()
+        }
         do {
             return try await withTaskCancellationHandler {
                 try await end.futureResult.get()

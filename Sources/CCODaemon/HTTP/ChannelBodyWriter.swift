@@ -1,0 +1,20 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOHTTPTypes
+
+/// Writes a streamed response's body straight to its connection's channel, after a head written
+/// there unflushed: the head leaves with the first part, in one write, rather than alone.
+/// Each part waits until it is in the socket (or the channel has failed), as the connection's
+/// own writer would.
+struct ChannelBodyWriter: ResponseBodyWriter {
+    let channel: any Channel
+
+    mutating func write(_ buffer: ByteBuffer) async throws {
+        try await channel.writeAndFlush(HTTPResponsePart.body(buffer)).get()
+    }
+
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
+        try await channel.writeAndFlush(HTTPResponsePart.end(trailingHeaders)).get()
+    }
+}
