@@ -98,7 +98,7 @@ final class UpstreamExchange: UpstreamCallReceiver, Sendable {
     }
 
     /// Writes the answered stream's body to the client as it comes (its head must have been written
-    /// first, through the client connection's own writer), and returns when the stream has ended.
+    /// to the client's channel first, flushed or not), and returns when the stream has ended.
     func relay() async -> StreamEnd {
         relayStarted.store(true, ordering: .relaxed)
         // Runs after the head's write: both are queued on the client's loop, the head first. The
