@@ -106,6 +106,27 @@ import Testing
         }
     }
 
+    @Test func aStreamsHeadReachesTheClientWhileTheUpstreamHoldsItsFirstEvent() async throws {
+        let fake = try FakeUpstream()
+        try await withGateway(fake) { cco, port in
+            // The fake sends the head, then holds the stream before message_start until the test
+            // releases it. The daemon writes a stream's head unflushed, to leave with the first
+            // event; with no event behind it, the head must still leave at once.
+            let body = #"{"model":"claude-haiku-4-5","max_tokens":33,"stream":true,"messages":[{"role":"user","content":"hi"}]}"#
+            let request = HTTP.streamRequest(port: port, body: body, [("x-fake-hold-first", "head")])
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+            #expect(response.status == .ok)
+            let upstream = try fake.hold("head")
+            #expect(upstream == "holding", "the head reached the client when the upstream was \(upstream ?? "not yet holding")")
+            try await fake.release("head")
+            var relayed: [UInt8] = []
+            for try await chunk in response.body { relayed += Array(buffer: chunk) }
+            let text = String(decoding: relayed, as: UTF8.self)
+            #expect(text.hasPrefix("event: message_start"))
+            #expect(text.contains("\"message_stop\""))
+        }
+    }
+
     @Test func aStreamArrivesIntactInOrderAndAsItIsProduced() async throws {
         let fake = try FakeUpstream()
         try await withGateway(fake) { cco, port in

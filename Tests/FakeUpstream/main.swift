@@ -10,7 +10,8 @@
 // x-fake-delay-ms: N waits N ms before answering (and between stream events); x-fake-events: N
 // streams N text deltas (default 5), so that N × delay is a stream's length (both may also be given
 // as fake-delay-ms=N and fake-events=N in the last message's text); x-fake-hold: ID
-// holds a stream before its last event (message_stop) until POST /_release/ID, at most 20 s.
+// holds a stream before its last event (message_stop) until POST /_release/ID, at most 20 s;
+// x-fake-hold-first: ID holds it the same way after its head, before its first event.
 // x-fake-usage: a JSON `usage` object replaces the usage above (a stream's message_start carries its
 // input side with `cache_creation`, its message_delta the output, `server_tool_use` and the input
 // side again without the split, as the API does); x-fake-cut: 1 breaks a stream's connection after
@@ -150,6 +151,7 @@ router.post("/v1/messages") { request, context -> Response in
                 counts.withLock { $0.streamBytes += bytes.readableBytes }
                 try await Task.sleep(for: pause)
             }
+            if let hold = request.headers[.init("x-fake-hold-first")!] { try await wait(for: hold) }
             try await emit(start)
             try await emit(event("content_block_start", ["type": "content_block_start", "index": 0, "content_block": ["type": "text", "text": ""]]))
             for word in words {
