@@ -105,7 +105,8 @@ public struct DaemonRunner: Sendable {
     ///
     /// One loop, not one per core: a stream's events go from the upstream's socket to the client's
     /// on one thread, and each wake-up of the loop serves every connection that is ready. Requests
-    /// are handled off the loop, on Swift's own threads. A loop per core gave calls from 32
+    /// are handled on it too (each connection's task prefers it: ``ServingLoopExecutor``); only a
+    /// large body's check and the database's work run elsewhere. A loop per core gave calls from 32
     /// connections at once two to three times this p99 (docs/benchmarks.md, "One event loop").
     private static func withServingLoop(_ serve: (any EventLoop) async throws(DaemonError) -> Void) async throws(DaemonError) {
         let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
