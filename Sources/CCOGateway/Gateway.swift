@@ -176,13 +176,10 @@ public final class Gateway: Sendable {
             }
             body = collected
         }
-        let checked: Step<CheckedCall>
-        if let size = body?.readableBytes, size > Self.largestBodyCheckedInPlace {
-            checked = await withTaskExecutorPreference(globalConcurrentExecutor) { [body] in
-                self.check(request, body: body, route: route, cacheable: cacheable, settings: settings)
-            }
-        } else {
-            checked = check(request, body: body, route: route, cacheable: cacheable, settings: settings)
+        // No preference (nil) leaves the check where the task runs.
+        let elsewhere = (body?.readableBytes ?? 0) > Self.largestBodyCheckedInPlace ? globalConcurrentExecutor : nil
+        let checked = await withTaskExecutorPreference(elsewhere) { [body] in
+            self.check(request, body: body, route: route, cacheable: cacheable, settings: settings)
         }
         switch checked {
         case .answered(let response):

@@ -4,7 +4,8 @@ import NIOCore
 import NIOHTTPTypes
 
 /// Writes a streamed response's body straight to its connection's channel, after a head written
-/// there unflushed: the head leaves with the first part, in one write, rather than alone.
+/// there unflushed: the head leaves with the first part, in one write, rather than alone (or in
+/// the flush the server queues behind it, when the body waits before its first part).
 /// Each part waits until it is in the socket (or the channel has failed), as the connection's
 /// own writer would.
 struct ChannelBodyWriter: ResponseBodyWriter {

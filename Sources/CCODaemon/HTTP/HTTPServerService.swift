@@ -95,10 +95,12 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
             responder: { request, responseWriter, channel in
                 var response = try await Self.respond(to: request, on: channel, with: responder, requests: requests, logger: logger)
                 if response.body.contentLength == nil {
-                    // A stream: its head goes out with its first part, in one write (a relayed
-                    // stream's first event is usually in the upstream's first read), and is let go
-                    // of once written, not kept for the minutes the body takes.
+                    // A stream: its head goes out with what the body writes before it first waits
+                    // (a relayed stream's first event, usually in the upstream's first read), in one
+                    // write, or alone in the flush queued here, which runs once the body waits. It
+                    // is let go of once written, not kept for the minutes the body takes.
                     channel.write(HTTPResponsePart.head(Self.head(taking: &response, date: date.now, server: serverName)), promise: nil)
+                    channel.eventLoop.execute { channel.flush() }
                     try await response.body.write(ChannelBodyWriter(channel: channel))
                 } else {
                     try await responseWriter.write(response: Self.head(taking: &response, date: date.now, server: serverName), body: response.body)

@@ -101,12 +101,12 @@ final class UpstreamExchange: UpstreamCallReceiver, Sendable {
     /// to the client's channel first, flushed or not), and returns when the stream has ended.
     func relay() async -> StreamEnd {
         relayStarted.store(true, ordering: .relaxed)
-        // Runs after the head's write: both are queued on the client's loop, the head first. The
-        // parts held since the head are written as it succeeds; the head, written unflushed so
-        // that it leaves with the first of them, leaves alone in the flush when none was held.
-        client.eventLoop.execute {
-            self.attach()
-            self.client.flush()
+        // After the head's write, on the client's loop: at once when already there, so that the
+        // parts held since the head are written (and the head with them) before the task suspends.
+        if client.eventLoop.inEventLoop {
+            attach()
+        } else {
+            client.eventLoop.execute { self.attach() }
         }
         do {
             return try await withTaskCancellationHandler {
