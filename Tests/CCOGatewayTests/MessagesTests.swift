@@ -223,20 +223,23 @@ import Testing
         #expect(read.serviceTier == "standard")
         let bytes = Array(Self.answer.utf8)
         let object = try #require(JSONObject(bytes[...]), "read by the scan, not by JSONDecoder")
-        #expect(UsageFields(scanning: bytes[try #require(object.values["usage"])]) != nil)
+        #expect(UsageFields(scanning: bytes[try #require(object["usage"])]) != nil)
     }
 
     @Test func anObjectsValuesAreFoundAsRangesAndBrokenOnesAreRefused() throws {
         let bytes = Array(#"xx { "a" : [1, {"b": "}"}] , "c":"x\"y", "d": -1.5e3, "e": null }  "#.utf8)
         let object = try #require(JSONObject(bytes[2...]))
-        #expect(Set(object.values.keys) == ["a", "c", "d", "e"])
-        #expect(String(decoding: bytes[try #require(object.values["a"])], as: UTF8.self) == #"[1, {"b": "}"}]"#)
-        #expect(String(decoding: bytes[try #require(object.values["c"])], as: UTF8.self) == #""x\"y""#)
-        #expect(String(decoding: bytes[try #require(object.values["d"])], as: UTF8.self) == "-1.5e3")
+        #expect(String(decoding: bytes[try #require(object["a"])], as: UTF8.self) == #"[1, {"b": "}"}]"#)
+        #expect(String(decoding: bytes[try #require(object["c"])], as: UTF8.self) == #""x\"y""#)
+        #expect(String(decoding: bytes[try #require(object["d"])], as: UTF8.self) == "-1.5e3")
+        #expect(String(decoding: bytes[try #require(object["e"])], as: UTF8.self) == "null")
+        #expect(object["b"] == nil, "a nested member is not one of the object's")
         for broken in [#"{"a":1"#, #"{"a" 1}"#, #"{"a":1,}"#, #"{"a":"1}"#, #"{"a":[1}"#, #"[1]"#, #"{"a":1} x"#, ""] {
             #expect(JSONObject(Array(broken.utf8)[...]) == nil, "\(broken)")
         }
-        #expect(try #require(JSONObject(Array("{}".utf8)[...])).values.isEmpty)
+        #expect(try #require(JSONObject(Array("{}".utf8)[...]))["a"] == nil)
+        let repeated = Array(#"{"a":1,"a":2}"#.utf8)
+        #expect(try #require(JSONObject(repeated[...]))["a"] == 11 ..< 12, "a repeated name is read as its last value")
     }
 
     /// Shapes the scan leaves to `JSONDecoder`: an escaped key or model, a count written as a
@@ -310,9 +313,15 @@ import Testing
     }
 
     @Test func topLevelModelAndStreamAreRead() throws {
-        let json = try CanonicalJSON(Array(#"{"stream": false, "model": "claude-x", "metadata": {"model": "inner", "stream": true}}"#.utf8))
-        #expect(json.topLevel.strings["model"] == "claude-x")
-        #expect(json.topLevel.bools["stream"] == false)
+        func read(_ text: String) throws -> MessagesRequest { try MessagesRequest(body: ByteBuffer(string: text)) }
+        let request = try read(#"{"stream": false, "model": "claude-x", "metadata": {"model": "inner", "stream": true}}"#)
+        #expect(request.model == "claude-x")
+        #expect(request.stream == false)
+        #expect(try read(#"{"model":"a","stream":true,"model":"b"}"#).model == "b", "a repeated name is read as its last value")
+        #expect(try read(#"{"model":"a","stream":true}"#).stream)
+        #expect(try read(#"{"model":"cl\u0061ude"}"#).model == nil, "a model with an escape is not read")
+        #expect(try read(#"{"model":7,"stream":"true"}"#).model == nil)
+        #expect(try read(#"{"model":7,"stream":"true"}"#).stream == false)
     }
 
     @Test(arguments: [

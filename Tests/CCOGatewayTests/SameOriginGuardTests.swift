@@ -24,7 +24,7 @@ import CCOCore
         return response.status.code
     }
 
-    @Test(arguments: ["127.0.0.1:3000", "localhost:3000", "LOCALHOST", "[::1]:3000", "127.1.2.3", "cco.localhost:3000"])
+    @Test(arguments: ["127.0.0.1:3000", "127.0.0.1", "localhost:3000", "localhost", "LOCALHOST", "[::1]:3000", "127.1.2.3", "cco.localhost:3000"])
     func loopbackHostsPass(host: String) async throws {
         #expect(try await status(host: host) == 200)
     }
@@ -33,6 +33,8 @@ import CCOCore
         #expect(try await status(host: "attacker.example.com") == 421)
         #expect(try await status(host: "attacker.example.com:3000") == 421)
         #expect(try await status(host: "127.0.0.1.attacker.example.com") == 421)
+        #expect(try await status(host: "localhost.attacker.example.com:3000") == 421)
+        #expect(try await status(host: "localhostattacker.example.com") == 421)
         #expect(try await status(host: "cco.home.arpa:3000", allowedHosts: ["cco.home.arpa"]) == 200)
         #expect(try await status(host: "192.168.1.5:3000", configHost: "192.168.1.5") == 200, "the configured host")
         #expect(try await status(host: nil) == 200, "no Host (HTTP/1.0) is no browser")
@@ -55,6 +57,9 @@ import CCOCore
         #expect(Gateway.rateLimitName("anthropic-ratelimit-unified-") == nil)
         #expect(Gateway.rateLimitName("anthropic-ratelimit-requests-limit") == nil)
         #expect(Gateway.rateLimitName("content-type") == nil)
+        #expect(Gateway.rateLimitName("anthropic-ratelimit-unified-7D-Reset") == "7d-reset")
+        #expect(Gateway.rateLimitName("x-anthropic-ratelimit-unified-status") == nil)
+        #expect(Gateway.rateLimitName("anthropic_ratelimit_unified_status") == nil)
     }
 
     @Test func theUpstreamGetsTheEndToEndHeadersWithItsOwnHostAndTheBodysLengthUnderItsBasePath() throws {

@@ -67,8 +67,21 @@ public struct SameOriginGuard: Sendable {
 
     /// Whether `host` (a Host header: a name or address, and maybe a port) names this daemon.
     func isAllowed(host: String) -> Bool {
+        if Self.isPlainLoopback(host) { return true }
         let name = Self.name(ofHostHeader: host)
         return HostAddress.isLoopback(name) || allowedHosts.contains(name)
+    }
+
+    /// `127.0.0.1` or `localhost`, with or without a port: what a local client sends, decided on
+    /// its bytes, with no string made.
+    static func isPlainLoopback(_ host: String) -> Bool {
+        let bytes = host.utf8
+        for name in ["127.0.0.1", "localhost"] where bytes.starts(with: name.utf8) {
+            let port = bytes.dropFirst(name.utf8.count)
+            return port.isEmpty || (port.count > 1 && port.first == UInt8(ascii: ":")
+                && port.dropFirst().allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+        }
+        return false
     }
 
     /// `localhost:3000` → `localhost`, `[::1]:3000` → `::1`, lowercased.

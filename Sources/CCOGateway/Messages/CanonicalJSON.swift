@@ -11,13 +11,18 @@ struct CanonicalJSON {
         var description: String { "expected \(expected) at byte \(offset)" }
     }
 
-    /// The top-level members the gateway reads: strings without escapes (`model`), booleans
-    /// (`stream`), and where each value is in the input (offsets from its start), for a caller
-    /// that reads one value (an answer's `usage`) and not the rest.
+    /// Where each top-level member's key (between its quotes, escapes as written) and value are in
+    /// the input, as offsets from its start, in order: a caller reads the few it wants by name
+    /// (``value(named:in:)``) without a string or a dictionary made for every member.
     struct TopLevelMembers {
-        var strings: [String: String] = [:]
-        var bools: [String: Bool] = [:]
-        var values: [String: Range<Int>] = [:]
+        var ranges: [(key: Range<Int>, value: Range<Int>)] = []
+
+        /// The range of the value of the member named `name` (spelled without escapes); of the last
+        /// one, when the name is repeated, as most JSON readers (the API's among them) take it.
+        func value(named name: StaticString, in input: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
+            let wanted = UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
+            return ranges.last { $0.key.count == wanted.count && input[$0.key].elementsEqual(wanted) }?.value
+        }
     }
 
     /// The canonical bytes.
@@ -51,18 +56,8 @@ struct CanonicalJSON {
 }
 
 extension CanonicalJSON.TopLevelMembers {
-    fileprivate mutating func note(key: Slice<UnsafeBufferPointer<UInt8>>, value: Slice<UnsafeBufferPointer<UInt8>>) {
-        guard let first = value.first else { return }
-        let name = String(decoding: key.dropFirst().dropLast(), as: UTF8.self)
-        values[name] = value.startIndex ..< value.endIndex
-        switch first {
-        case UInt8(ascii: "\""):
-            let content = value.dropFirst().dropLast()
-            if !content.contains(UInt8(ascii: "\\")) { strings[name] = String(decoding: content, as: UTF8.self) }
-        case UInt8(ascii: "t"): bools[name] = true
-        case UInt8(ascii: "f"): bools[name] = false
-        default: break
-        }
+    fileprivate mutating func note(key: Range<Int>, value: Range<Int>) {
+        ranges.append((key.lowerBound + 1 ..< key.upperBound - 1, value))
     }
 }
 
@@ -138,7 +133,7 @@ private struct Scanner {
             var nested = CanonicalJSON.TopLevelMembers()
             try value(into: &out, depth: depth + 1, topLevel: &nested)
             // Strings and literals are written as they are read: the input's bytes are the canonical ones.
-            if depth == 0 { topLevel.note(key: input[keyInput ..< keyEnd], value: input[valueInput ..< position]) }
+            if depth == 0 { topLevel.note(key: keyInput ..< keyEnd, value: valueInput ..< position) }
             if writing { members.append((keyRange, memberStart ..< out.count)) }
             skipWhitespace()
             guard let next = peek else { throw error("',' or '}'") }

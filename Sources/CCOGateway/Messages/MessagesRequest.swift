@@ -15,20 +15,30 @@ struct MessagesRequest: Sendable {
     }
 
     init(body: ByteBuffer) throws(Malformed) {
-        let document: CanonicalJSON
+        let read: (isObject: Bool, model: String?, stream: Bool)
         do {
-            document = try body.withUnsafeReadableBytes { (raw) throws(CanonicalJSON.SyntaxError) in
-                try CanonicalJSON(raw.assumingMemoryBound(to: UInt8.self), writing: false)
+            read = try body.withUnsafeReadableBytes { (raw) throws(CanonicalJSON.SyntaxError) in
+                let input = raw.assumingMemoryBound(to: UInt8.self)
+                let document = try CanonicalJSON(input, writing: false)
+                let model = document.topLevel.value(named: "model", in: input).flatMap { Self.plainString(input[$0]) }
+                let stream = document.topLevel.value(named: "stream", in: input).map { input[$0].first == UInt8(ascii: "t") } ?? false
+                return (document.isObject, model, stream)
             }
         } catch {
             throw Malformed(description: "the request body is not valid JSON: \(error)")
         }
-        guard document.isObject else {
+        guard read.isObject else {
             throw Malformed(description: "the request body must be a JSON object")
         }
-        model = document.topLevel.strings["model"]
-        stream = document.topLevel.bools["stream"] ?? false
+        model = read.model
+        stream = read.stream
         self.body = body
+    }
+
+    /// A checked JSON string's content, nil for another value or one with escapes.
+    private static func plainString(_ value: Slice<UnsafeBufferPointer<UInt8>>) -> String? {
+        guard value.first == UInt8(ascii: "\""), !value.contains(UInt8(ascii: "\\")) else { return nil }
+        return String(decoding: value.dropFirst().dropLast(), as: UTF8.self)
     }
 
     /// The body in canonical form: two bodies that differ only in key order or whitespace have the

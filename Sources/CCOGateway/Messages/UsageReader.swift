@@ -82,12 +82,12 @@ enum UsageReader {
     /// nil for a shape the scan does not read, for `JSONDecoder` to read instead.
     static func modelAndUsage(of message: JSONObject, in bytes: ArraySlice<UInt8>) -> (model: String?, usage: UsageFields?)? {
         var usage: UsageFields?
-        if let range = message.values["usage"], !JSONObject.isNull(bytes[range]) {
+        if let range = message["usage"], !JSONObject.isNull(bytes[range]) {
             guard let fields = UsageFields(scanning: bytes[range]) else { return nil }
             usage = fields
         }
         var model: String?
-        if let range = message.values["model"] {
+        if let range = message["model"] {
             guard let value = JSONObject.string(bytes[range]) else { return nil }
             model = value
         }
@@ -106,8 +106,8 @@ extension UsageFields {
     /// `null`, for `JSONDecoder` to read instead.
     init?(scanning bytes: ArraySlice<UInt8>) {
         guard let members = JSONObject(bytes) else { return nil }
-        func int(_ key: String, of object: JSONObject) -> Int?? {
-            guard let range = object.values[key] else { return .some(nil) }
+        func int(_ key: StaticString, of object: JSONObject) -> Int?? {
+            guard let range = object[key] else { return .some(nil) }
             return JSONObject.int(bytes[range])
         }
         guard let input = int("input_tokens", of: members), let output = int("output_tokens", of: members),
@@ -117,16 +117,16 @@ extension UsageFields {
         output_tokens = output
         cache_creation_input_tokens = creation
         cache_read_input_tokens = read
-        if let range = members.values["cache_creation"], !JSONObject.isNull(bytes[range]) {
+        if let range = members["cache_creation"], !JSONObject.isNull(bytes[range]) {
             guard let split = JSONObject(bytes[range]), let fiveMinutes = int("ephemeral_5m_input_tokens", of: split),
                   let oneHour = int("ephemeral_1h_input_tokens", of: split) else { return nil }
             cache_creation = CacheCreation(ephemeral_5m_input_tokens: fiveMinutes, ephemeral_1h_input_tokens: oneHour)
         }
-        if let range = members.values["server_tool_use"], !JSONObject.isNull(bytes[range]) {
+        if let range = members["server_tool_use"], !JSONObject.isNull(bytes[range]) {
             guard let tools = JSONObject(bytes[range]), let searches = int("web_search_requests", of: tools) else { return nil }
             server_tool_use = ServerToolUse(web_search_requests: searches)
         }
-        if let range = members.values["service_tier"] {
+        if let range = members["service_tier"] {
             guard let tier = JSONObject.string(bytes[range]) else { return nil }
             service_tier = tier
         }
@@ -137,13 +137,25 @@ extension UsageFields {
 /// check (which writes nothing); nil unless the bytes are one valid JSON object whose keys have no
 /// escapes. The scalar readers take the plain forms an API answer writes and return nil for others.
 struct JSONObject {
-    let values: [String: Range<Int>]
+    private let bytes: ArraySlice<UInt8>
+    /// Each member's key (between its quotes) and value, as indices of `bytes`, in order.
+    private let ranges: [(key: Range<Int>, value: Range<Int>)]
 
     init?(_ bytes: ArraySlice<UInt8>) {
-        guard let document = bytes.withUnsafeBufferPointer({ try? CanonicalJSON($0, writing: false) }), document.isObject,
-              // A key spelled with an escape (`"\u0075sage"`) would be missed by its plain name.
-              !document.topLevel.values.keys.contains(where: { $0.utf8.contains(UInt8(ascii: "\\")) }) else { return nil }
-        values = document.topLevel.values.mapValues { (bytes.startIndex + $0.lowerBound) ..< (bytes.startIndex + $0.upperBound) }
+        guard let document = bytes.withUnsafeBufferPointer({ try? CanonicalJSON($0, writing: false) }), document.isObject else { return nil }
+        let base = bytes.startIndex
+        let ranges = document.topLevel.ranges.map { (key: base + $0.key.lowerBound ..< base + $0.key.upperBound,
+                                                      value: base + $0.value.lowerBound ..< base + $0.value.upperBound) }
+        // A key spelled with an escape (`"\u0075sage"`) would be missed by its plain name.
+        guard !ranges.contains(where: { bytes[$0.key].contains(UInt8(ascii: "\\")) }) else { return nil }
+        self.bytes = bytes
+        self.ranges = ranges
+    }
+
+    /// The range of the value named `name`; of the last, when the name is repeated.
+    subscript(name: StaticString) -> Range<Int>? {
+        let wanted = UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
+        return ranges.last { $0.key.count == wanted.count && bytes[$0.key].elementsEqual(wanted) }?.value
     }
 
     static func isNull(_ bytes: ArraySlice<UInt8>) -> Bool {
@@ -281,12 +293,12 @@ struct StreamUsageScanner: Sendable {
     /// for a shape it does not read (an escape, a count that is not a plain integer), which
     /// `JSONDecoder` then reads.
     static func scanned(_ data: ArraySlice<UInt8>) -> Event? {
-        guard let members = JSONObject(data), let typeRange = members.values["type"],
+        guard let members = JSONObject(data), let typeRange = members["type"],
               let type = JSONObject.string(data[typeRange]), let type else { return nil }
         var event = Event(type: type)
         switch type {
         case "message_start":
-            guard let range = members.values["message"] else { return event }
+            guard let range = members["message"] else { return event }
             guard let message = JSONObject(data[range]), let read = UsageReader.modelAndUsage(of: message, in: data) else { return nil }
             event.message = Event.Start(model: read.model, usage: read.usage)
         case "message_delta":

@@ -11,14 +11,32 @@ public final class GatewayMetrics: Sendable {
     private let factory: PrometheusMetricsFactory
     /// Counters that mirror totals kept elsewhere (the cache's, the writer's) advance by the
     /// difference since the last scrape.
-    private let counters = HandleCache<CoreMetrics.Counter>()
-    private let floatingCounters = HandleCache<FloatingPointCounter>()
-    private let timers = HandleCache<CoreMetrics.Timer>()
+    private let counters = HandleCache<String, CoreMetrics.Counter>()
+    private let timers = HandleCache<String, CoreMetrics.Timer>()
+    /// `cco_cost_usd_total` and `cco_saved_usd_total` by model.
+    private let money = HandleCache<Money, FloatingPointCounter>()
     /// Per route, method and status, and per model and source: the handles one request or one
-    /// call's tokens are recorded in, found by one lookup rather than one per metric. A model's
-    /// token counters are all made at its first call (the kinds it has not used yet at 0).
-    private let answered = HandleCache<(requests: CoreMetrics.Counter, duration: CoreMetrics.Timer)>()
-    private let usage = HandleCache<UsageHandles>()
+    /// call's tokens are recorded in, found by one lookup rather than one per metric, keyed by the
+    /// values themselves (no label strings are built per request). A model's token counters are
+    /// all made at its first call (the kinds it has not used yet at 0).
+    private let answered = HandleCache<Answered, (requests: CoreMetrics.Counter, duration: CoreMetrics.Timer)>()
+    private let usage = HandleCache<Usage, UsageHandles>()
+
+    private struct Answered: Hashable {
+        let route: String
+        let method: String
+        let status: Int
+    }
+
+    private struct Usage: Hashable {
+        let model: String
+        let source: String
+    }
+
+    private struct Money: Hashable {
+        let name: String
+        let model: String
+    }
     private let mirrored = Mutex<(cache: ResponseCache<CachedResponse>.Statistics, writer: AnalyticsWriter.Counters)>(
         (.init(), .init()))
 
@@ -34,7 +52,7 @@ public final class GatewayMetrics: Sendable {
 
     /// One answered HTTP request, by route pattern (not raw path, so the label set stays bounded).
     func requestAnswered(route: String, method: String, status: Int, duration: Duration) {
-        let handles = answered.handle("answered", [("route", route), ("method", method), ("status", String(status))]) { _, _ in
+        let handles = answered.handle(Answered(route: route, method: method, status: status)) {
             (counter("cco_http_requests_total", [("route", route), ("method", method), ("status", String(status))]),
              timer("cco_http_request_duration_seconds", [("route", route)]))
         }
@@ -59,7 +77,7 @@ public final class GatewayMetrics: Sendable {
         let usage = row.usage
         let model = row.model ?? "unknown"
         let source = row.cacheHit ? "cache" : "upstream"
-        let handles = self.usage.handle("usage", [("model", model), ("source", source)]) { _, _ in
+        let handles = self.usage.handle(Usage(model: model, source: source)) {
             UsageHandles(tokens: UsageHandles.kinds.map { counter("cco_tokens_total", [("model", model), ("kind", $0), ("source", source)]) })
         }
         for (counter, count) in zip(handles.tokens, UsageHandles.counts(usage)) where count > 0 {
@@ -71,7 +89,7 @@ public final class GatewayMetrics: Sendable {
         if row.incomplete { counter("cco_incomplete_streams_total", [("model", model)]).increment() }
         guard row.model != nil, row.priced, usage != .zero else { return }
         let name = row.cacheHit ? "cco_saved_usd_total" : "cco_cost_usd_total"
-        floatingCounters.handle(name, [("model", model)]) { FloatingPointCounter(label: $0, dimensions: $1, factory: factory) }
+        money.handle(Money(name: name, model: model)) { FloatingPointCounter(label: name, dimensions: [("model", model)], factory: factory) }
             .increment(by: row.cacheHit ? row.savedUSD : row.costUSD)
     }
 
@@ -140,11 +158,15 @@ public final class GatewayMetrics: Sendable {
     }
 
     private func counter(_ name: String, _ dimensions: [(String, String)]) -> CoreMetrics.Counter {
-        counters.handle(name, dimensions) { CoreMetrics.Counter(label: $0, dimensions: $1, factory: factory) }
+        counters.handle(Self.key(name, dimensions)) { CoreMetrics.Counter(label: name, dimensions: dimensions, factory: factory) }
     }
 
     private func timer(_ name: String, _ dimensions: [(String, String)]) -> CoreMetrics.Timer {
-        timers.handle(name, dimensions) { CoreMetrics.Timer(label: $0, dimensions: $1, factory: factory) }
+        timers.handle(Self.key(name, dimensions)) { CoreMetrics.Timer(label: name, dimensions: dimensions, factory: factory) }
+    }
+
+    private static func key(_ name: String, _ dimensions: [(String, String)]) -> String {
+        dimensions.reduce(name) { $0 + "\u{0}" + $1.0 + "=" + $1.1 }
     }
 
     private static func nanoseconds(_ duration: Duration) -> Int64 {
@@ -155,14 +177,13 @@ public final class GatewayMetrics: Sendable {
 
 /// Metric handles by name and labels, made once: making one goes through the registry's lock and
 /// label hashing, too much to do per request.
-private final class HandleCache<Handle: Sendable>: Sendable {
-    private let handles = Mutex<[String: Handle]>([:])
+private final class HandleCache<Key: Hashable & Sendable, Handle: Sendable>: Sendable {
+    private let handles = Mutex<[Key: Handle]>([:])
 
-    func handle(_ name: String, _ dimensions: [(String, String)], make: (String, [(String, String)]) -> Handle) -> Handle {
-        let key = dimensions.reduce(name) { $0 + "\u{0}" + $1.0 + "=" + $1.1 }
-        return handles.withLock { handles in
+    func handle(_ key: Key, make: () -> Handle) -> Handle {
+        handles.withLock { handles in
             if let existing = handles[key] { return existing }
-            let made = make(name, dimensions)
+            let made = make()
             handles[key] = made
             return made
         }
