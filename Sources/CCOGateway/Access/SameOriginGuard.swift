@@ -76,13 +76,15 @@ public struct SameOriginGuard: Sendable {
     /// its bytes, with no string made.
     static func isPlainLoopback(_ host: String) -> Bool {
         let bytes = host.utf8
-        for name in ["127.0.0.1", "localhost"] where bytes.starts(with: name.utf8) {
+        for name in plainLoopbackNames where bytes.starts(with: name.utf8) {
             let port = bytes.dropFirst(name.utf8.count)
             return port.isEmpty || (port.count > 1 && port.first == UInt8(ascii: ":")
                 && port.dropFirst().allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
         }
         return false
     }
+
+    private static let plainLoopbackNames = ["127.0.0.1", "localhost"]
 
     /// `localhost:3000` → `localhost`, `[::1]:3000` → `::1`, lowercased.
     static func name(ofHostHeader host: String) -> String {
