@@ -488,16 +488,14 @@ public final class Gateway: Sendable {
     static func rateLimitName(_ name: String) -> String? {
         // Byte by byte on the string's own storage: a `zip` of two UTF-8 views cost a hundred
         // instructions a byte, for every header of every answer.
-        let read = name.utf8.withContiguousStorageIfAvailable { bytes -> String? in
+        var name = name
+        name.makeContiguousUTF8()
+        return name.utf8.withContiguousStorageIfAvailable { bytes -> String? in
             let prefix = rateLimitPrefixBytes
             guard bytes.count > prefix.count,
                   prefix.indices.allSatisfy({ bytes[$0] | 0x20 == prefix[$0] || bytes[$0] == prefix[$0] }) else { return nil }
             return String(decoding: bytes[prefix.count...], as: UTF8.self).lowercased()
-        }
-        if let read { return read }
-        let prefix = rateLimitPrefix.utf8
-        guard name.utf8.count > prefix.count, zip(name.utf8, prefix).allSatisfy({ $0 | 0x20 == $1 || $0 == $1 }) else { return nil }
-        return String(name.utf8.dropFirst(prefix.count))?.lowercased()
+        } ?? nil
     }
 
     private static let rateLimitPrefixBytes = Array(rateLimitPrefix.utf8)

@@ -138,24 +138,23 @@ extension UsageFields {
 /// escapes. The scalar readers take the plain forms an API answer writes and return nil for others.
 struct JSONObject {
     private let bytes: ArraySlice<UInt8>
-    /// Each member's key (between its quotes) and value, as indices of `bytes`, in order.
-    private let ranges: [(key: Range<Int>, value: Range<Int>)]
+    /// Its members, at offsets from the start of `bytes`.
+    private let members: CanonicalJSON.TopLevelMembers
 
     init?(_ bytes: ArraySlice<UInt8>) {
-        guard let document = bytes.withUnsafeBufferPointer({ try? CanonicalJSON($0, writing: false) }), document.isObject else { return nil }
-        let base = bytes.startIndex
-        let ranges = document.topLevel.ranges.map { (key: base + $0.key.lowerBound ..< base + $0.key.upperBound,
-                                                      value: base + $0.value.lowerBound ..< base + $0.value.upperBound) }
-        // A key spelled with an escape (`"\u0075sage"`) would be missed by its plain name.
-        guard !ranges.contains(where: { bytes[$0.key].contains(UInt8(ascii: "\\")) }) else { return nil }
+        guard let document = bytes.withUnsafeBufferPointer({ try? CanonicalJSON($0, writing: false) }), document.isObject,
+              // A key spelled with an escape (`"\u0075sage"`) would be missed by its plain name.
+              !document.topLevel.ranges.contains(where: { bytes[bytes.startIndex + $0.key.lowerBound ..< bytes.startIndex + $0.key.upperBound]
+                  .contains(UInt8(ascii: "\\")) }) else { return nil }
         self.bytes = bytes
-        self.ranges = ranges
+        members = document.topLevel
     }
 
-    /// The range of the value named `name`; of the last, when the name is repeated.
+    /// The range (indices of `bytes`) of the value named `name`; of the last, when the name is repeated.
     subscript(name: StaticString) -> Range<Int>? {
-        let wanted = UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
-        return ranges.last { $0.key.count == wanted.count && bytes[$0.key].elementsEqual(wanted) }?.value
+        let base = bytes.startIndex
+        return bytes.withUnsafeBufferPointer { members.value(named: name, in: $0) }
+            .map { base + $0.lowerBound ..< base + $0.upperBound }
     }
 
     static func isNull(_ bytes: ArraySlice<UInt8>) -> Bool {
