@@ -49,6 +49,9 @@ public final class Gateway: Sendable {
     /// Shows a budget warning on the desktop (summary, body); set by the daemon, used while `notify` is on.
     private let notify: Mutex<(@Sendable (String, String) -> Void)?> = Mutex(nil)
 
+    /// The largest request body the gateway accepts (`max_request_size`, as last reloaded).
+    public var maxRequestSize: Int { settings.withLock { $0.maxRequestSize } }
+
     /// The largest upstream answer that is read whole (non-streaming); larger ones fail with 502.
     static let largestBufferedResponse = 256 << 20
 
@@ -168,10 +171,7 @@ public final class Gateway: Sendable {
         let settings = settings.withLock { $0 }
         var body: ByteBuffer?
         if request.method == .post {
-            var collected = Self.bodyBuffer(for: request, limit: settings.maxRequestSize)
-            do {
-                try await request.body.collect(upTo: settings.maxRequestSize, into: &collected)
-            } catch {
+            guard let collected = await Self.collect(request.body, limit: settings.maxRequestSize) else {
                 return .answered(refuseTooLarge(request, route: route, settings: settings))
             }
             body = collected
@@ -197,13 +197,20 @@ public final class Gateway: Sendable {
     /// so that no other stream's event waits longer than that behind it.
     static let largestBodyCheckedInPlace = 64 << 10
 
-    /// A buffer the size the request says its body is: grown from its first part instead, a body
-    /// of 200 KB takes 256 KB, and is copied at each doubling. At most 4 MB is taken on the
-    /// header's word alone; a larger body grows as it comes.
-    @inline(never)
-    private static func bodyBuffer(for request: Request, limit: Int) -> ByteBuffer {
-        let announced = request.headers[.contentLength].flatMap { Int($0) } ?? 0
-        return ByteBufferAllocator().buffer(capacity: min(max(announced, 0), limit, 4 << 20))
+    /// The request's body, nil when it is larger than `limit`. The daemon's server hands a body
+    /// on whole, in one buffer, which is taken as it is; parts after a first are added to it.
+    static func collect(_ body: RequestBody, limit: Int) async -> ByteBuffer? {
+        var parts = body.makeAsyncIterator()
+        do {
+            guard var collected = try await parts.next() else { return ByteBuffer() }
+            while let part = try await parts.next() {
+                guard collected.readableBytes + part.readableBytes <= limit else { return nil }
+                collected.writeImmutableBuffer(part)
+            }
+            return collected.readableBytes <= limit ? collected : nil
+        } catch {
+            return nil
+        }
     }
 
     @inline(never)
@@ -446,6 +453,8 @@ public final class Gateway: Sendable {
 
     static let notRelayed: Set<String> = [
         "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "content-length",
+        // The daemon's server writes its own.
+        "date", "server",
     ]
 
     /// The client's request as the upstream gets it: its path under the upstream's base path, its

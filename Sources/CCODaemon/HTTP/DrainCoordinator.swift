@@ -14,7 +14,7 @@ final class DrainCoordinator: Sendable {
     private let acceptStopped = Atomic<Bool>(false)
     /// The server channel no longer asks the kernel for connections (``ConnectionTracker``).
     fileprivate let acceptPaused = Atomic<Bool>(false)
-    private let open = Mutex<[ObjectIdentifier: any Channel]>([:])
+    private let open = Mutex<OpenConnections>(OpenConnections())
     /// Accepted connections not yet handed to the loop that serves them (their pipeline is being
     /// set up on their event loop).
     private let pending = Mutex<Set<ObjectIdentifier>>([])
@@ -74,7 +74,7 @@ final class DrainCoordinator: Sendable {
         draining.store(true, ordering: .releasing)
         Task { await closeServerChannel() }
         startTheBound(.stopping)
-        for channel in open.withLock({ Array($0.values) }) {
+        for channel in open.withLock({ Array($0.channels.values) }) {
             channel.eventLoop.execute {
                 channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
             }
@@ -118,8 +118,27 @@ final class DrainCoordinator: Sendable {
         whenDraining()
     }
 
+    /// Every connection ends after the answer it is writing: the server's task was cancelled.
+    func closeInputs() {
+        for channel in open.withLock({ Array($0.channels.values) }) {
+            channel.close(mode: .input, promise: nil)
+        }
+    }
+
+    /// Returns once no connection is open. Call it after the server channel has closed.
+    func connectionsClosed() async {
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            let closed = open.withLock { open in
+                guard !open.channels.isEmpty else { return true }
+                open.waiters.append(waiter)
+                return false
+            }
+            if closed { waiter.resume() }
+        }
+    }
+
     private func cutEverything() {
-        let channels = open.withLock { Array($0.values) }
+        let channels = open.withLock { Array($0.channels.values) }
         guard !channels.isEmpty else { return }
         recorder?.cutting(inProgress, after: drainTimeout)
         for channel in channels { channel.close(promise: nil) }
@@ -132,11 +151,17 @@ final class DrainCoordinator: Sendable {
 
     fileprivate func add(_ channel: any Channel) {
         let id = ObjectIdentifier(channel)
-        open.withLock { $0[id] = channel }
+        open.withLock { $0.channels[id] = channel }
         _ = pending.withLock { $0.insert(id) }
         channel.closeFuture.whenComplete { [self] _ in
-            _ = open.withLock { $0.removeValue(forKey: id) }
+            let waiters = open.withLock { open -> [CheckedContinuation<Void, Never>] in
+                open.channels.removeValue(forKey: id)
+                guard open.channels.isEmpty else { return [] }
+                defer { open.waiters = [] }
+                return open.waiters
+            }
             _ = pending.withLock { $0.remove(id) }
+            for waiter in waiters { waiter.resume() }
         }
     }
 
@@ -151,9 +176,14 @@ final class DrainCoordinator: Sendable {
     }
 }
 
+/// The connections open, and who waits for there to be none.
+private struct OpenConnections {
+    var channels: [ObjectIdentifier: any Channel] = [:]
+    var waiters: [CheckedContinuation<Void, Never>] = []
+}
+
 /// First in the server channel's pipeline: sees every accepted connection, and every request to
-/// accept more (a read), which it stops passing on once the server stops accepting. Turning off
-/// `autoRead` would not do: the async channel behind asks for reads itself as its consumer wants more.
+/// accept more (a read), which it stops passing on once the server stops accepting.
 private final class ConnectionTracker: ChannelDuplexHandler {
     typealias InboundIn = any Channel
     typealias InboundOut = any Channel

@@ -14,8 +14,8 @@ import NIOHTTPTypes
 /// - a connection that stays idle for `idleGrace` is then closed (a client that idles that long has
 ///   its own idle timer and checks a pooled connection before reuse).
 ///
-/// Sits between Hummingbird's HTTP/1 codec and its connection state handler
-/// (`HTTP1Channel.Configuration.additionalChannelHandlers`).
+/// Sits between the HTTP/1 codec and Hummingbird's connection state handler, which would close at
+/// the event.
 final class DrainHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -59,13 +59,23 @@ final class DrainHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .head(var head) where head.status.kind != .informational:
-            if head.headerFields[AdminRoutes.endsAtDrain] != nil {
+            // One pass over the fields: a lookup by name joins the values of every field it finds.
+            var endsAtDrain = false
+            var eventStream = false
+            for field in head.headerFields {
+                if field.name == AdminRoutes.endsAtDrain {
+                    endsAtDrain = true
+                } else if field.name == .contentType {
+                    eventStream = field.value.hasPrefix("text/event-stream")
+                }
+            }
+            if endsAtDrain {
                 head.headerFields[AdminRoutes.endsAtDrain] = nil
                 if !uncounted {
                     uncounted = true
                     coordinator.requestEnded(streaming: false)
                 }
-            } else if head.headerFields[.contentType]?.hasPrefix("text/event-stream") == true, !streaming {
+            } else if eventStream, !streaming {
                 streaming = true
                 coordinator.streamBegan()
             }
@@ -73,7 +83,11 @@ final class DrainHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 head.headerFields[.connection] = "close"
                 closingAfterResponse = true
             }
-            context.write(wrapOutboundOut(.head(head)), promise: promise)
+            if endsAtDrain || draining {
+                context.write(wrapOutboundOut(.head(head)), promise: promise)
+            } else {
+                context.write(data, promise: promise)
+            }
         case .end:
             endRequest()
             if closingAfterResponse {

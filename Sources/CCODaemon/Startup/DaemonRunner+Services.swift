@@ -23,7 +23,8 @@ extension DaemonRunner {
             // A client that stalls while sending a request, or idles between requests, is
             // disconnected after `client_timeout`; a response being streamed is never cut.
             idleTimeout: .seconds(Int64(config.clientTimeout)),
-            idleGrace: .milliseconds(250), logger: logger, drain: drain, peers: PeerPolicy(config: config, logger: logger),
+            idleGrace: .milliseconds(250), logger: logger, drain: drain,
+            bodyLimit: { gateway.maxRequestSize }, peers: PeerPolicy(config: config, logger: logger),
             beforeAccepting: {
                 // Started, with the database open and the cache restored: the previous daemon stops
                 // accepting now, and the kernel queues connections until this one accepts (a

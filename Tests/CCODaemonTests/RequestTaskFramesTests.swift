@@ -1,9 +1,9 @@
 import Testing
 @testable import CCODaemon
 
-/// Where a task's async frames go after ``ConnectionTaskFrames/reserve()``, against where they go
+/// Where a task's async frames go after ``RequestTaskFrames/reserve()``, against where they go
 /// without it.
-@Suite struct ConnectionTaskFramesTests {
+@Suite struct RequestTaskFramesTests {
     /// One frame of `descend`: room for 64 words, kept across the await below it.
     typealias Frame = InlineArray<64, UInt64>
 
@@ -34,7 +34,7 @@ import Testing
     @Test func framesAfterTheReservationAreLaidEndToEndInItsBlock() async {
         let levels = 6
         let (room, reserved) = await Task.detached {
-            let room = await ConnectionTaskFrames.reserve()
+            let room = await RequestTaskFrames.reserve()
             var addresses: [UInt] = []
             await Self.descend(levels: levels, into: &addresses)
             return (room, addresses)
@@ -53,8 +53,8 @@ import Testing
         // With it, the frames that do not fit in what is left of the task's current slab (all but
         // the first, at most) go in the block, each right after the one above it.
         let size = UInt(MemoryLayout<Frame>.size)
-        let inBlock = reserved.filter { $0 >= room && $0 + size <= room + UInt(ConnectionTaskFrames.bytes) }
-        #expect(inBlock.count >= levels - 1, "frames at \(reserved.map { Int(bitPattern: $0 &- room) }) from a block of \(ConnectionTaskFrames.bytes) bytes")
+        let inBlock = reserved.filter { $0 >= room && $0 + size <= room + UInt(RequestTaskFrames.bytes) }
+        #expect(inBlock.count >= levels - 1, "frames at \(reserved.map { Int(bitPattern: $0 &- room) }) from a block of \(RequestTaskFrames.bytes) bytes")
         let together = Self.strides(inBlock)
         #expect(together.allSatisfy { $0 == together[0] && $0 > Int(size) && $0 < 1000 }, "frames \(together) bytes apart in the block")
     }

@@ -1,17 +1,16 @@
-/// Room for a connection task's async frames, set aside in one block as the task starts.
+/// Room for a request's task's async frames, set aside in one block as the task starts.
 ///
 /// Swift's task allocator hands out a task's frames from slabs of 1000 bytes, starts a new slab
 /// when the next frame does not fit what is left of the current one, and keeps every slab until
-/// the task ends. A connection's task ends when the connection closes, hours later for the
-/// connections Claude Code keeps, and its deepest point (a request's body read under Hummingbird's
-/// handler, the router and the gateway: about 8 KB of frames) left it holding ten or eleven slabs,
-/// partly empty, depending on how the frames happened to fall.
+/// the task ends. A request's task ends when its answer has been written, minutes later for a
+/// stream, and its deepest point (the router and the gateway: about 7 KB of frames) left it holding
+/// several slabs, partly empty, depending on how the frames happened to fall.
 ///
 /// `reserve()` has a frame of `bytes` and returns at once. Its frame, freed, stays the task's next
 /// slab, empty; a frame that does not fit the current slab is taken from that next slab when it
 /// fits there, so the frames that follow are laid end to end in it. A call deeper than the block
 /// still gets slabs of its own, as before.
-enum ConnectionTaskFrames {
+enum RequestTaskFrames {
     static let bytes = MemoryLayout<Room>.size
     typealias Room = InlineArray<1024, UInt64>
 

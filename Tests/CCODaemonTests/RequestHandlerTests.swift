@@ -1,0 +1,191 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import NIOPosix
+import Synchronization
+import Testing
+@testable import CCODaemon
+
+/// How one connection's requests are read and answered (``RequestHandler``), over a real socket:
+/// raw bytes in, as a client writes them, and the bytes that come back.
+@Suite struct RequestHandlerTests {
+    /// A server whose every answer is `<method> <path> <body bytes>`, after `delay` for a path that
+    /// starts with `/slow`.
+    final class Server: Sendable {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let channel: any Channel
+
+        init(bodyLimit: Int = 1 << 20) async throws {
+            let loop = group.next()
+            let executor = ServingLoopExecutor(loop: loop)
+            let respond: RequestHandler.Respond = { request, channel in
+                if request.uri.path.hasPrefix("/slow") { try? await Task.sleep(for: .milliseconds(200)) }
+                let body = (try? await request.body.collect(upTo: .max)) ?? ByteBuffer()
+                let text = "\(request.method) \(request.uri.path) \(body.readableBytes)"
+                channel.write(HTTPResponsePart.head(HTTPResponse(status: .ok, headerFields: [.contentLength: "\(text.utf8.count)"])), promise: nil)
+                channel.write(HTTPResponsePart.body(ByteBuffer(string: text)), promise: nil)
+                try? await channel.writeAndFlush(HTTPResponsePart.end(nil)).get()
+            }
+            channel = try await ServerBootstrap(group: loop)
+                .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let pipeline = channel.pipeline.syncOperations
+                        try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
+                        try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        try pipeline.addHandler(RequestHandler(executor: executor, bodyLimit: { bodyLimit }, respond: respond))
+                    }
+                }
+                .bind(host: "127.0.0.1", port: 0).get()
+        }
+
+        func connect() async throws -> Client {
+            try await Client(port: channel.localAddress!.port!, group: group)
+        }
+
+        func close() async throws {
+            try await channel.close()
+            try await group.shutdownGracefully()
+        }
+    }
+
+    /// A TCP client that writes what it is given and keeps what it reads.
+    final class Client: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        private let received = Mutex("")
+        private let channel = Mutex<(any Channel)?>(nil)
+
+        init(port: Int, group: any EventLoopGroup) async throws {
+            let channel = try await ClientBootstrap(group: group)
+                .channelInitializer { [self] channel in
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(self) }
+                }
+                .connect(host: "127.0.0.1", port: port).get()
+            self.channel.withLock { $0 = channel }
+        }
+
+        var open: any Channel { channel.withLock { $0! } }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let buffer = unwrapInboundIn(data)
+            received.withLock { $0 += String(buffer: buffer) }
+        }
+
+        func send(_ text: String) async throws {
+            try await open.writeAndFlush(ByteBuffer(string: text))
+        }
+
+        /// Shuts this side for writing: the server reads the end of its input.
+        func finishSending() async throws {
+            try await open.close(mode: .output)
+        }
+
+        /// What has been read once `done` holds of it, or after two seconds.
+        func read(until done: (String) -> Bool) async throws -> String {
+            let clock = ContinuousClock()
+            let deadline = clock.now + .seconds(2)
+            while clock.now < deadline {
+                let text = received.withLock { $0 }
+                if done(text) { return text }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            return received.withLock { $0 }
+        }
+
+        /// Whether the server closed the connection within two seconds.
+        func closedByServer() async throws -> Bool {
+            let clock = ContinuousClock()
+            let deadline = clock.now + .seconds(2)
+            while clock.now < deadline, open.isActive { try await Task.sleep(for: .milliseconds(5)) }
+            return !open.isActive
+        }
+    }
+
+    static func answers(_ text: String) -> [String] {
+        text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.components(separatedBy: "\r\n\r\n").last ?? "" }
+    }
+
+    static func post(_ path: String, body: String, connection: String? = nil) -> String {
+        var head = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(body.utf8.count)\r\n"
+        if let connection { head += "Connection: \(connection)\r\n" }
+        return head + "\r\n" + body
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInTheOrderSentEvenWhenTheFirstIsSlowest() async throws {
+        let server = try await Server()
+        let client = try await server.connect()
+        try await client.send(Self.post("/slow/1", body: "abc") + Self.post("/2", body: "") + "GET /3 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        let text = try await client.read { Self.answers($0).count == 3 }
+        #expect(Self.answers(text) == ["POST /slow/1 3", "POST /2 0", "GET /3 0"])
+        #expect(client.open.isActive, "a keep-alive connection stays open")
+        try await server.close()
+    }
+
+    @Test func aBodySentInSeveralWritesReachesTheRouteWhole() async throws {
+        let server = try await Server()
+        let client = try await server.connect()
+        let body = String(repeating: "x", count: 50_000)
+        let request = Self.post("/v1/messages", body: body)
+        let cut = request.index(request.startIndex, offsetBy: request.utf8.count / 3)
+        try await client.send(String(request[..<cut]))
+        try await Task.sleep(for: .milliseconds(50))
+        try await client.send(String(request[cut...]))
+        let text = try await client.read { Self.answers($0).count == 1 }
+        #expect(Self.answers(text) == ["POST /v1/messages 50000"])
+        try await server.close()
+    }
+
+    @Test func aBodyOverTheLimitReachesTheRouteCutOnePastItAndTheConnectionGoesOn() async throws {
+        let server = try await Server(bodyLimit: 1000)
+        let client = try await server.connect()
+        try await client.send(Self.post("/big", body: String(repeating: "y", count: 100_000)) + Self.post("/next", body: "ok"))
+        let text = try await client.read { Self.answers($0).count == 2 }
+        #expect(Self.answers(text) == ["POST /big 1001", "POST /next 2"])
+        try await server.close()
+    }
+
+    @Test func connectionCloseIsAnsweredThenTheConnectionCloses() async throws {
+        let server = try await Server()
+        let client = try await server.connect()
+        try await client.send(Self.post("/slow/last", body: "", connection: "close"))
+        #expect(try await client.closedByServer())
+        #expect(Self.answers(try await client.read { _ in true }) == ["POST /slow/last 0"])
+        try await server.close()
+    }
+
+    @Test func aClientThatShutsItsSideGetsEveryAnswerThenTheConnectionCloses() async throws {
+        let server = try await Server()
+        let client = try await server.connect()
+        try await client.send(Self.post("/slow/1", body: "a") + Self.post("/2", body: "bb"))
+        try await client.finishSending()
+        #expect(try await client.closedByServer())
+        #expect(Self.answers(try await client.read { _ in true }) == ["POST /slow/1 1", "POST /2 2"])
+        try await server.close()
+    }
+
+    @Test func aMalformedRequestIsAnswered400AndTheConnectionCloses() async throws {
+        let server = try await Server()
+        let client = try await server.connect()
+        try await client.send("NOT HTTP AT ALL\r\n\r\n")
+        #expect(try await client.closedByServer())
+        let text = try await client.read { _ in true }
+        #expect(text.hasPrefix("HTTP/1.1 400 Bad Request\r\n") && text.lowercased().contains("connection: close"), "\(text)")
+        try await server.close()
+    }
+
+    @Test func aRequestCutOffMidBodyByTheClientNeverReachesTheRoute() async throws {
+        let server = try await Server()
+        let client = try await server.connect()
+        let request = Self.post("/v1/messages", body: String(repeating: "z", count: 100))
+        try await client.send(String(request.prefix(request.utf8.count - 10)))
+        try await client.finishSending()
+        #expect(try await client.closedByServer())
+        let text = try await client.read { _ in true }
+        #expect(text.isEmpty || text.hasPrefix("HTTP/1.1 400 "), "\(text)")
+        try await server.close()
+    }
+}
