@@ -188,4 +188,11 @@ import Testing
         #expect(text.isEmpty || text.hasPrefix("HTTP/1.1 400 "), "\(text)")
         try await server.close()
     }
+
+    @Test func aBodyIsHandedOverOnceAndTheRequestKeepsNoneOfIt() async throws {
+        let request = Request(head: HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/v1/messages"),
+                              body: RequestBody(asyncSequence: HandedOverBody(ByteBuffer(string: "hello"))))
+        #expect(String(buffer: try await request.body.collect(upTo: 100)) == "hello")
+        #expect(try await request.body.collect(upTo: 100).readableBytes == 0, "the bytes went with the first read")
+    }
 }

@@ -116,7 +116,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let connection = head.headerFields[.connection], connection.lowercased().contains("close") {
             closeAfterResponse = true
         }
-        let request = Request(head: head, body: RequestBody(buffer: body ?? ByteBuffer()))
+        let request = Request(head: head, body: body.map { RequestBody(asyncSequence: HandedOverBody($0)) } ?? RequestBody(buffer: ByteBuffer()))
         let channel = context.channel
         let respond = self.respond
         let finished = NIOLoopBound((self, context), eventLoop: context.eventLoop)
