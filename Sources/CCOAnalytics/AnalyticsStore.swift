@@ -7,6 +7,30 @@ import CCOCore
 /// uses it from a thread pool; `cco stats` uses its own, read-only.
 public final class AnalyticsStore {
     public let connection: Connection
+    /// The writer's statements, prepared once: preparing the insert and the rate-limit statements
+    /// anew for every batch cost more than binding and stepping its rows. Released with the store,
+    /// before the connection they hold.
+    private var prepared = PreparedStatements()
+
+    private struct PreparedStatements {
+        var insert: Statement?
+        var clearRateLimits: Statement?
+        var insertRateLimit: Statement?
+    }
+
+    /// Closes the connection, its prepared statements first.
+    public func close() throws {
+        prepared = PreparedStatements()
+        try connection.close()
+    }
+
+    /// `prepared[keyPath: which]`, prepared from `sql` the first time.
+    private func statement(_ which: WritableKeyPath<PreparedStatements, Statement?>, _ sql: String) throws(SQLiteError) -> Statement {
+        if let statement = prepared[keyPath: which] { return statement }
+        let statement = try connection.makeStatement(sql: sql)
+        prepared[keyPath: which] = statement
+        return statement
+    }
 
     static let migrator = Migrator([
         .init(version: 1, sql: """
@@ -112,7 +136,7 @@ public final class AnalyticsStore {
     }
 
     private func insertRows(_ records: some Collection<RequestRecord>) throws {
-        let statement = try connection.makeStatement(sql: """
+        let statement = try statement(\.insert, """
             INSERT INTO requests (ts_ms, route, model, status, latency_ms, input_tokens, output_tokens,
                 cache_read_tokens, cache_write_tokens, cache_hit, streamed, cost_usd, saved_usd, priced, client,
                 cache_write_1h_tokens, web_search_requests, service_tier, long_context, incomplete, session_id,
@@ -220,9 +244,13 @@ public final class AnalyticsStore {
     /// Records the latest `anthropic-ratelimit-unified-*` headers (names without the prefix): one
     /// response's headers replace the previous response's.
     private func recordRateLimits(_ limits: [String: String], atMilliseconds milliseconds: Int64) throws {
-        try connection.run("DELETE FROM rate_limits")
+        let clear = try statement(\.clearRateLimits, "DELETE FROM rate_limits")
+        try clear.bind([])
+        while try clear.step() {}
+        let insert = try statement(\.insertRateLimit, "INSERT INTO rate_limits (name, value, ts_ms) VALUES (?, ?, ?)")
         for (name, value) in limits {
-            try connection.run("INSERT INTO rate_limits (name, value, ts_ms) VALUES (?, ?, ?)", [.text(name), .text(value), .integer(milliseconds)])
+            try insert.bind([.text(name), .text(value), .integer(milliseconds)])
+            while try insert.step() {}
         }
     }
 

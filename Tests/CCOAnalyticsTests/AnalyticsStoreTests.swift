@@ -75,7 +75,7 @@ func row(_ ts: Int64, model: String = "claude-sonnet-4-5-20250929", status: Int 
             do {
                 let store = try AnalyticsStore(path: path)
                 try store.insert([row(now)])
-                try store.connection.close()
+                try store.close()
             }
             let reader = try AnalyticsStore(readingExisting: path)
             #expect(try reader.stats(range: .today, groupBy: .model, nowMilliseconds: now).totals.requests == 1)
