@@ -167,6 +167,17 @@ import Testing
         try await server.close()
     }
 
+    @Test func aPipelinedRequestLeftUnfinishedAtTheClientsEndIsDroppedAfterTheOneBeforeIsAnswered() async throws {
+        let server = try await Server()
+        let client = try await server.connect()
+        let unfinished = Self.post("/never", body: String(repeating: "u", count: 100))
+        try await client.send(Self.post("/slow/whole", body: "w") + String(unfinished.prefix(unfinished.utf8.count - 10)))
+        try await client.finishSending()
+        #expect(try await client.closedByServer())
+        #expect(Self.answers(try await client.read { _ in true }) == ["POST /slow/whole 1"])
+        try await server.close()
+    }
+
     @Test func aMalformedRequestIsAnswered400AndTheConnectionCloses() async throws {
         let server = try await Server()
         let client = try await server.connect()

@@ -59,9 +59,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
-        if case .responding = state {
-            queue(part)
-        } else if !queued.isEmpty {
+        if isResponding || !queued.isEmpty {
             queue(part)
         } else {
             handle(part, context: context)
@@ -142,9 +140,10 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         while let part = queued.popFirst() {
             if case .body(let buffer) = part { queuedBytes -= buffer.readableBytes }
             handle(part, context: context)
-            if case .responding = state { break }
+            if isResponding { break }
         }
-        if queued.isEmpty, case .idle = state, inputClosed {
+        if inputClosed, queued.isEmpty, !isResponding {
+            // Nothing more will come: a request begun here will never end.
             context.close(promise: nil)
             return
         }
@@ -169,8 +168,11 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         // The client has sent all it will: what it sent whole is answered, then the connection closes.
         inputClosed = true
-        if case .idle = state, queued.isEmpty { context.close(promise: nil) }
-        if case .reading = state, queued.isEmpty { context.close(promise: nil) }
+        if queued.isEmpty, !isResponding { context.close(promise: nil) }
+    }
+
+    private var isResponding: Bool {
+        if case .responding = state { true } else { false }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -181,7 +183,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // Nothing after a malformed request can be trusted: what is being answered ends the connection.
         queued.removeAll()
         queuedBytes = 0
-        if case .responding = state {
+        if isResponding {
             closeAfterResponse = true
             return
         }
