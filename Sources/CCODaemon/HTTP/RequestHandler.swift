@@ -119,7 +119,6 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let respond = self.respond
         let finished = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         Task(executorPreference: executor) {
-            await RequestTaskFrames.reserve()
             await respond(request, channel)
             if channel.eventLoop.inEventLoop {
                 finished.value.0.answered(context: finished.value.1)
