@@ -147,7 +147,7 @@ public final class AnalyticsStore {
         do {
             for r in records {
                 let a = r.attribution
-                try statement.bind([
+                try statement.run([
                     .integer(r.timestampMilliseconds), .text(r.route), text(r.model),
                     .integer(Int64(r.status)), .real(r.latencyMilliseconds), .integer(Int64(r.usage.input)),
                     .integer(Int64(r.usage.output)), .integer(Int64(r.usage.cacheRead)), .integer(Int64(r.usage.cacheWrite)),
@@ -157,7 +157,6 @@ public final class AnalyticsStore {
                     .integer(r.longContext ? 1 : 0), .integer(r.incomplete ? 1 : 0), text(a.session), text(a.agent),
                     text(a.parentAgent), text(a.clientName), text(a.clientVersion), text(r.requestID), text(a.project),
                 ])
-                while try statement.step() {}
             }
         }
     }
@@ -244,13 +243,10 @@ public final class AnalyticsStore {
     /// Records the latest `anthropic-ratelimit-unified-*` headers (names without the prefix): one
     /// response's headers replace the previous response's.
     private func recordRateLimits(_ limits: [String: String], atMilliseconds milliseconds: Int64) throws {
-        let clear = try statement(\.clearRateLimits, "DELETE FROM rate_limits")
-        try clear.bind([])
-        while try clear.step() {}
+        try statement(\.clearRateLimits, "DELETE FROM rate_limits").run([])
         let insert = try statement(\.insertRateLimit, "INSERT INTO rate_limits (name, value, ts_ms) VALUES (?, ?, ?)")
         for (name, value) in limits {
-            try insert.bind([.text(name), .text(value), .integer(milliseconds)])
-            while try insert.step() {}
+            try insert.run([.text(name), .text(value), .integer(milliseconds)])
         }
     }
 

@@ -70,9 +70,7 @@ public final class Connection {
     /// - Returns: the number of rows changed.
     @discardableResult
     public func run(_ sql: String, _ values: [SQLiteValue] = []) throws(SQLiteError) -> Int {
-        let statement = try makeStatement(sql: sql)
-        try statement.bind(values)
-        while try statement.step() {}
+        try makeStatement(sql: sql).run(values)
         return sqlite_changes(handle)
     }
 

@@ -37,6 +37,12 @@ public final class Statement {
         }
     }
 
+    /// Binds `values` and runs the statement to its end: for statements that return no rows.
+    public func run(_ values: [SQLiteValue]) throws(SQLiteError) {
+        try bind(values)
+        while try step() {}
+    }
+
     /// Advances to the next row.
     ///
     /// - Returns: true when a row is available, false when the statement is done.

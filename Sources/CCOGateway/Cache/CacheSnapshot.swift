@@ -59,13 +59,12 @@ public enum CacheSnapshot {
                 let response = entry.value
                 let ttl = entry.timeToLive.components
                 let expires = nowMilliseconds + ttl.seconds * 1000 + ttl.attoseconds / 1_000_000_000_000_000
-                try insert.bind([
+                try insert.run([
                     .integer(Int64(rank)), .text(entry.key), .text(response.contentType), .blob(response.body),
                     response.model.map(SQLiteValue.text) ?? .null, .integer(Int64(response.usage.input)),
                     .integer(Int64(response.usage.output)), .integer(Int64(response.usage.cacheRead)),
                     .integer(Int64(response.usage.cacheWrite)), .integer(response.storedAtMilliseconds), .integer(expires),
                 ])
-                while try insert.step() {}
             }
         }
     }
