@@ -168,7 +168,7 @@ let package = Package(
         .testTarget(
             name: "CCOGatewayTests",
             dependencies: [
-                "CCOGateway", "CCOCore", "CCOAnalytics",
+                "CCOGateway", "CCOCore", "CCOAnalytics", "CCOSQLite",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

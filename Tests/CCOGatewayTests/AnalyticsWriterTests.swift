@@ -3,6 +3,8 @@ import Glibc
 #endif
 import CCOAnalytics
 import CCOCore
+import CCOSQLite
+import Foundation
 import Logging
 import NIOPosix
 import Synchronization
@@ -62,6 +64,32 @@ func sampleRow(_ ts: Int64) -> RequestRecord {
         writer.record(sampleRow(WallClock.nowMilliseconds()))
         #expect(await CallEventsTests.waitUntil { writer.counters.written == 1 }, "the row is written a flush interval after it came")
         #expect(writer.wakeups.load(ordering: .relaxed) >= 1)
+    }
+
+    /// `cco daemon stop` leaves the whole database in analytics.db: a user who copies that one
+    /// file (a backup, a bug report) copies every call, and a query after the stop is refused
+    /// instead of reaching a closed connection.
+    @Test(.timeLimit(.minutes(1))) func aStoppedWriterLeavesEveryRowInTheOneFileAndRefusesQueries() async throws {
+        try await withWriterDatabase { path in
+            let writer = try AnalyticsWriter(path: path, retentionDays: 0, flushInterval: .milliseconds(10), logger: Logger(label: "test"))
+            let running = Task { try await writer.run() }
+            let now = WallClock.nowMilliseconds()
+            for i in 0 ..< 300 { writer.record(sampleRow(now - Int64(i))) }
+            #expect(await CallEventsTests.waitUntil { writer.counters.written == 300 })
+            #expect(FileManager.default.fileExists(atPath: path + "-wal"), "while running, commits go to the write-ahead log")
+            for i in 0 ..< 5 { writer.record(sampleRow(now + Int64(i))) }
+            running.cancel()
+            try await running.value
+            #expect(!FileManager.default.fileExists(atPath: path + "-wal"), "the log was folded into the database and removed")
+            let copy = path + ".copy"
+            try FileManager.default.copyItem(atPath: path, toPath: copy)
+            defer { unlink(copy) }
+            let copied = try Connection(path: copy, walMode: false, readOnly: true)
+            #expect(try copied.scalar("PRAGMA integrity_check") == .text("ok"))
+            #expect(try copied.scalar("SELECT count(*) FROM requests") == .integer(305), "the rows queued at the stop are in it too")
+            try copied.close()
+            await #expect(throws: AnalyticsWriter.Stopped.self) { try await writer.stats(range: .all, groupBy: .model) }
+        }
     }
 
     /// A daemon replaced by `restart` writes its last calls to the same database; the first call

@@ -207,12 +207,17 @@ import Testing
         let rows = (stats.json["totals"] as? [String: Any])?["requests"] as? Int ?? -1
         line.trial(rows == 230, "after space returns: \(rows) rows of 230 requests")
         _ = try cco("daemon", "stop")
+        // The stop folds the write-ahead log into analytics.db: that one file holds every row.
+        let log = FileManager.default.fileExists(atPath: disk.outside(state + "/analytics.db-wal"))
+        line.trial(!log, "the stop left analytics.db-wal behind")
         // SQLite will not open a database through /proc/PID/root (a magic link): check a copy.
         let copy = FileManager.default.temporaryDirectory.appendingPathComponent("cco-disk-\(UUID().uuidString.prefix(8)).db").path
         try FileManager.default.copyItem(atPath: disk.outside(state + "/analytics.db"), toPath: copy)
-        defer { try? FileManager.default.removeItem(atPath: copy) }
-        let integrity = try Connection(path: copy).scalar("PRAGMA integrity_check")
-        line.trial(integrity == .text("ok"), "integrity \(integrity)")
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: copy + suffix) } }
+        let database = try Connection(path: copy)
+        let integrity = try database.scalar("PRAGMA integrity_check"), copied = try database.scalar("SELECT count(*) FROM requests")
+        try database.close()
+        line.trial(integrity == .text("ok") && copied == .integer(230), "integrity \(String(describing: integrity)), \(String(describing: copied)) rows of 230 in the stopped daemon's analytics.db")
         let errors = ((try? String(contentsOfFile: disk.outside(state + "/logs/daemon.log"), encoding: .utf8)) ?? "").components(separatedBy: "analytics: cannot write").count - 1
         line.trial(errors <= 2, "\(errors) analytics write errors logged in ~2 s (bounded: one per 30 s)")
         line.finish()

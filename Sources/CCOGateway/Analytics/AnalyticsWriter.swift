@@ -39,7 +39,8 @@ public final class AnalyticsWriter: Service, Sendable {
         var lastWriteErrorLog: ContinuousClock.Instant?
     }
 
-    private let store: Mutex<AnalyticsStore>
+    /// nil once ``run()`` has written the last rows and closed the database.
+    private let store: Mutex<AnalyticsStore?>
     private let queue: Mutex<Queue>
     private let databaseProblem = Mutex<String?>(nil)
     public let flushInterval: Duration
@@ -78,6 +79,21 @@ public final class AnalyticsWriter: Service, Sendable {
         self.threadPool = threadPool
         self.projects = projects
         self.logger = logger
+    }
+
+    /// Runs `body` with the store locked.
+    ///
+    /// - Throws: ``Stopped`` once the writer has closed the database, or `body`'s error.
+    private func withStore<T: Sendable>(_ body: (AnalyticsStore) throws -> T) throws -> T {
+        try store.withLock { store in
+            guard let store else { throw Stopped() }
+            return try body(store)
+        }
+    }
+
+    /// What a query made after the writer stopped gets: the database is closed.
+    public struct Stopped: Error, CustomStringConvertible {
+        public var description: String { "the analytics database is closed: the daemon is stopping" }
     }
 
     /// Queues `record` (already priced by the gateway).
@@ -119,7 +135,7 @@ public final class AnalyticsWriter: Service, Sendable {
     /// query run between another flush taking its rows and writing them.)
     func writeQueued() async throws {
         try await threadPool.runIfActive { [self] in
-            try self.store.withLock { store in
+            try self.withStore { store in
                 let batch = self.queue.withLock { queue in
                     let rows = queue.rows
                     queue.rows.removeAll(keepingCapacity: true)
@@ -188,7 +204,7 @@ public final class AnalyticsWriter: Service, Sendable {
         guard let ledger, budgetsNeedReading(session: session) else { return }
         try? await writeQueued()
         try await threadPool.runIfActive { [self] in
-            try self.store.withLock { store in
+            try self.withStore { store in
                 if !ledger.isLoaded {
                     try ledger.load(from: store)
                     self.ledgerCaughtUp.withLock { $0 = ContinuousClock().now }
@@ -213,7 +229,7 @@ public final class AnalyticsWriter: Service, Sendable {
         let ledger = ledger ?? BudgetLedger(config: BudgetConfig())
         let now = WallClock.nowMilliseconds()
         return try await threadPool.runIfActive { [self] in
-            try self.store.withLock { store in
+            try self.withStore { store in
                 if !ledger.isLoaded { try ledger.load(from: store, nowMilliseconds: now) }
                 if let session, ledger.needsSession(session) { try ledger.loadSession(session, from: store, nowMilliseconds: now) }
                 return try store.budgetReport(ledger: ledger, session: session, nowMilliseconds: now)
@@ -225,7 +241,7 @@ public final class AnalyticsWriter: Service, Sendable {
     private func catchUpBudgets() async {
         guard let ledger, ledger.isLoaded else { return }
         try? await threadPool.runIfActive { [self] in
-            try self.store.withLock { store in try self.catchUp(ledger, from: store) }
+            try self.withStore { store in try self.catchUp(ledger, from: store) }
         }
     }
 
@@ -239,7 +255,7 @@ public final class AnalyticsWriter: Service, Sendable {
         try? await writeQueued()
         let now = WallClock.nowMilliseconds()
         return try await threadPool.runIfActive { [self] in
-            try self.store.withLock { store in try store.stats(filter, groupBy: groupBy, nowMilliseconds: now) }
+            try self.withStore { store in try store.stats(filter, groupBy: groupBy, nowMilliseconds: now) }
         }
     }
 
@@ -248,7 +264,7 @@ public final class AnalyticsWriter: Service, Sendable {
         try? await writeQueued()
         let now = WallClock.nowMilliseconds()
         return try await threadPool.runIfActive { [self] in
-            try self.store.withLock { store in try store.sessions(filter, limit: limit, nowMilliseconds: now) }
+            try self.withStore { store in try store.sessions(filter, limit: limit, nowMilliseconds: now) }
         }
     }
 
@@ -257,7 +273,7 @@ public final class AnalyticsWriter: Service, Sendable {
     /// daemon drains.
     public func subscribeToCalls() async throws -> AsyncStream<CallEvents.Event>? {
         try await threadPool.runIfActive { [self] in
-            try self.store.withLock { store -> AsyncStream<CallEvents.Event>? in
+            try self.withStore { store -> AsyncStream<CallEvents.Event>? in
                 guard let (stream, first) = self.events.subscribe() else { return nil }
                 // Nobody listened: what was written meanwhile is history, not news.
                 if first {
@@ -289,7 +305,7 @@ public final class AnalyticsWriter: Service, Sendable {
     private func publishForeignCalls() async {
         guard events.hasSubscribers else { return }
         try? await threadPool.runIfActive { [self] in
-            self.store.withLock { store in self.publishNewCalls(from: store) }
+            try self.withStore { store in self.publishNewCalls(from: store) }
         }
     }
 
@@ -298,7 +314,7 @@ public final class AnalyticsWriter: Service, Sendable {
         try? await writeQueued()
         let now = WallClock.nowMilliseconds()
         return try await threadPool.runIfActive { [self] in
-            try self.store.withLock { store in try store.calls(filter, limit: limit, nowMilliseconds: now) }
+            try self.withStore { store in try store.calls(filter, limit: limit, nowMilliseconds: now) }
         }
     }
 
@@ -306,7 +322,7 @@ public final class AnalyticsWriter: Service, Sendable {
     public func calls(after id: Int64, limit: Int) async throws -> [CallRecord] {
         try? await writeQueued()
         return try await threadPool.runIfActive { [self] in
-            try self.store.withLock { store in try store.calls(after: id, limit: limit) }
+            try self.withStore { store in try store.calls(after: id, limit: limit) }
         }
     }
 
@@ -350,11 +366,35 @@ public final class AnalyticsWriter: Service, Sendable {
                 lastRetention = now
             }
         }
-        // The server has drained (it stops before us): write the last rows.
+        // The server has drained (it stops before us): write the last rows and close, in a task of
+        // their own so that a cancellation (the group's, past its shutdown bound) does not abandon
+        // them: the process exits next.
+        await Task { await self.finish() }.value
+    }
+
+    private func finish() async {
         do {
             try await flush()
         } catch {
             logger.error("analytics: \(queueDepth) rows could not be written at stop: \(error)")
+        }
+        await closeStore()
+    }
+
+    /// Closes the database. The last connection to close folds the write-ahead log back into
+    /// `analytics.db` and removes it, so that a stopped daemon leaves the whole database in one
+    /// file (to copy, back up or open read-only); a process killed instead leaves the log, which
+    /// the next open replays.
+    private func closeStore() async {
+        do {
+            try await threadPool.runIfActive { [self] in
+                try self.store.withLock { store in
+                    try store?.close()
+                    store = nil
+                }
+            }
+        } catch {
+            logger.error("analytics: cannot close the database: \(error)")
         }
     }
 
@@ -363,6 +403,8 @@ public final class AnalyticsWriter: Service, Sendable {
     private func writeQueued(clock: ContinuousClock) async {
         do {
             try await flush()
+        } catch is CancellationError {
+            // Stopping: the rows stay queued for the last write.
         } catch {
             let shouldLog = queue.withLock { queue in
                 guard queue.lastWriteErrorLog.map({ clock.now - $0 > .seconds(30) }) ?? true else { return false }
@@ -379,7 +421,7 @@ public final class AnalyticsWriter: Service, Sendable {
         let cutoff = WallClock.nowMilliseconds() - Int64(days) * 86_400_000
         do {
             let deleted = try await threadPool.runIfActive { [self] in
-                try self.store.withLock { store in try store.deleteRows(before: cutoff) }
+                try self.withStore { store in try store.deleteRows(before: cutoff) }
             }
             if deleted > 0 { logger.info("analytics: removed \(deleted) rows older than \(days) days") }
         } catch {
@@ -390,7 +432,7 @@ public final class AnalyticsWriter: Service, Sendable {
     private func ping() async {
         let problem: String?
         do {
-            try await threadPool.runIfActive { [self] in try self.store.withLock { store in try store.ping() } }
+            try await threadPool.runIfActive { [self] in try self.withStore { store in try store.ping() } }
             problem = nil
         } catch {
             problem = "\(error)"
