@@ -42,6 +42,9 @@ final class UpstreamExchange: UpstreamCallReceiver, Sendable {
         var head: HTTPResponseHead?
         var streaming = false
         var attachedCompleted = false
+        /// Completed when the client has the stream's head and its body may be written; made once
+        /// the answer turns out to be a stream (a whole answer makes neither promise of a stream).
+        var attached: EventLoopPromise<Void>?
         var body: ByteBuffer?
         var scanner = StreamUsageScanner()
         /// When the upstream last sent something (or the request was sent).
@@ -56,9 +59,9 @@ final class UpstreamExchange: UpstreamCallReceiver, Sendable {
     private let largestWholeAnswer: Int
     private let silenceLimit: TimeAmount
     private let answer: EventLoopPromise<Answer>
-    /// Completed when the client has the stream's head and its body may be written.
-    private let attached: EventLoopPromise<Void>
-    private let end: EventLoopPromise<StreamEnd>
+    /// How the stream ended, for ``relay()``: made on the loop with the stream's head, before the
+    /// answer is handed over, and read by the task the answer goes to.
+    private let end = Mutex<EventLoopPromise<StreamEnd>?>(nil)
     private let state: NIOLoopBoundBox<State>
     /// Set once ``relay()`` has been asked for: an answered stream whose relay never starts (its
     /// client went away before the head could be written) is cancelled when given up.
@@ -70,8 +73,6 @@ final class UpstreamExchange: UpstreamCallReceiver, Sendable {
         self.silenceLimit = silenceLimit
         let loop = client.eventLoop
         answer = loop.makePromise()
-        attached = loop.makePromise()
-        end = loop.makePromise()
         state = NIOLoopBoundBox.makeBoxSendingValue(State(), eventLoop: loop)
     }
 
@@ -101,6 +102,7 @@ final class UpstreamExchange: UpstreamCallReceiver, Sendable {
     /// to the client's channel first, flushed or not), and returns when the stream has ended.
     func relay() async -> StreamEnd {
         relayStarted.store(true, ordering: .relaxed)
+        guard let end = end.withLock({ $0 }) else { return StreamEnd(scanner: StreamUsageScanner(), error: .closedBeforeAnswer) }
         // After the head's write, on the client's loop: at once when already there, so that the
         // parts held since the head are written (and the head with them) before the task suspends.
         if client.eventLoop.inEventLoop {
@@ -132,7 +134,7 @@ final class UpstreamExchange: UpstreamCallReceiver, Sendable {
     private func attach() {
         guard !state.value.attachedCompleted else { return }
         state.value.attachedCompleted = true
-        attached.succeed()
+        state.value.attached?.succeed()
     }
 
     // MARK: - UpstreamCallReceiver, on the client's event loop
@@ -162,6 +164,9 @@ final class UpstreamExchange: UpstreamCallReceiver, Sendable {
             return nil
         }
         state.value.streaming = true
+        let attached = client.eventLoop.makePromise(of: Void.self)
+        state.value.attached = attached
+        end.withLock { $0 = client.eventLoop.makePromise() }
         answer.succeed(.stream(head))
         return state.value.attachedCompleted ? nil : attached.futureResult
     }
@@ -233,9 +238,10 @@ final class UpstreamExchange: UpstreamCallReceiver, Sendable {
         state.value.silenceTimer = nil
         attach()
         let state = self.state.value
+        let end = state.streaming ? self.end.withLock { $0 } : nil
         switch result {
         case .success:
-            end.succeed(StreamEnd(scanner: state.scanner, error: nil))
+            end?.succeed(StreamEnd(scanner: state.scanner, error: nil))
             if !state.streaming {
                 if let head = state.head {
                     answer.succeed(.whole(head, state.body ?? ByteBuffer()))
@@ -244,7 +250,7 @@ final class UpstreamExchange: UpstreamCallReceiver, Sendable {
                 }
             }
         case .failure(let error):
-            end.succeed(StreamEnd(scanner: state.scanner, error: state.streaming && !client.isActive ? .clientGone : error))
+            end?.succeed(StreamEnd(scanner: state.scanner, error: state.streaming && !client.isActive ? .clientGone : error))
             if !state.streaming { answer.fail(error) }
         }
     }
