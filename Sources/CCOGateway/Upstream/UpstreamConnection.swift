@@ -56,7 +56,9 @@ final class UpstreamConnection: Sendable {
     /// and the connection it makes.
     static func attach(to channel: any Channel, origin: String, pool: UpstreamPool) throws -> UpstreamConnection {
         let operations = channel.pipeline.syncOperations
-        try operations.addHTTPClientHandlers(leftOverBytesStrategy: .fireError)
+        // The request's fields were checked as HTTPFields (a name is a token, a value holds no
+        // CR, LF or NUL): NIO's outbound check of every field again is work with nothing to find.
+        try operations.addHTTPClientHandlers(leftOverBytesStrategy: .fireError, enableOutboundHeaderValidation: false)
         let handler = Handler(pool: pool)
         try operations.addHandler(handler)
         let connection = UpstreamConnection(channel: channel, origin: origin, handler: handler)
