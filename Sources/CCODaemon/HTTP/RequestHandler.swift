@@ -27,9 +27,6 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Bytes of pipelined requests held before the connection stops reading.
     static let queuedBytesLimit = 64 << 10
-    /// A body announced larger than this gets a buffer of this size to start with: no more is
-    /// taken on the header's word alone.
-    static let largestPresizedBody = 4 << 20
 
     private enum State {
         case idle
@@ -72,42 +69,53 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func handle(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
-        switch (part, state) {
-        case (.head(let head), .idle):
+        // By the part, then the state: a `switch` over the pair would copy the state, and with it
+        // a second reference to the body, for as long as the switch runs.
+        switch part {
+        case .head(let head):
+            guard case .idle = state else { return context.close(promise: nil) }
             state = .reading(head, body: nil, limit: bodyLimit())
-        case (.body(let buffer), .reading(let head, let body, let limit)):
-            state = .reading(head, body: Self.appending(buffer, to: body, limit: limit, of: head), limit: limit)
-        case (.end, .reading(let head, let body, _)):
+        case .body(let buffer):
+            guard case .reading(let head, var body, let limit) = state else { return context.close(promise: nil) }
+            // The state lets go of the body first, so that the part is written to it in place: a
+            // buffer with two references is copied by a write (the whole body so far, at every part).
+            state = .idle
+            Self.append(buffer, to: &body, limit: limit, of: head)
+            state = .reading(head, body: body, limit: limit)
+        case .end:
+            guard case .reading(let head, let body, _) = state else { return context.close(promise: nil) }
             state = .responding
             answer(head, body: body, context: context)
-        default:
-            // The codec hands on only head, body…, end: anything else is a connection gone wrong.
-            context.close(promise: nil)
         }
     }
 
-    /// The body so far with `buffer` after it, up to one byte past `limit`. A body that comes in one
-    /// part is that part, not a copy; one that comes in more gets a buffer of the size its head
-    /// announces (a body of 200 KB grown from its first part would take 256 KB, copied at each
-    /// doubling), and one that outgrows it (or announces none) doubles.
+    /// Adds `buffer` to the body so far, up to one byte past `limit`. A body that comes in one part
+    /// is that part, not a copy. One that comes in more grows by a quarter at a time and never past
+    /// the size its head announces, so that it holds about what has arrived and is copied about
+    /// five times its size in all. (A buffer of the announced size from the first part held more at
+    /// the peak of a burst of 1024 requests of 200 KB, 183 MB of heap against 159.)
     @inline(never)
-    private static func appending(_ buffer: ByteBuffer, to body: ByteBuffer?, limit: Int, of head: HTTPRequest) -> ByteBuffer {
-        guard var body else {
-            return buffer.readableBytes <= limit ? buffer : buffer.getSlice(at: buffer.readerIndex, length: limit + 1)!
-        }
-        let room = limit + 1 - body.readableBytes
-        guard room > 0 else { return body }
+    private static func append(_ buffer: ByteBuffer, to body: inout ByteBuffer?, limit: Int, of head: HTTPRequest) {
+        let room = limit + 1 - (body?.readableBytes ?? 0)
+        guard room > 0 else { return }
         let part = buffer.readableBytes <= room ? buffer : buffer.getSlice(at: buffer.readerIndex, length: room)!
-        if body.writableBytes < part.readableBytes {
-            let announced = head.headerFields[.contentLength].flatMap { Int($0) } ?? 0
-            let needed = body.readableBytes + part.readableBytes
-            let wanted = max(min(announced, largestPresizedBody), needed, 2 * body.readableBytes)
-            var grown = ByteBufferAllocator().buffer(capacity: min(wanted, limit + 1))
-            grown.writeImmutableBuffer(body)
-            body = grown
+        guard body != nil else {
+            body = part
+            return
         }
-        body.writeImmutableBuffer(part)
-        return body
+        if body!.writableBytes < part.readableBytes {
+            let needed = body!.readableBytes + part.readableBytes
+            var wanted = max(needed, body!.readableBytes + body!.readableBytes / 4)
+            if let announced = head.headerFields[.contentLength].flatMap({ Int($0) }), announced >= needed {
+                wanted = min(wanted, announced)
+            }
+            var grown = ByteBufferAllocator().buffer(capacity: min(wanted, limit + 1))
+            grown.writeImmutableBuffer(body!)
+            grown.writeImmutableBuffer(part)
+            body = grown
+            return
+        }
+        body!.writeImmutableBuffer(part)
     }
 
     private func answer(_ head: HTTPRequest, body: ByteBuffer?, context: ChannelHandlerContext) {
