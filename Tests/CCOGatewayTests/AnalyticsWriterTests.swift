@@ -43,6 +43,25 @@ func sampleRow(_ ts: Int64) -> RequestRecord {
         }
     }
 
+    /// The writer's own thread runs at idle priority, so a query waiting for its transaction must
+    /// not wait for a whole backlog: it takes the oldest batch and leaves the rest queued, in order.
+    @Test func aBackgroundWriteTakesTheOldestBatchAndLeavesTheRestQueued() async throws {
+        let writer = try AnalyticsWriter(path: ":memory:", retentionDays: 0, logger: Logger(label: "test"))
+        let (background, _) = await BackgroundThread.start()
+        let first = WallClock.nowMilliseconds() - 10_000
+        let rows = AnalyticsWriter.backgroundBatch * 2 + 100
+        for i in 0 ..< rows { writer.record(sampleRow(first + Int64(i))) }
+        try await writer.writeQueued(on: background)
+        #expect(writer.counters.written == AnalyticsWriter.backgroundBatch)
+        #expect(writer.queueDepth == rows - AnalyticsWriter.backgroundBatch)
+        await background.stop()
+        try await writer.flush()
+        #expect(writer.counters.written == rows, "a flush at normal priority writes the whole queue")
+        let written = try await writer.calls(after: 0, limit: rows)
+        #expect(written.map(\.timestampMilliseconds) == (0 ..< rows).map { first + Int64($0) },
+                "rows are written in the order they came")
+    }
+
     @Test func aFullQueueDropsAndCountsNewRows() async throws {
         let writer = try AnalyticsWriter(path: ":memory:", retentionDays: 0, queueLimit: 10, logger: Logger(label: "test"))
         for i in 0 ..< 25 { writer.record(sampleRow(Int64(i))) }

@@ -6,15 +6,17 @@ import Darwin
 public import CCOCore
 public import CCOAnalytics
 import CCOSQLite
+import DequeModule
 public import Logging
 public import NIOPosix
 public import ServiceLifecycle
 import Synchronization
 
 /// Records gateway requests off the request path: `record` appends to a queue in memory, and this
-/// service writes the queue to SQLite in one transaction `flushInterval` after its first row, on
-/// NIO's blocking thread pool. A graceful stop writes what is queued; a SIGKILL loses at most the
-/// rows of the last `flushInterval` (plus the write in progress).
+/// service writes the queue to SQLite in one transaction `flushInterval` after its first row, on a
+/// ``BackgroundThread`` of its own (queries, and the last write at a stop, run on NIO's blocking
+/// thread pool at normal priority). A graceful stop writes what is queued; a SIGKILL loses at most
+/// the rows of the last `flushInterval` (plus the write in progress).
 ///
 /// With nothing queued it sleeps until a row comes, waking only for its housekeeping (the
 /// database check every 5 s, retention hourly, and every 250 ms while someone follows
@@ -33,7 +35,8 @@ public final class AnalyticsWriter: Service, Sendable {
     }
 
     private struct Queue {
-        var rows: [RequestRecord] = []
+        /// Oldest first: the background thread takes a batch from the front.
+        var rows: Deque<RequestRecord> = []
         var counters = Counters()
         var retentionDays: Int
         var lastWriteErrorLog: ContinuousClock.Instant?
@@ -126,20 +129,35 @@ public final class AnalyticsWriter: Service, Sendable {
     ///
     /// - Throws: the database's error; the rows stay queued for the next attempt.
     public func flush() async throws {
+        try await flush(on: nil)
+    }
+
+    private func flush(on background: BackgroundThread?) async throws {
         guard queue.withLock({ !$0.rows.isEmpty }) else { return }
-        try await writeQueued()
+        try await writeQueued(on: background)
+    }
+
+    /// Runs `body` on `background` when given, else on the thread pool.
+    private func run<T: Sendable>(on background: BackgroundThread?, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+        if let background { return try await background.run(body) }
+        return try await threadPool.runIfActive(body)
     }
 
     /// Writes what is queued once any write in progress is done: a query made after this returns
     /// sees every row queued before it was called. (Taking the queue outside the store's lock let a
     /// query run between another flush taking its rows and writing them.)
-    func writeQueued() async throws {
-        try await threadPool.runIfActive { [self] in
+    ///
+    /// On the background thread it writes at most ``backgroundBatch`` rows, the oldest: a
+    /// transaction there holds the store for as long as a busy machine leaves that thread waiting
+    /// for a core, and a query (or a call's budget check) waits for it at normal priority.
+    func writeQueued(on background: BackgroundThread? = nil) async throws {
+        let limit = background == nil ? Int.max : Self.backgroundBatch
+        try await run(on: background) { [self] in
             try self.withStore { store in
                 let batch = self.queue.withLock { queue in
-                    let rows = queue.rows
-                    queue.rows.removeAll(keepingCapacity: true)
-                    return rows
+                    let batch = Array(queue.rows.prefix(limit))
+                    queue.rows.removeFirst(batch.count)
+                    return batch
                 }
                 guard !batch.isEmpty else { return }
                 do {
@@ -238,9 +256,9 @@ public final class AnalyticsWriter: Service, Sendable {
     }
 
     /// Counts what other processes wrote to the database (a replaced daemon finishing its streams).
-    private func catchUpBudgets() async {
+    private func catchUpBudgets(on background: BackgroundThread) async {
         guard let ledger, ledger.isLoaded else { return }
-        try? await threadPool.runIfActive { [self] in
+        try? await background.run { [self] in
             try self.withStore { store in try self.catchUp(ledger, from: store) }
         }
     }
@@ -302,9 +320,9 @@ public final class AnalyticsWriter: Service, Sendable {
     /// Rows other processes wrote reach the subscribers within this interval.
     static let foreignCallInterval: Duration = .milliseconds(250)
 
-    private func publishForeignCalls() async {
+    private func publishForeignCalls(on background: BackgroundThread) async {
         guard events.hasSubscribers else { return }
-        try? await threadPool.runIfActive { [self] in
+        try? await background.run { [self] in
             try self.withStore { store in self.publishNewCalls(from: store) }
         }
     }
@@ -329,6 +347,8 @@ public final class AnalyticsWriter: Service, Sendable {
     /// How often the database is checked for `/health` (and the ledger counts other processes'
     /// rows) while nothing is written.
     static let pingInterval: Duration = .seconds(5)
+    /// The most rows one transaction of the background thread writes (~2 ms of a core).
+    static let backgroundBatch = 512
     static let retentionInterval: Duration = .seconds(3600)
 
     public func run() async throws {
@@ -336,8 +356,12 @@ public final class AnalyticsWriter: Service, Sendable {
         var lastRetention = clock.now
         var lastPing = clock.now
         var lastForeignCheck = clock.now
-        await applyRetention()
-        await ping()
+        let (background, lowered) = await BackgroundThread.start()
+        if case .failure(let errno) = lowered {
+            logger.debug("analytics: writing at normal priority, the system refused a background one: \(errno)")
+        }
+        await applyRetention(on: background)
+        await ping(on: background)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             var wakeAt = min(lastPing + Self.pingInterval, lastRetention + Self.retentionInterval)
             if events.hasSubscribers { wakeAt = min(wakeAt, lastForeignCheck + Self.foreignCallInterval) }
@@ -347,22 +371,25 @@ public final class AnalyticsWriter: Service, Sendable {
             }
             wakeups.add(1, ordering: .relaxed)
             if queueDepth > 0 {
-                // Gather what comes within flushInterval of the first row, and write it in one transaction.
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.flushInterval) }
-                await writeQueued(clock: clock)
+                // Gather what comes within flushInterval of the first row, and write it in one
+                // transaction; a queue of a whole batch or more is written at once, a batch a turn.
+                if queueDepth < Self.backgroundBatch {
+                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.flushInterval) }
+                }
+                await writeQueued(clock: clock, on: background)
             }
             let now = clock.now
             if events.hasSubscribers && now - lastForeignCheck >= Self.foreignCallInterval {
-                await publishForeignCalls()
+                await publishForeignCalls(on: background)
                 lastForeignCheck = now
             }
             if now - lastPing >= Self.pingInterval {
-                await ping()
-                await catchUpBudgets()
+                await ping(on: background)
+                await catchUpBudgets(on: background)
                 lastPing = now
             }
             if now - lastRetention >= Self.retentionInterval {
-                await applyRetention()
+                await applyRetention(on: background)
                 lastRetention = now
             }
         }
@@ -370,6 +397,7 @@ public final class AnalyticsWriter: Service, Sendable {
         // their own so that a cancellation (the group's, past its shutdown bound) does not abandon
         // them: the process exits next.
         await Task { await self.finish() }.value
+        await background.stop()
     }
 
     private func finish() async {
@@ -400,9 +428,9 @@ public final class AnalyticsWriter: Service, Sendable {
 
     /// Writes the queue; a failure (a full disk, say) keeps the rows queued and is logged at most
     /// every 30 s so that it does not flood the log.
-    private func writeQueued(clock: ContinuousClock) async {
+    private func writeQueued(clock: ContinuousClock, on background: BackgroundThread) async {
         do {
-            try await flush()
+            try await flush(on: background)
         } catch is CancellationError {
             // Stopping: the rows stay queued for the last write.
         } catch {
@@ -415,12 +443,12 @@ public final class AnalyticsWriter: Service, Sendable {
         }
     }
 
-    private func applyRetention() async {
+    private func applyRetention(on background: BackgroundThread) async {
         let days = queue.withLock { $0.retentionDays }
         guard days > 0 else { return }
         let cutoff = WallClock.nowMilliseconds() - Int64(days) * 86_400_000
         do {
-            let deleted = try await threadPool.runIfActive { [self] in
+            let deleted = try await background.run { [self] in
                 try self.withStore { store in try store.deleteRows(before: cutoff) }
             }
             if deleted > 0 { logger.info("analytics: removed \(deleted) rows older than \(days) days") }
@@ -429,10 +457,10 @@ public final class AnalyticsWriter: Service, Sendable {
         }
     }
 
-    private func ping() async {
+    private func ping(on background: BackgroundThread) async {
         let problem: String?
         do {
-            try await threadPool.runIfActive { [self] in try self.withStore { store in try store.ping() } }
+            try await background.run { [self] in try self.withStore { store in try store.ping() } }
             problem = nil
         } catch {
             problem = "\(error)"

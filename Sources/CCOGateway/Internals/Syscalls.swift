@@ -11,3 +11,9 @@ import Darwin
 @discardableResult internal func system_access(_ path: UnsafePointer<CChar>, _ mode: CInt) -> CInt { access(path, mode) }
 @discardableResult internal func system_chmod(_ path: UnsafePointer<CChar>, _ mode: mode_t) -> CInt { chmod(path, mode) }
 @discardableResult internal func system_unlink(_ path: UnsafePointer<CChar>) -> CInt { unlink(path) }
+
+#if os(Linux)
+@discardableResult internal func system_setpriority(_ which: __priority_which_t, _ who: id_t, _ priority: CInt) -> CInt { setpriority(which, who, priority) }
+#elseif canImport(Darwin)
+@discardableResult internal func system_setpriority(_ which: CInt, _ who: id_t, _ priority: CInt) -> CInt { setpriority(which, who, priority) }
+#endif

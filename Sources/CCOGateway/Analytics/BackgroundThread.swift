@@ -1,0 +1,47 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import NIOPosix
+import SystemPackage
+
+/// One thread for work no call waits on, at the lowest priority of normal scheduling: on Linux nice
+/// 19 (the thread alone: Linux gives each thread its own), on macOS the thread's background class.
+/// The analytics writer's batches and housekeeping run here, so that a write on the other core
+/// gives way to a call that needs that core (on two busy cores, batches written at normal
+/// priority added ~0.1 ms to the 99th percentile of the calls, docs/benchmarks.md). It is not
+/// starved: at nice 19 it still gets ~1.5% of a core beside each busy thread at nice 0. Not
+/// SCHED_IDLE: a query or a call's budget check waits for the writer's transaction, and an idle
+/// thread holding it on a machine busy building left them waiting for seconds.
+final class BackgroundThread: Sendable {
+    private let pool = NIOThreadPool(numberOfThreads: 1)
+
+    /// Starts the thread and lowers its priority; when the system refuses (a seccomp filter, say),
+    /// the thread runs at normal priority and `lowered` says why.
+    static func start() async -> (thread: BackgroundThread, lowered: Result<Void, Errno>) {
+        let thread = BackgroundThread()
+        thread.pool.start()
+        let lowered = (try? await thread.pool.runIfActive { Self.lowerPriorityOfThisThread() }) ?? .success(())
+        return (thread, lowered)
+    }
+
+    func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await pool.runIfActive(body)
+    }
+
+    /// Waits for the work in progress, then ends the thread.
+    func stop() async {
+        try? await pool.shutdownGracefully()
+    }
+
+    private static func lowerPriorityOfThisThread() -> Result<Void, Errno> {
+        #if os(Linux)
+        // who 0: the calling thread alone.
+        let result = system_setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+        #else
+        let result = system_setpriority(PRIO_DARWIN_THREAD, 0, PRIO_DARWIN_BG)
+        #endif
+        return result == 0 ? .success(()) : .failure(Errno(rawValue: errno))
+    }
+}
