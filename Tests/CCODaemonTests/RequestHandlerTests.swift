@@ -84,10 +84,14 @@ import Testing
             try await open.close(mode: .output)
         }
 
-        /// What has been read once `done` holds of it, or after two seconds.
+        /// How long a test waits for what it expects: long enough for a host busy with the other
+        /// tests run in parallel; a passing test does not wait it out.
+        static let patience: Duration = .seconds(10)
+
+        /// What has been read once `done` holds of it, or after ``patience``.
         func read(until done: (String) -> Bool) async throws -> String {
             let clock = ContinuousClock()
-            let deadline = clock.now + .seconds(2)
+            let deadline = clock.now + Self.patience
             while clock.now < deadline {
                 let text = received.withLock { $0 }
                 if done(text) { return text }
@@ -96,17 +100,17 @@ import Testing
             return received.withLock { $0 }
         }
 
-        /// Whether the server closed the connection within two seconds.
+        /// Whether the server closed the connection within ``patience``.
         func closedByServer() async throws -> Bool {
             let clock = ContinuousClock()
-            let deadline = clock.now + .seconds(2)
+            let deadline = clock.now + Self.patience
             while clock.now < deadline, open.isActive { try await Task.sleep(for: .milliseconds(5)) }
             return !open.isActive
         }
     }
 
     /// The answers `client` got before the server closed the connection; nil if it did not
-    /// close it within two seconds.
+    /// close it within ``Client/patience``.
     static func answersBeforeClose(_ client: Client) async throws -> [String]? {
         guard try await client.closedByServer() else { return nil }
         return answers(try await client.read { _ in true })
