@@ -34,7 +34,18 @@ import Testing
         let upstream = try await ScriptedUpstream.start(tls: .elsewhere, answer: ScriptedUpstream.ok("never read"))
         let pool = UpstreamPool(loop: upstream.loop, connectTimeout: .seconds(5), tls: Self.trusting(TestCertificates.elsewhereCertificate))
         let outcome = try await call(pool, "https://localhost:\(upstream.port)")
-        guard case .failed(.tls) = outcome else { Issue.record("got \(outcome)"); return }
+        #expect(outcome == .failed(.tls("the upstream's certificate does not name the host or address in upstream_url")))
+        await pool.shutdown()
+        try await upstream.stop()
+    }
+
+    /// An upstream given by address gets no SNI, but its certificate must still name that address:
+    /// a trusted certificate for `localhost` alone does not do for `127.0.0.1`.
+    @Test func aCertificateThatDoesNotNameTheAddressFailsACallByAddressAsTLS() async throws {
+        let upstream = try await ScriptedUpstream.start(tls: .localhost, answer: ScriptedUpstream.ok("never read"))
+        let pool = UpstreamPool(loop: upstream.loop, connectTimeout: .seconds(5), tls: Self.trusting(TestCertificates.localhostCertificate))
+        let outcome = try await call(pool, "https://127.0.0.1:\(upstream.port)")
+        #expect(outcome == .failed(.tls("the upstream's certificate does not name the host or address in upstream_url")))
         await pool.shutdown()
         try await upstream.stop()
     }

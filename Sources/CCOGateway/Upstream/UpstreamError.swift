@@ -62,6 +62,9 @@ enum UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
     /// An error raised on an open connection, given whether the answer's head had arrived.
     static func onConnection(_ error: any Error, afterHead: Bool) -> UpstreamError {
         if let upstream = error as? UpstreamError { return upstream }
+        if let extra = error as? NIOSSLExtraError, extra == .failedToValidateHostname {
+            return .tls("the upstream's certificate does not name the host or address in upstream_url")
+        }
         if error is NIOSSLError || error is NIOSSLExtraError || error is BoringSSLError { return .tls("\(error)") }
         if let parser = error as? HTTPParserError {
             // An end of file inside a body whose length was announced.
