@@ -13,7 +13,7 @@ import SystemPackage
 /// priority added ~0.1 ms to the 99th percentile of the calls, docs/benchmarks.md). It is not
 /// starved: at nice 19 it still gets ~1.5% of a core beside each busy thread at nice 0. Not
 /// SCHED_IDLE: a query or a call's budget check waits for the writer's transaction, and an idle
-/// thread holding it on a machine busy building left them waiting for seconds.
+/// thread holding it on a machine whose every core was busy left them waiting for seconds.
 final class BackgroundThread: Sendable {
     private let pool = NIOThreadPool(numberOfThreads: 1)
 
