@@ -22,8 +22,12 @@ final class BackgroundThread: Sendable {
     static func start() async -> (thread: BackgroundThread, lowered: Result<Void, Errno>) {
         let thread = BackgroundThread()
         thread.pool.start()
-        let lowered = (try? await thread.pool.runIfActive { Self.lowerPriorityOfThisThread() }) ?? .success(())
-        return (thread, lowered)
+        do {
+            return (thread, try await thread.pool.runIfActive { Self.lowerPriorityOfThisThread() })
+        } catch {
+            // The pool ran nothing: no thread was lowered.
+            return (thread, .failure(.noSuchProcess))
+        }
     }
 
     func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
