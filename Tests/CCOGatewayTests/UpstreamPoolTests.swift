@@ -30,21 +30,15 @@ import Testing
         try await upstream.stop()
     }
 
-    @Test func aCertificateForAnotherNameFailsTheCallAsTLS() async throws {
-        let upstream = try await ScriptedUpstream.start(tls: .elsewhere, answer: ScriptedUpstream.ok("never read"))
-        let pool = UpstreamPool(loop: upstream.loop, connectTimeout: .seconds(5), tls: Self.trusting(TestCertificates.elsewhereCertificate))
-        let outcome = try await call(pool, "https://localhost:\(upstream.port)")
-        #expect(outcome == .failed(.tls("the upstream's certificate does not name the host or address in upstream_url")))
-        await pool.shutdown()
-        try await upstream.stop()
-    }
-
-    /// An upstream given by address gets no SNI, but its certificate must still name that address:
-    /// a trusted certificate for `localhost` alone does not do for `127.0.0.1`.
-    @Test func aCertificateThatDoesNotNameTheAddressFailsACallByAddressAsTLS() async throws {
-        let upstream = try await ScriptedUpstream.start(tls: .localhost, answer: ScriptedUpstream.ok("never read"))
-        let pool = UpstreamPool(loop: upstream.loop, connectTimeout: .seconds(5), tls: Self.trusting(TestCertificates.localhostCertificate))
-        let outcome = try await call(pool, "https://127.0.0.1:\(upstream.port)")
+    /// A trusted certificate that does not name the upstream fails the call: one for another host
+    /// name, and one for `localhost` alone when the upstream is given as `127.0.0.1` (an address
+    /// gets no SNI, but its certificate must still name it).
+    @Test(arguments: [(ScriptedUpstream.Identity.elsewhere, "localhost"), (.localhost, "127.0.0.1")])
+    func aCertificateThatDoesNotNameTheUpstreamFailsTheCallAsTLS(identity: ScriptedUpstream.Identity, host: String) async throws {
+        let upstream = try await ScriptedUpstream.start(tls: identity, answer: ScriptedUpstream.ok("never read"))
+        let certificate = identity == .elsewhere ? TestCertificates.elsewhereCertificate : TestCertificates.localhostCertificate
+        let pool = UpstreamPool(loop: upstream.loop, connectTimeout: .seconds(5), tls: Self.trusting(certificate))
+        let outcome = try await call(pool, "https://\(host):\(upstream.port)")
         #expect(outcome == .failed(.tls("the upstream's certificate does not name the host or address in upstream_url")))
         await pool.shutdown()
         try await upstream.stop()
