@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CCOCore
 import NIOPosix
 import SystemPackage
 
@@ -40,12 +41,13 @@ final class BackgroundThread: Sendable {
     }
 
     private static func lowerPriorityOfThisThread() -> Result<Void, Errno> {
-        #if os(Linux)
-        // who 0: the calling thread alone.
-        let result = system_setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
-        #else
-        let result = system_setpriority(PRIO_DARWIN_THREAD, 0, PRIO_DARWIN_BG)
-        #endif
-        return result == 0 ? .success(()) : .failure(Errno(rawValue: errno))
+        SystemCall.check {
+            #if os(Linux)
+            // who 0: the calling thread alone.
+            system_setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+            #else
+            system_setpriority(PRIO_DARWIN_THREAD, 0, PRIO_DARWIN_BG)
+            #endif
+        }
     }
 }
