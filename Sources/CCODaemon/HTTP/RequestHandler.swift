@@ -99,23 +99,23 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let room = limit + 1 - (body?.readableBytes ?? 0)
         guard room > 0 else { return }
         let part = buffer.readableBytes <= room ? buffer : buffer.getSlice(at: buffer.readerIndex, length: room)!
-        guard body != nil else {
+        // Taken out, so that `whole` is the body's one reference and is written in place.
+        guard var whole = body.take() else {
             body = part
             return
         }
-        if body!.writableBytes < part.readableBytes {
-            let needed = body!.readableBytes + part.readableBytes
-            var wanted = max(needed, body!.readableBytes + body!.readableBytes / 4)
+        if whole.writableBytes < part.readableBytes {
+            let needed = whole.readableBytes + part.readableBytes
+            var wanted = max(needed, whole.readableBytes + whole.readableBytes / 4)
             if let announced = head.headerFields[.contentLength].flatMap({ Int($0) }), announced >= needed {
                 wanted = min(wanted, announced)
             }
             var grown = ByteBufferAllocator().buffer(capacity: min(wanted, limit + 1))
-            grown.writeImmutableBuffer(body!)
-            grown.writeImmutableBuffer(part)
-            body = grown
-            return
+            grown.writeImmutableBuffer(whole)
+            whole = grown
         }
-        body!.writeImmutableBuffer(part)
+        whole.writeImmutableBuffer(part)
+        body = whole
     }
 
     private func answer(_ head: HTTPRequest, body: ByteBuffer?, context: ChannelHandlerContext) {
