@@ -138,7 +138,7 @@ public final class AnalyticsWriter: Service, Sendable {
     }
 
     /// Runs `body` on `background` when given, else on the thread pool.
-    private func run<T: Sendable>(on background: BackgroundThread?, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+    private func perform<T: Sendable>(on background: BackgroundThread?, _ body: @escaping @Sendable () throws -> T) async throws -> T {
         if let background { return try await background.run(body) }
         return try await threadPool.runIfActive(body)
     }
@@ -152,7 +152,7 @@ public final class AnalyticsWriter: Service, Sendable {
     /// for a core, and a query (or a call's budget check) waits for it at normal priority.
     func writeQueued(on background: BackgroundThread? = nil) async throws {
         let limit = background == nil ? Int.max : Self.backgroundBatch
-        try await run(on: background) { [self] in
+        try await perform(on: background) { [self] in
             try self.withStore { store in
                 let batch = self.queue.withLock { queue in
                     let batch = Array(queue.rows.prefix(limit))
