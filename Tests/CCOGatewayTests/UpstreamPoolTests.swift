@@ -36,8 +36,7 @@ import Testing
     @Test(arguments: [(ScriptedUpstream.Identity.elsewhere, "localhost"), (.localhost, "127.0.0.1")])
     func aCertificateThatDoesNotNameTheUpstreamFailsTheCallAsTLS(identity: ScriptedUpstream.Identity, host: String) async throws {
         let upstream = try await ScriptedUpstream.start(tls: identity, answer: ScriptedUpstream.ok("never read"))
-        let certificate = identity == .elsewhere ? TestCertificates.elsewhereCertificate : TestCertificates.localhostCertificate
-        let pool = UpstreamPool(loop: upstream.loop, connectTimeout: .seconds(5), tls: Self.trusting(certificate))
+        let pool = UpstreamPool(loop: upstream.loop, connectTimeout: .seconds(5), tls: Self.trusting(identity.certificate))
         let outcome = try await call(pool, "https://\(host):\(upstream.port)")
         #expect(outcome == .failed(.tls("the upstream's certificate does not name the host or address in upstream_url")))
         await pool.shutdown()
@@ -166,7 +165,12 @@ extension CallOutcome {
 
 /// A one-thread upstream that answers every request with the same bytes, over TLS or not.
 final class ScriptedUpstream: Sendable {
-    enum Identity { case localhost, elsewhere }
+    enum Identity {
+        case localhost, elsewhere
+
+        var certificate: String { self == .localhost ? TestCertificates.localhostCertificate : TestCertificates.elsewhereCertificate }
+        var key: String { self == .localhost ? TestCertificates.localhostKey : TestCertificates.elsewhereKey }
+    }
 
     let group: MultiThreadedEventLoopGroup
     let channel: any Channel
@@ -186,12 +190,9 @@ final class ScriptedUpstream: Sendable {
     static func start(tls identity: Identity?, answer: String) async throws -> ScriptedUpstream {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let context = try identity.map { identity in
-            let (certificate, key) = identity == .localhost
-                ? (TestCertificates.localhostCertificate, TestCertificates.localhostKey)
-                : (TestCertificates.elsewhereCertificate, TestCertificates.elsewhereKey)
             let configuration = TLSConfiguration.makeServerConfiguration(
-                certificateChain: [.certificate(try NIOSSLCertificate(bytes: Array(certificate.utf8), format: .pem))],
-                privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(key.utf8), format: .pem)))
+                certificateChain: [.certificate(try NIOSSLCertificate(bytes: Array(identity.certificate.utf8), format: .pem))],
+                privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(identity.key.utf8), format: .pem)))
             return try NIOSSLContext(configuration: configuration)
         }
         let counter = Counter()
