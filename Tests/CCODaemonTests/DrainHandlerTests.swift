@@ -1,7 +1,6 @@
-import HTTPTypes
 import NIOCore
 import NIOEmbedded
-import NIOHTTPTypes
+import NIOHTTP1
 import Testing
 @testable import CCODaemon
 
@@ -15,22 +14,22 @@ import Testing
     }
 
     func request(_ channel: EmbeddedChannel) throws {
-        try channel.writeInbound(HTTPRequestPart.head(HTTPRequest(method: .get, scheme: nil, authority: nil, path: "/health")))
-        try channel.writeInbound(HTTPRequestPart.end(nil))
+        try channel.writeInbound(HTTPServerRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/health")))
+        try channel.writeInbound(HTTPServerRequestPart.end(nil))
     }
 
-    func respond(_ channel: EmbeddedChannel) throws -> HTTPResponse {
-        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
-        try channel.writeOutbound(HTTPResponsePart.end(nil))
-        guard case .head(let head)? = try channel.readOutbound(as: HTTPResponsePart.self) else { throw CancellationError() }
-        _ = try channel.readOutbound(as: HTTPResponsePart.self)
+    func respond(_ channel: EmbeddedChannel, headers: HTTPHeaders = [:]) throws -> HTTPResponseHead {
+        try channel.writeOutbound(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)))
+        try channel.writeOutbound(HTTPServerResponsePart.end(nil))
+        guard case .head(let head)? = try channel.readOutbound(as: HTTPServerResponsePart.self) else { throw CancellationError() }
+        _ = try channel.readOutbound(as: HTTPServerResponsePart.self)
         return head
     }
 
     @Test func beforeTheDrainResponsesKeepTheConnectionAlive() throws {
         let channel = try channel()
         try request(channel)
-        #expect(try respond(channel).headerFields[.connection] == nil)
+        #expect(try respond(channel).headers["connection"].isEmpty)
         #expect(channel.isActive)
     }
 
@@ -39,7 +38,7 @@ import Testing
         try request(channel)
         channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         #expect(channel.isActive, "the response is still owed")
-        #expect(try respond(channel).headerFields[.connection] == "close")
+        #expect(try respond(channel).headers["connection"] == ["close"])
         #expect(!channel.isActive)
     }
 
@@ -51,7 +50,7 @@ import Testing
         try request(channel)
         channel.embeddedEventLoop.advanceTime(by: .milliseconds(500))
         #expect(channel.isActive, "a request in progress is never cut by the grace")
-        #expect(try respond(channel).headerFields[.connection] == "close")
+        #expect(try respond(channel).headers["connection"] == ["close"])
         #expect(!channel.isActive)
     }
 
@@ -67,13 +66,37 @@ import Testing
     @Test func aStreamStartedBeforeTheDrainEndsThenTheConnectionIdlesOut() throws {
         let channel = try channel(grace: .milliseconds(250))
         try request(channel)
-        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+        try channel.writeOutbound(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .ok)))
         channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
-        try channel.writeOutbound(HTTPResponsePart.body(ByteBuffer(string: "event: ping\n\n")))
-        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        try channel.writeOutbound(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: "event: ping\n\n"))))
+        try channel.writeOutbound(HTTPServerResponsePart.end(nil))
         #expect(channel.isActive, "its head went out without Connection: close, so the client may send once more")
         channel.embeddedEventLoop.advanceTime(by: .milliseconds(300))
         #expect(!channel.isActive)
+    }
+
+    @Test func anEventStreamIsCountedAsOneAndTheDashboardsIsNotCountedAndLosesItsMark() throws {
+        let coordinator = DrainCoordinator(drainTimeout: .seconds(600), recorder: nil)
+        let channel = try channel(coordinator: coordinator)
+        try request(channel)
+        try channel.writeOutbound(HTTPServerResponsePart.head(HTTPResponseHead(
+            version: .http1_1, status: .ok, headers: ["Content-Type": "text/event-stream; charset=utf-8"])))
+        #expect(coordinator.inProgress == (requests: 1, streams: 1))
+        try channel.writeOutbound(HTTPServerResponsePart.end(nil))
+        #expect(coordinator.inProgress == (requests: 0, streams: 0))
+        _ = try channel.readOutbound(as: HTTPServerResponsePart.self)
+        _ = try channel.readOutbound(as: HTTPServerResponsePart.self)
+
+        // `/api/events` ends by itself as the drain begins: it does not hold the drain up.
+        try request(channel)
+        try channel.writeOutbound(HTTPServerResponsePart.head(HTTPResponseHead(
+            version: .http1_1, status: .ok, headers: ["content-type": "text/event-stream", "X-CCO-Ends-At-Drain": "1"])))
+        #expect(coordinator.inProgress == (requests: 0, streams: 0))
+        guard case .head(let head)? = try channel.readOutbound(as: HTTPServerResponsePart.self) else { throw CancellationError() }
+        #expect(head.headers["x-cco-ends-at-drain"].isEmpty, "the mark is for the drain, not for the client")
+        #expect(head.headers["content-type"] == ["text/event-stream"])
+        try channel.writeOutbound(HTTPServerResponsePart.end(nil))
+        #expect(coordinator.inProgress == (requests: 0, streams: 0))
     }
 
     @Test func aConnectionAcceptedAfterTheDrainBeganIsDrainedFromTheStart() throws {
@@ -81,7 +104,7 @@ import Testing
         coordinator.beginDrain()
         let channel = try channel(coordinator: coordinator)
         try request(channel)
-        #expect(try respond(channel).headerFields[.connection] == "close")
+        #expect(try respond(channel).headers["connection"] == ["close"])
         #expect(!channel.isActive)
     }
 }

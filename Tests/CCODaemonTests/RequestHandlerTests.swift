@@ -19,13 +19,13 @@ import Testing
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let channel: any Channel
 
-        init(bodyLimit: Int = 1 << 20) async throws {
+        init(bodyLimit: Int = 1 << 20, idleTimeout: TimeAmount = .seconds(60)) async throws {
             let loop = group.next()
             let executor = ServingLoopExecutor(loop: loop)
             let respond: RequestHandler.Respond = { request, channel in
                 if request.uri.path.hasPrefix("/slow") { try? await Task.sleep(for: .milliseconds(200)) }
                 let body = (try? await request.body.collect(upTo: .max)) ?? ByteBuffer()
-                let text = "\(request.method) \(request.uri.path) \(body.readableBytes)"
+                let text = "\(request.method) \(request.uri.path)\(request.uri.query.map { "?\($0)" } ?? "") \(body.readableBytes)"
                 channel.write(HTTPResponsePart.head(HTTPResponse(status: .ok, headerFields: [.contentLength: "\(text.utf8.count)"])), promise: nil)
                 channel.write(HTTPResponsePart.body(ByteBuffer(string: text)), promise: nil)
                 try? await channel.writeAndFlush(HTTPResponsePart.end(nil)).get()
@@ -36,8 +36,7 @@ import Testing
                     channel.eventLoop.makeCompletedFuture {
                         let pipeline = channel.pipeline.syncOperations
                         try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
-                        try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-                        try pipeline.addHandler(RequestHandler(executor: executor, bodyLimit: { bodyLimit }, respond: respond))
+                        try pipeline.addHandler(RequestHandler(executor: executor, idleTimeout: idleTimeout, bodyLimit: { bodyLimit }, respond: respond))
                     }
                 }
                 .bind(host: "127.0.0.1", port: 0).get()
@@ -205,6 +204,48 @@ import Testing
         #expect(try await client.closedByServer())
         let text = try await client.read { _ in true }
         #expect(text.isEmpty || text.hasPrefix("HTTP/1.1 400 "), "\(text)")
+        try await server.close()
+    }
+
+    @Test func aClientSilentForTheIdleTimeoutIsDisconnectedBetweenRequestsAndMidBody() async throws {
+        let server = try await Server(idleTimeout: .milliseconds(300))
+        let idle = try await server.connect()
+        let stalled = try await server.connect()
+        let started = ContinuousClock.now
+        try await idle.send(Self.post("/1", body: "a"))
+        try await stalled.send(String(Self.post("/never", body: "0123456789").dropLast(4)))
+        #expect(try await Self.answersBeforeClose(idle) == ["POST /1 1"], "answered, then closed once idle")
+        #expect(try await stalled.closedByServer(), "a body that stops coming is not waited for")
+        #expect(ContinuousClock.now - started >= .milliseconds(300))
+        try await server.close()
+    }
+
+    @Test func aClientWaitingForASlowAnswerIsNotDisconnectedAndItsConnectionGoesOn() async throws {
+        let server = try await Server(idleTimeout: .milliseconds(100))
+        let client = try await server.connect()
+        // Each answer takes 200 ms, twice the idle timeout; the second request comes right after the first answer.
+        try await client.send(Self.post("/slow/1", body: ""))
+        _ = try await client.read { Self.answers($0).count == 1 }
+        try await client.send(Self.post("/slow/2", body: ""))
+        #expect(try await Self.answersBeforeClose(client) == ["POST /slow/1 0", "POST /slow/2 0"], "both answered, then closed once idle")
+        try await server.close()
+    }
+
+    @Test func aPathIsTakenAsSentAndAnAbsoluteOneByItsPath() async throws {
+        let server = try await Server()
+        let client = try await server.connect()
+        try await client.send("GET /v1/models?limit=5&after_id=x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+            + "GET http://127.0.0.1:3000/v1/models/claude-sonnet-4-5?beta=true HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        let text = try await client.read { Self.answers($0).count == 2 }
+        #expect(Self.answers(text) == ["GET /v1/models?limit=5&after_id=x 0", "GET /v1/models/claude-sonnet-4-5?beta=true 0"])
+        try await server.close()
+    }
+
+    @Test func anHTTP10RequestWithoutKeepAliveIsAnsweredThenTheConnectionCloses() async throws {
+        let server = try await Server()
+        let client = try await server.connect()
+        try await client.send("GET /old HTTP/1.0\r\n\r\n")
+        #expect(try await Self.answersBeforeClose(client) == ["GET /old 0"])
         try await server.close()
     }
 

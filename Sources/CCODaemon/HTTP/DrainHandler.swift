@@ -1,7 +1,7 @@
 import CCOGateway
 import HTTPTypes
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
 
 /// Drains one HTTP/1.1 connection politely when the server stops accepting.
 ///
@@ -14,13 +14,13 @@ import NIOHTTPTypes
 /// - a connection that stays idle for `idleGrace` is then closed (a client that idles that long has
 ///   its own idle timer and checks a pooled connection before reuse).
 ///
-/// Sits between the HTTP/1 codec and Hummingbird's connection state handler, which would close at
-/// the event.
+/// Sits between NIO's HTTP/1 codec and the ``RequestHandler``, and takes the event: nothing behind
+/// it closes at once.
 final class DrainHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     private let idleGrace: TimeAmount
     private let coordinator: DrainCoordinator
@@ -35,6 +35,7 @@ final class DrainHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// taken off the coordinator's count as its head went out.
     private var uncounted = false
     private var idleClose: Scheduled<Void>?
+    private static let endsAtDrain = AdminRoutes.endsAtDrain.canonicalName
 
     init(idleGrace: TimeAmount, coordinator: DrainCoordinator) {
         self.idleGrace = idleGrace
@@ -58,19 +59,19 @@ final class DrainHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
-        case .head(var head) where head.status.kind != .informational:
-            // One pass over the fields: a lookup by name joins the values of every field it finds.
+        case .head(var head) where head.status.code >= 200:
+            // One pass over the fields, names compared without regard to case.
             var endsAtDrain = false
             var eventStream = false
-            for field in head.headerFields {
-                if field.name == AdminRoutes.endsAtDrain {
+            for (name, value) in head.headers {
+                if name.utf8.count == Self.endsAtDrain.utf8.count, name.lowercased() == Self.endsAtDrain {
                     endsAtDrain = true
-                } else if field.name == .contentType {
-                    eventStream = field.value.hasPrefix("text/event-stream")
+                } else if name.utf8.count == 12, name.lowercased() == "content-type" {
+                    eventStream = value.hasPrefix("text/event-stream")
                 }
             }
             if endsAtDrain {
-                head.headerFields[AdminRoutes.endsAtDrain] = nil
+                head.headers.remove(name: Self.endsAtDrain)
                 if !uncounted {
                     uncounted = true
                     coordinator.requestEnded(streaming: false)
@@ -80,7 +81,7 @@ final class DrainHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 coordinator.streamBegan()
             }
             if draining {
-                head.headerFields[.connection] = "close"
+                head.headers.replaceOrAdd(name: "connection", value: "close")
                 closingAfterResponse = true
             }
             if endsAtDrain || draining {
@@ -133,10 +134,9 @@ final class DrainHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func scheduleIdleClose(_ context: ChannelHandlerContext) {
         guard idleClose == nil else { return }
-        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        idleClose = context.eventLoop.scheduleTask(in: idleGrace) { [self] in
+        idleClose = context.eventLoop.assumeIsolated().scheduleTask(in: idleGrace) { [self] in
             idleClose = nil
-            if inFlight == 0 { loopBound.value.close(promise: nil) }
+            if inFlight == 0 { context.close(promise: nil) }
         }
     }
 }

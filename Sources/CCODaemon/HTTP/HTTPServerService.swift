@@ -15,7 +15,7 @@ import ServiceLifecycle
 /// listening socket the daemon already holds (bound by itself, inherited from systemd, or handed
 /// over by the daemon it replaces), which Hummingbird's `Application` cannot do: it always binds its
 /// own. A connection is a pipeline of channel handlers, with no task of its own; each request is
-/// answered in a task on the serving loop (``RequestHandler``).
+/// answered in a task on the serving loop (``RequestHandler``), which also closes idle connections.
 ///
 /// On graceful shutdown it stops accepting (closing only its own descriptor: a socket that systemd's
 /// fd store or the next daemon also holds keeps listening there) and drains: requests in progress,
@@ -123,7 +123,7 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
         let serverName = self.serverName
         let date = HTTPDate()
         let idleGrace = self.idleGrace
-        let idleTimeout = Duration(self.idleTimeout)
+        let idleTimeout = self.idleTimeout
         let bodyLimit = self.bodyLimit
         let drain = self.drain
         let peers = self.peers
@@ -154,10 +154,8 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
                         withPipeliningAssistance: false, withErrorHandling: false,
                         // HTTPFields has checked every field already.
                         withOutboundHeaderValidation: false)
-                    try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
                     try pipeline.addHandler(DrainHandler(idleGrace: idleGrace, coordinator: drain))
-                    try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: idleTimeout, logger: logger))
-                    try pipeline.addHandler(RequestHandler(executor: executor, bodyLimit: bodyLimit, respond: respond))
+                    try pipeline.addHandler(RequestHandler(executor: executor, idleTimeout: idleTimeout, bodyLimit: bodyLimit, respond: respond))
                     drain.handling(channel)
                 }
             }

@@ -3,9 +3,12 @@ import Hummingbird
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
 
-/// Last in a connection's pipeline: collects each request, head and body, and answers it in a task
-/// of its own on the serving loop, one request at a time.
+/// Last in a connection's pipeline: collects each request, head and body, as NIO's HTTP/1 decoder
+/// reads it, and answers it in a task of its own on the serving loop, one request at a time. The
+/// routes see HTTPTypes' request and write HTTPTypes' response parts; the conversions to and from
+/// NIO's HTTP/1 types are made here, with no handler of their own between this one and the codec.
 ///
 /// The body is read whole before the request is answered: every route of the daemon reads its body
 /// whole first (the gateway to check and forward it), and a request no longer has to be pulled part
@@ -16,12 +19,13 @@ import NIOHTTPTypes
 /// while more than ``queuedBytesLimit`` of them wait, the connection stops reading. A connection is
 /// closed after the answer to a request that asked for it (`Connection: close`), once its client has
 /// shut its side and everything it sent has been answered, and after a malformed request (`400`).
-/// Idle connections are closed by `HTTPConnectionStateHandler` before it; draining ones by
-/// ``DrainHandler``.
+/// A client that sends nothing for `idleTimeout`, between requests or in the middle of one, is
+/// disconnected; one waiting for its answer never is. Draining connections are closed by
+/// ``DrainHandler``, before it.
 final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
+    typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
     /// Writes the response to `request` on the channel, the end included.
     typealias Respond = @Sendable (Request, any Channel) async -> Void
 
@@ -31,16 +35,23 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private enum State {
         case idle
         /// A request's head is read; `body` holds at most one byte past `limit`.
-        case reading(HTTPRequest, body: ByteBuffer?, limit: Int)
+        case reading(HTTPRequestHead, body: ByteBuffer?, limit: Int)
         case responding
     }
 
     private let respond: Respond
     private let bodyLimit: @Sendable () -> Int
     private let executor: ServingLoopExecutor
+    private let idleTimeout: TimeAmount
     private var state = State.idle
+    /// When the client last sent something, or its last answer ended.
+    private var lastActivity = NIODeadline.now()
+    /// One check per connection, not one per request: it closes the connection once the client has
+    /// been silent for `idleTimeout` while not waiting for an answer, and otherwise comes back when
+    /// that could next be true (or, while an answer is written, is made again when it ends).
+    private var idleCheck: Scheduled<Void>?
     /// Parts read while an answer is being written, in order.
-    private var queued = CircularBuffer<HTTPRequestPart>()
+    private var queued = CircularBuffer<HTTPServerRequestPart>()
     private var queuedBytes = 0
     /// A read the channel asked for while too much was queued: passed on once the queue drains.
     private var readHeld = false
@@ -48,14 +59,45 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var closeAfterResponse = false
     private var inputClosed = false
 
-    init(executor: ServingLoopExecutor, bodyLimit: @escaping @Sendable () -> Int, respond: @escaping Respond) {
+    init(executor: ServingLoopExecutor, idleTimeout: TimeAmount, bodyLimit: @escaping @Sendable () -> Int, respond: @escaping Respond) {
         self.executor = executor
+        self.idleTimeout = idleTimeout
         self.bodyLimit = bodyLimit
         self.respond = respond
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { scheduleIdleCheck(context, at: .now() + idleTimeout) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        scheduleIdleCheck(context, at: .now() + idleTimeout)
+        context.fireChannelActive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        idleCheck?.cancel()
+        idleCheck = nil
+    }
+
+    private func scheduleIdleCheck(_ context: ChannelHandlerContext, at deadline: NIODeadline) {
+        guard idleCheck == nil else { return }
+        idleCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            idleCheck = nil
+            // An answer is being written: the check is made again as it ends.
+            if isResponding { return }
+            let due = lastActivity + idleTimeout
+            if NIODeadline.now() >= due {
+                context.close(promise: nil)
+            } else {
+                scheduleIdleCheck(context, at: due)
+            }
+        }
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
+        lastActivity = .now()
         if isResponding || !queued.isEmpty {
             queue(part)
         } else {
@@ -63,12 +105,12 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func queue(_ part: HTTPRequestPart) {
+    private func queue(_ part: HTTPServerRequestPart) {
         if case .body(let buffer) = part { queuedBytes += buffer.readableBytes }
         queued.append(part)
     }
 
-    private func handle(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         // By the part, then the state: a `switch` over the pair would copy the state, and with it
         // a second reference to the body, for as long as the switch runs.
         switch part {
@@ -95,7 +137,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// five times its size in all. (A buffer of the announced size from the first part held more at
     /// the peak of a burst of 1024 requests of 200 KB, 183 MB of heap against 159.)
     @inline(never)
-    private static func append(_ buffer: ByteBuffer, to body: inout ByteBuffer?, limit: Int, of head: HTTPRequest) {
+    private static func append(_ buffer: ByteBuffer, to body: inout ByteBuffer?, limit: Int, of head: HTTPRequestHead) {
         let room = limit + 1 - (body?.readableBytes ?? 0)
         guard room > 0 else { return }
         let part = buffer.readableBytes <= room ? buffer : buffer.getSlice(at: buffer.readerIndex, length: room)!
@@ -107,7 +149,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if whole.writableBytes < part.readableBytes {
             let needed = whole.readableBytes + part.readableBytes
             var wanted = max(needed, whole.readableBytes + whole.readableBytes / 4)
-            if let announced = head.headerFields[.contentLength].flatMap({ Int($0) }), announced >= needed {
+            if let announced = head.headers.first(name: "content-length").flatMap({ Int($0) }), announced >= needed {
                 wanted = min(wanted, announced)
             }
             var grown = ByteBufferAllocator().buffer(capacity: min(wanted, limit + 1))
@@ -118,11 +160,18 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         body = whole
     }
 
-    private func answer(_ head: HTTPRequest, body: ByteBuffer?, context: ChannelHandlerContext) {
-        if let connection = head.headerFields[.connection], connection.lowercased().contains("close") {
-            closeAfterResponse = true
+    private func answer(_ head: HTTPRequestHead, body: ByteBuffer?, context: ChannelHandlerContext) {
+        // NIO's decoder has read the `Connection` header for this: false after `close`, or for
+        // HTTP/1.0 without `keep-alive`.
+        if !head.isKeepAlive { closeAfterResponse = true }
+        let converted: HTTPRequest
+        do {
+            converted = try Self.request(head)
+        } catch {
+            // A method HTTPTypes does not accept: nothing more of this connection can be answered.
+            return context.close(promise: nil)
         }
-        let request = Request(head: head, body: body.map { RequestBody(asyncSequence: HandedOverBody($0)) } ?? RequestBody(buffer: ByteBuffer()))
+        let request = Request(head: converted, body: body.map { RequestBody(asyncSequence: HandedOverBody($0)) } ?? RequestBody(buffer: ByteBuffer()))
         let channel = context.channel
         let respond = self.respond
         let finished = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -136,10 +185,35 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// The request as the routes see it. A client sends its path as it is (origin form, `/v1/...`):
+    /// it is taken as it is, with no URL parser run over it; any other form (a proxy's absolute URL,
+    /// `*`) is converted by NIOHTTPTypesHTTP1, which parses it. HTTPTypes takes the first `Host`
+    /// field as the authority, out of the fields.
+    @inline(never)
+    static func request(_ head: HTTPRequestHead) throws -> HTTPRequest {
+        guard head.uri.utf8.first == UInt8(ascii: "/") else { return try HTTPRequest(head, secure: false, splitCookie: false) }
+        return HTTPRequest(method: try HTTPRequest.Method(head.method), scheme: "http", authority: head.headers.first(name: "host"),
+                           path: head.uri, headerFields: HTTPFields(head.headers, splitCookie: false))
+    }
+
+    /// The response's parts as NIO's HTTP/1 encoder takes them.
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .head(let response):
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(response))), promise: promise)
+        case .body(let buffer):
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: promise)
+        case .end(let trailers):
+            context.write(wrapOutboundOut(.end(trailers.map(HTTPHeaders.init))), promise: promise)
+        }
+    }
+
     /// The answer's end has been written: the next request, if one waits.
     private func answered(context: ChannelHandlerContext) {
         state = .idle
         guard context.channel.isActive else { return }
+        lastActivity = .now()
+        scheduleIdleCheck(context, at: lastActivity + idleTimeout)
         if closeAfterResponse {
             context.close(promise: nil)
             return
@@ -195,7 +269,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         state = .responding
-        let head = HTTPResponse(status: .badRequest, headerFields: [.connection: "close", .contentLength: "0"])
+        let head = HTTPResponseHead(version: .http1_1, status: .badRequest, headers: ["connection": "close", "content-length": "0"])
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         context.close(promise: nil)
