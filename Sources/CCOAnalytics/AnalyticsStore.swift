@@ -161,12 +161,13 @@ public final class AnalyticsStore {
         }
     }
 
-    /// Deletes rows older than `milliseconds` since the epoch.
+    /// Deletes rows older than `milliseconds` since the epoch, the oldest first, at most `limit`.
     ///
     /// - Returns: the number of rows deleted.
     @discardableResult
-    public func deleteRows(before milliseconds: Int64) throws -> Int {
-        try connection.run("DELETE FROM requests WHERE ts_ms < ?", [.integer(milliseconds)])
+    public func deleteRows(before milliseconds: Int64, limit: Int = .max) throws -> Int {
+        try connection.run("DELETE FROM requests WHERE id IN (SELECT id FROM requests WHERE ts_ms < ? ORDER BY ts_ms LIMIT ?)",
+                           [.integer(milliseconds), .integer(Int64(limit))])
     }
 
     /// The number of rows (for tests and the loss check).

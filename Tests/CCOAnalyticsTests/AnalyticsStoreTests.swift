@@ -69,6 +69,20 @@ func row(_ ts: Int64, model: String = "claude-sonnet-4-5-20250929", status: Int 
         }
     }
 
+    @Test func retentionInBatchesDeletesTheOldestFirstAndNoMoreThanItsLimit() async throws {
+        try await withDatabasePath { path in
+            let store = try AnalyticsStore(path: path)
+            let now = WallClock.nowMilliseconds()
+            try store.insert([row(now - 91 * day), row(now - 100 * day), row(now - 95 * day), row(now - 92 * day), row(now)])
+            #expect(try store.deleteRows(before: now - 90 * day, limit: 2) == 2)
+            #expect(try store.stats(range: .all, groupBy: .day, nowMilliseconds: now).totals.requests == 3)
+            #expect(try store.deleteRows(before: now - 93 * day, limit: 2) == 0, "the two oldest went first")
+            #expect(try store.deleteRows(before: now - 90 * day, limit: 2) == 2)
+            #expect(try store.deleteRows(before: now - 90 * day, limit: 2) == 0)
+            #expect(try store.rowCount() == 1)
+        }
+    }
+
     @Test func aStoppedDaemonsDatabaseReadsWithoutWriting() async throws {
         try await withDatabasePath { path in
             let now = WallClock.nowMilliseconds()

@@ -111,6 +111,29 @@ func sampleRow(_ ts: Int64) -> RequestRecord {
         }
     }
 
+    /// A daemon started after weeks off deletes what retention no longer keeps a batch at a time,
+    /// every old row of them, and none of the kept ones.
+    @Test(.timeLimit(.minutes(1))) func retentionDeletesEveryOldRowInBatchesAndKeepsTheRest() async throws {
+        try await withWriterDatabase { path in
+            let now = WallClock.nowMilliseconds()
+            let day: Int64 = 86_400_000
+            let old = (0 ..< 2 * AnalyticsWriter.retentionBatch + 500).map { sampleRow(now - 100 * day + Int64($0)) }
+            try AnalyticsStore(path: path).write(old + [sampleRow(now - 89 * day), sampleRow(now)], projects: [])
+            let writer = try AnalyticsWriter(path: path, retentionDays: 90, flushInterval: .milliseconds(10), logger: Logger(label: "test"))
+            let running = Task { try await writer.run() }
+            // The writer's thread runs at the lowest priority: on a busy host it may take a while.
+            let deadline = ContinuousClock.now + .seconds(20)
+            let reader = try Connection(path: path, walMode: true, readOnly: true)
+            while try reader.scalar("SELECT count(*) FROM requests") != .integer(2), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            try reader.close()
+            running.cancel()
+            try await running.value
+            #expect(try AnalyticsStore(path: path).rowCount() == 2)
+        }
+    }
+
     /// A daemon replaced by `restart` writes its last calls to the same database; the first call
     /// checked after a quiet spell counts them, not only the next housekeeping.
     @Test func whatAnotherProcessWroteCountsAtTheFirstCheckAfterAQuietSpell() async throws {
