@@ -36,7 +36,9 @@ import Testing
                     channel.eventLoop.makeCompletedFuture {
                         let pipeline = channel.pipeline.syncOperations
                         try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
-                        try pipeline.addHandler(RequestHandler(executor: executor, idleTimeout: idleTimeout, bodyLimit: { bodyLimit }, respond: respond))
+                        let drain = ConnectionDrain(idleGrace: .seconds(1), coordinator: DrainCoordinator(drainTimeout: .seconds(60), recorder: nil))
+                        try pipeline.addHandler(RequestHandler(executor: executor, idleTimeout: idleTimeout, drain: drain, bodyLimit: { bodyLimit },
+                                                               respond: respond))
                     }
                 }
                 .bind(host: "127.0.0.1", port: 0).get()

@@ -8,7 +8,7 @@ import Synchronization
 /// NIOExtras' `ServerQuiescingHelper` closes a connection accepted while shutting down at once;
 /// during a handoff the old process can still accept a few (they were in its accept batch), and the
 /// client would see its request fail. Here every connection, including those, is drained politely
-/// by its ``DrainHandler``: a late one is told of the drain when its handler is added.
+/// by its ``ConnectionDrain``: a late one is told of the drain as its handler is added.
 final class DrainCoordinator: Sendable {
     private let draining = Atomic<Bool>(false)
     private let acceptStopped = Atomic<Bool>(false)

@@ -19,7 +19,7 @@ import ServiceLifecycle
 ///
 /// On graceful shutdown it stops accepting (closing only its own descriptor: a socket that systemd's
 /// fd store or the next daemon also holds keeps listening there) and drains: requests in progress,
-/// streamed responses included, finish; keep-alive connections are closed politely (``DrainHandler``);
+/// streamed responses included, finish; keep-alive connections are closed politely (``ConnectionDrain``);
 /// what is still open after `drain_timeout` is cut (``DrainCoordinator``). The service returns once
 /// every connection has closed.
 struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Context == ConnectionContext {
@@ -32,7 +32,7 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
     let serverName: String
     /// A client that stalls while sending a request, or idles between requests, is disconnected.
     let idleTimeout: TimeAmount
-    /// How long an idle keep-alive connection is kept once draining begins (``DrainHandler``).
+    /// How long an idle keep-alive connection is kept once draining begins (``ConnectionDrain``).
     let idleGrace: TimeAmount
     let logger: Logger
     /// Tracks connections; stops accepting and drains (the handoff uses it too).
@@ -154,8 +154,9 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
                         withPipeliningAssistance: false, withErrorHandling: false,
                         // HTTPFields has checked every field already.
                         withOutboundHeaderValidation: false)
-                    try pipeline.addHandler(DrainHandler(idleGrace: idleGrace, coordinator: drain))
-                    try pipeline.addHandler(RequestHandler(executor: executor, idleTimeout: idleTimeout, bodyLimit: bodyLimit, respond: respond))
+                    try pipeline.addHandler(RequestHandler(executor: executor, idleTimeout: idleTimeout,
+                                                           drain: ConnectionDrain(idleGrace: idleGrace, coordinator: drain),
+                                                           bodyLimit: bodyLimit, respond: respond))
                     drain.handling(channel)
                 }
             }

@@ -20,8 +20,8 @@ import NIOHTTPTypesHTTP1
 /// closed after the answer to a request that asked for it (`Connection: close`), once its client has
 /// shut its side and everything it sent has been answered, and after a malformed request (`400`).
 /// A client that sends nothing for `idleTimeout`, between requests or in the middle of one, is
-/// disconnected; one waiting for its answer never is. Draining connections are closed by
-/// ``DrainHandler``, before it.
+/// disconnected; one waiting for its answer never is. When the server stops accepting, the
+/// connection is drained politely (``ConnectionDrain``).
 final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPResponsePart
@@ -43,9 +43,10 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let bodyLimit: @Sendable () -> Int
     private let executor: ServingLoopExecutor
     private let idleTimeout: TimeAmount
+    private let drain: ConnectionDrain
     private var state = State.idle
     /// When the client last sent something, or its last answer ended.
-    private var lastActivity = NIODeadline.now()
+    private var lastActivity = NIODeadline.uptimeNanoseconds(0)
     /// One check per connection, not one per request: it closes the connection once the client has
     /// been silent for `idleTimeout` while not waiting for an answer, and otherwise comes back when
     /// that could next be true (or, while an answer is written, is made again when it ends).
@@ -59,25 +60,29 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var closeAfterResponse = false
     private var inputClosed = false
 
-    init(executor: ServingLoopExecutor, idleTimeout: TimeAmount, bodyLimit: @escaping @Sendable () -> Int, respond: @escaping Respond) {
+    init(executor: ServingLoopExecutor, idleTimeout: TimeAmount, drain: ConnectionDrain, bodyLimit: @escaping @Sendable () -> Int,
+         respond: @escaping Respond) {
         self.executor = executor
         self.idleTimeout = idleTimeout
+        self.drain = drain
         self.bodyLimit = bodyLimit
         self.respond = respond
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { scheduleIdleCheck(context, at: .now() + idleTimeout) }
+        if context.channel.isActive { scheduleIdleCheck(context, at: context.eventLoop.now + idleTimeout) }
+        drain.added(context)
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        scheduleIdleCheck(context, at: .now() + idleTimeout)
+        scheduleIdleCheck(context, at: context.eventLoop.now + idleTimeout)
         context.fireChannelActive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         idleCheck?.cancel()
         idleCheck = nil
+        drain.removed()
     }
 
     private func scheduleIdleCheck(_ context: ChannelHandlerContext, at deadline: NIODeadline) {
@@ -87,7 +92,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // An answer is being written: the check is made again as it ends.
             if isResponding { return }
             let due = lastActivity + idleTimeout
-            if NIODeadline.now() >= due {
+            if context.eventLoop.now >= due {
                 context.close(promise: nil)
             } else {
                 scheduleIdleCheck(context, at: due)
@@ -97,7 +102,8 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
-        lastActivity = .now()
+        lastActivity = context.eventLoop.now
+        if case .head = part { drain.requestBegan() }
         if isResponding || !queued.isEmpty {
             queue(part)
         } else {
@@ -200,11 +206,19 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .head(let response):
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(response))), promise: promise)
+            var head = HTTPResponseHead(response)
+            drain.writing(&head)
+            context.write(wrapOutboundOut(.head(head)), promise: promise)
         case .body(let buffer):
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: promise)
         case .end(let trailers):
-            context.write(wrapOutboundOut(.end(trailers.map(HTTPHeaders.init))), promise: promise)
+            let end = wrapOutboundOut(.end(trailers.map(HTTPHeaders.init)))
+            if drain.ending(context) {
+                context.writeAndFlush(end, promise: promise)
+                context.close(promise: nil)
+            } else {
+                context.write(end, promise: promise)
+            }
         }
     }
 
@@ -212,7 +226,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func answered(context: ChannelHandlerContext) {
         state = .idle
         guard context.channel.isActive else { return }
-        lastActivity = .now()
+        lastActivity = context.eventLoop.now
         scheduleIdleCheck(context, at: lastActivity + idleTimeout)
         if closeAfterResponse {
             context.close(promise: nil)
@@ -243,6 +257,10 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            // The server stopped accepting: not passed on, nothing else closes the connection at once.
+            return drain.startDraining(context)
+        }
         guard case ChannelEvent.inputClosed = event else {
             context.fireUserInboundEventTriggered(event)
             return
