@@ -45,7 +45,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let idleTimeout: TimeAmount
     private let drain: ConnectionDrain
     private var state = State.idle
-    /// When the client last sent something, or its last answer ended.
+    /// When the client last sent something, or its last answer ended (or the connection began).
     private var lastActivity = NIODeadline.uptimeNanoseconds(0)
     /// One check per connection, not one per request: it closes the connection once the client has
     /// been silent for `idleTimeout` while not waiting for an answer, and otherwise comes back when
@@ -70,13 +70,20 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { scheduleIdleCheck(context, at: context.eventLoop.now + idleTimeout) }
+        if context.channel.isActive { connected(context) }
         drain.added(context)
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        scheduleIdleCheck(context, at: context.eventLoop.now + idleTimeout)
+        connected(context)
         context.fireChannelActive()
+    }
+
+    /// The idle timeout counts from the connection's start until the client first sends.
+    private func connected(_ context: ChannelHandlerContext) {
+        guard idleCheck == nil else { return }
+        lastActivity = context.eventLoop.now
+        scheduleIdleCheck(context, at: lastActivity + idleTimeout)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
