@@ -70,26 +70,26 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { connected(context) }
+        // The idle timeout counts from the connection's start until the client first sends.
+        if context.channel.isActive { restartIdleClock(context) }
         drain.added(context)
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        connected(context)
+        restartIdleClock(context)
         context.fireChannelActive()
-    }
-
-    /// The idle timeout counts from the connection's start until the client first sends.
-    private func connected(_ context: ChannelHandlerContext) {
-        guard idleCheck == nil else { return }
-        lastActivity = context.eventLoop.now
-        scheduleIdleCheck(context, at: lastActivity + idleTimeout)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         idleCheck?.cancel()
         idleCheck = nil
         drain.removed()
+    }
+
+    /// The connection began, or its answer ended: silent from now, it is closed after `idleTimeout`.
+    private func restartIdleClock(_ context: ChannelHandlerContext) {
+        lastActivity = context.eventLoop.now
+        scheduleIdleCheck(context, at: lastActivity + idleTimeout)
     }
 
     private func scheduleIdleCheck(_ context: ChannelHandlerContext, at deadline: NIODeadline) {
@@ -233,8 +233,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func answered(context: ChannelHandlerContext) {
         state = .idle
         guard context.channel.isActive else { return }
-        lastActivity = context.eventLoop.now
-        scheduleIdleCheck(context, at: lastActivity + idleTimeout)
+        restartIdleClock(context)
         if closeAfterResponse {
             context.close(promise: nil)
             return
