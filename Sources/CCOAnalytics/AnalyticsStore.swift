@@ -120,12 +120,15 @@ public final class AnalyticsStore {
     /// In one transaction: inserts `records`, gives the earlier calls of each session in
     /// `projects` that project, and keeps the latest rate-limit headers of `records`.
     ///
+    /// - Parameter betweenRows: called after each row but the last (the analytics writer's
+    ///   background thread gives way to other threads there).
     /// - Returns: the ids the rows were given (consecutive: the transaction holds the write lock).
     @discardableResult
-    public func write(_ records: [RequestRecord], projects: [(session: String, project: String)]) throws -> ClosedRange<Int64>? {
+    public func write(_ records: [RequestRecord], projects: [(session: String, project: String)],
+                      betweenRows: () -> Void = {}) throws -> ClosedRange<Int64>? {
         guard !records.isEmpty else { return nil }
         return try connection.transaction {
-            try insertRows(records)
+            try insertRows(records, betweenRows: betweenRows)
             let last = connection.lastInsertRowID
             for (session, project) in projects { try assignProject(project, toSession: session) }
             if let latest = records.last(where: { !$0.rateLimits.isEmpty }) {
@@ -135,7 +138,7 @@ public final class AnalyticsStore {
         }
     }
 
-    private func insertRows(_ records: some Collection<RequestRecord>) throws {
+    private func insertRows(_ records: some Collection<RequestRecord>, betweenRows: () -> Void = {}) throws {
         let statement = try statement(\.insert, """
             INSERT INTO requests (ts_ms, route, model, status, latency_ms, input_tokens, output_tokens,
                 cache_read_tokens, cache_write_tokens, cache_hit, streamed, cost_usd, saved_usd, priced, client,
@@ -145,7 +148,8 @@ public final class AnalyticsStore {
             """)
         func text(_ value: String?) -> SQLiteValue { value.map(SQLiteValue.text) ?? .null }
         do {
-            for r in records {
+            for (index, r) in records.enumerated() {
+                if index > 0 { betweenRows() }
                 let a = r.attribution
                 try statement.run([
                     .integer(r.timestampMilliseconds), .text(r.route), text(r.model),

@@ -69,6 +69,20 @@ func row(_ ts: Int64, model: String = "claude-sonnet-4-5-20250929", status: Int 
         }
     }
 
+    @Test func aWriteCallsItsHookBetweenRowsEachTimeWithTheRowsBeforeItInserted() async throws {
+        try await withDatabasePath { path in
+            let store = try AnalyticsStore(path: path)
+            let now = WallClock.nowMilliseconds()
+            var seen: [Int] = []
+            let ids = try store.write([row(now - 3), row(now - 2), row(now - 1)], projects: []) {
+                seen.append((try? store.rowCount()) ?? -1)
+            }
+            #expect(seen == [1, 2])
+            #expect(ids?.count == 3)
+            #expect(try store.rowCount() == 3)
+        }
+    }
+
     @Test func retentionInBatchesDeletesTheOldestFirstAndNoMoreThanItsLimit() async throws {
         try await withDatabasePath { path in
             let store = try AnalyticsStore(path: path)

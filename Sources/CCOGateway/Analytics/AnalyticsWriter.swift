@@ -152,6 +152,7 @@ public final class AnalyticsWriter: Service, Sendable {
     /// for a core, and a query (or a call's budget check) waits for it at normal priority.
     func writeQueued(on background: BackgroundThread? = nil) async throws {
         let limit = background == nil ? Int.max : Self.backgroundBatch
+        let givesWay = background != nil
         try await perform(on: background) { [self] in
             try self.withStore { store in
                 let batch = self.queue.withLock { queue in
@@ -161,7 +162,7 @@ public final class AnalyticsWriter: Service, Sendable {
                 }
                 guard !batch.isEmpty else { return }
                 do {
-                    try self.write(batch, to: store)
+                    try self.write(batch, to: store, givingWay: givesWay)
                     self.queue.withLock { $0.counters.written += batch.count }
                 } catch {
                     self.queue.withLock { queue in
@@ -181,7 +182,8 @@ public final class AnalyticsWriter: Service, Sendable {
 
     /// Inserts `batch` with the projects of its sessions, gives earlier calls of a session whose
     /// project was just found that project, and keeps the latest rate-limit headers.
-    private func write(_ batch: [RequestRecord], to store: AnalyticsStore) throws {
+    /// On the background thread (`givingWay`), other threads may run between its rows.
+    private func write(_ batch: [RequestRecord], to store: AnalyticsStore, givingWay: Bool) throws {
         var batch = batch
         var found: [(session: String, project: String)] = []
         if let projects {
@@ -192,7 +194,7 @@ public final class AnalyticsWriter: Service, Sendable {
             }
         }
         do {
-            let ids = try store.write(batch, projects: found)
+            let ids = try store.write(batch, projects: found, betweenRows: givingWay ? BackgroundThread.giveWay : {})
             publishNewCalls(from: store)
             if let ledger, let ids {
                 ledger.wrote(batch, ids: ids)

@@ -11,6 +11,7 @@ import Darwin
 @discardableResult internal func system_access(_ path: UnsafePointer<CChar>, _ mode: CInt) -> CInt { access(path, mode) }
 @discardableResult internal func system_chmod(_ path: UnsafePointer<CChar>, _ mode: mode_t) -> CInt { chmod(path, mode) }
 @discardableResult internal func system_unlink(_ path: UnsafePointer<CChar>) -> CInt { unlink(path) }
+@discardableResult internal func system_sched_yield() -> CInt { sched_yield() }
 
 #if os(Linux)
 @discardableResult internal func system_setpriority(_ which: __priority_which_t, _ who: id_t, _ priority: CInt) -> CInt { setpriority(which, who, priority) }
