@@ -184,6 +184,7 @@ public final class AnalyticsWriter: Service, Sendable {
     /// project was just found that project, and keeps the latest rate-limit headers.
     /// On the background thread (`givingWay`), other threads may run between its rows.
     private func write(_ batch: [RequestRecord], to store: AnalyticsStore, givingWay: Bool) throws {
+        let courtesy = givingWay ? BackgroundThread.Courtesy() : nil
         var batch = batch
         var found: [(session: String, project: String)] = []
         if let projects {
@@ -194,7 +195,7 @@ public final class AnalyticsWriter: Service, Sendable {
             }
         }
         do {
-            let ids = try store.write(batch, projects: found, betweenRows: givingWay ? BackgroundThread.giveWay : {})
+            let ids = try store.write(batch, projects: found, betweenRows: { courtesy?.giveWay() })
             publishNewCalls(from: store)
             if let ledger, let ids {
                 ledger.wrote(batch, ids: ids)

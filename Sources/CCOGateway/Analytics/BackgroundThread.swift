@@ -35,14 +35,26 @@ final class BackgroundThread: Sendable {
         try await pool.runIfActive(body)
     }
 
-    /// Called by work on this thread between its steps (the writer's rows): a thread woken for a
-    /// call (the server's, its client's, the upstream's) that the scheduler put on this core runs
-    /// now, not when the transaction ends. Nice 19 alone did not do that: a batch (~0.8 ms for the
-    /// 130 rows of 50 ms at 2,600 calls a second) kept its core, and the calls that waited for it
-    /// made the 99th percentile at one connection 0.83 ms instead of 0.67 (docs/benchmarks.md).
-    /// With nothing else to run it returns at once.
-    static func giveWay() {
-        system_sched_yield()
+    /// Lets other threads run between the steps of one piece of work on this thread (the writer's
+    /// rows), for the first ``budget`` of it: a thread woken for a call (the server's, its client's,
+    /// the upstream's) that the scheduler put on this core runs then, not when the transaction
+    /// ends. Nice 19 alone did not do that: a batch (~0.8 ms for the 130 rows of 50 ms at 2,600
+    /// calls a second) kept its core, and the calls that waited for it made the 99th percentile at
+    /// one connection 0.83 ms instead of 0.67 (docs/benchmarks.md).
+    ///
+    /// Only at first: a yield that lets another thread run charges this one the rest of its time
+    /// slice, worth many slices of a normal thread at nice 19, and on a machine whose cores were
+    /// all busy, yielding at every row held a batch, and the query waiting for its lock, for
+    /// seconds (`/api/stats` 5.6 and 30.5 s). A batch past its budget runs on to its end.
+    struct Courtesy {
+        static let budget: Duration = .milliseconds(2)
+        private let until = ContinuousClock.now + Courtesy.budget
+
+        /// Yields the core when another thread waits for it and the budget is not spent; with
+        /// nothing else to run, returns at once.
+        func giveWay() {
+            if ContinuousClock.now < until { system_sched_yield() }
+        }
     }
 
     /// Waits for the work in progress, then ends the thread.
