@@ -146,21 +146,18 @@ public final class AnalyticsStore {
                 agent_id, parent_agent_id, client_name, client_version, request_id, project)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        func text(_ value: String?) -> SQLiteValue { value.map(SQLiteValue.text) ?? .null }
-        do {
-            for (index, r) in records.enumerated() {
-                if index > 0 { betweenRows() }
+        for (index, r) in records.enumerated() {
+            if index > 0 { betweenRows() }
+            try statement.run { row in
                 let a = r.attribution
-                try statement.run([
-                    .integer(r.timestampMilliseconds), .text(r.route), text(r.model),
-                    .integer(Int64(r.status)), .real(r.latencyMilliseconds), .integer(Int64(r.usage.input)),
-                    .integer(Int64(r.usage.output)), .integer(Int64(r.usage.cacheRead)), .integer(Int64(r.usage.cacheWrite)),
-                    .integer(r.cacheHit ? 1 : 0), .integer(r.streamed ? 1 : 0), .real(r.costUSD), .real(r.savedUSD),
-                    .integer(r.priced ? 1 : 0), text(r.client),
-                    .integer(Int64(r.usage.cacheWrite1h)), .integer(Int64(r.usage.webSearchRequests)), text(r.serviceTier),
-                    .integer(r.longContext ? 1 : 0), .integer(r.incomplete ? 1 : 0), text(a.session), text(a.agent),
-                    text(a.parentAgent), text(a.clientName), text(a.clientVersion), text(r.requestID), text(a.project),
-                ])
+                row.bind(r.timestampMilliseconds); row.bind(r.route); row.bind(r.model)
+                row.bind(r.status); row.bind(r.latencyMilliseconds); row.bind(r.usage.input)
+                row.bind(r.usage.output); row.bind(r.usage.cacheRead); row.bind(r.usage.cacheWrite)
+                row.bind(r.cacheHit); row.bind(r.streamed); row.bind(r.costUSD); row.bind(r.savedUSD)
+                row.bind(r.priced); row.bind(r.client)
+                row.bind(r.usage.cacheWrite1h); row.bind(r.usage.webSearchRequests); row.bind(r.serviceTier)
+                row.bind(r.longContext); row.bind(r.incomplete); row.bind(a.session); row.bind(a.agent)
+                row.bind(a.parentAgent); row.bind(a.clientName); row.bind(a.clientVersion); row.bind(r.requestID); row.bind(a.project)
             }
         }
     }

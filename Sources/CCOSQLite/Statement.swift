@@ -43,6 +43,44 @@ public final class Statement {
         while try step() {}
     }
 
+    /// Binds the values `bindings` gives, `?1` first, and runs the statement to its end: for a
+    /// statement run many times over (a batch's inserts), with no array of values made per run.
+    /// Every parameter must be given a value; a count that does not match traps, as in `bind`.
+    public func run(binding bindings: (inout Bindings) -> Void) throws(SQLiteError) {
+        _ = sqlite_reset(handle)
+        var values = Bindings(handle: handle)
+        bindings(&values)
+        precondition(values.count == sqlite_bind_parameter_count(handle),
+                     "\(values.count) values for \(sqlite_bind_parameter_count(handle)) parameters in `\(sql)`")
+        // A value SQLite refuses (one past its length limit; no memory): nothing is run.
+        if values.failure != sqliteOK { throw connection.error(values.failure, sql: sql) }
+        while try step() {}
+    }
+
+    /// The values of one run of a statement, bound in order as they are given.
+    public struct Bindings {
+        fileprivate let handle: OpaquePointer
+        fileprivate private(set) var count: CInt = 0
+        /// The first failed bind's result code.
+        fileprivate private(set) var failure = sqliteOK
+
+        fileprivate init(handle: OpaquePointer) { self.handle = handle }
+
+        public mutating func bind(_ value: Int64) { next(sqlite_bind_int64(handle, count + 1, value)) }
+        public mutating func bind(_ value: Int) { bind(Int64(value)) }
+        public mutating func bind(_ value: Bool) { bind(Int64(value ? 1 : 0)) }
+        public mutating func bind(_ value: Double) { next(sqlite_bind_double(handle, count + 1, value)) }
+        /// Text, or NULL for nil.
+        public mutating func bind(_ value: String?) {
+            next(value.map { sqlite_bind_text(handle, count + 1, $0) } ?? sqlite_bind_null(handle, count + 1))
+        }
+
+        private mutating func next(_ result: CInt) {
+            count += 1
+            if result != sqliteOK && failure == sqliteOK { failure = result }
+        }
+    }
+
     /// Advances to the next row.
     ///
     /// - Returns: true when a row is available, false when the statement is done.

@@ -88,6 +88,23 @@ func withDatabasePath<T>(_ body: (String) throws -> T) throws -> T {
         #expect(try db.scalar("SELECT sum(v) FROM t") == .integer(4950))
     }
 
+    @Test func aStatementRunByItsBindingsBindsEachValueInOrderAndNilAsNull() throws {
+        let db = try Connection(path: ":memory:")
+        try db.execute("CREATE TABLE t (i INTEGER, r REAL, s TEXT, b INTEGER, n TEXT)")
+        let insert = try db.makeStatement(sql: "INSERT INTO t VALUES (?, ?, ?, ?, ?)")
+        for i in 0 ..< 3 {
+            try insert.run { row in
+                row.bind(Int64.max - Int64(i)); row.bind(0.25 * Double(i)); row.bind("héllo \(i)"); row.bind(i == 1)
+                row.bind(i == 2 ? "set" : nil)
+            }
+        }
+        #expect(try db.rows("SELECT * FROM t ORDER BY rowid") == [
+            [.integer(.max), .real(0), .text("héllo 0"), .integer(0), .null],
+            [.integer(.max - 1), .real(0.25), .text("héllo 1"), .integer(1), .null],
+            [.integer(.max - 2), .real(0.5), .text("héllo 2"), .integer(0), .text("set")],
+        ])
+    }
+
     @Test func aSecondWriterWaitsForTheBusyTimeoutInsteadOfFailing() throws {
         try withDatabasePath { path throws in
             let first = try Connection(path: path)
