@@ -184,7 +184,6 @@ public final class AnalyticsWriter: Service, Sendable {
     /// project was just found that project, and keeps the latest rate-limit headers.
     /// On the background thread (`givingWay`), other threads may run between its rows.
     private func write(_ batch: [RequestRecord], to store: AnalyticsStore, givingWay: Bool) throws {
-        let courtesy = givingWay ? BackgroundThread.Courtesy() : nil
         var batch = batch
         var found: [(session: String, project: String)] = []
         if let projects {
@@ -195,6 +194,8 @@ public final class AnalyticsWriter: Service, Sendable {
             }
         }
         do {
+            // Counted from the transaction's start: finding projects may read a session's files first.
+            let courtesy = givingWay ? BackgroundThread.Courtesy() : nil
             let ids = try store.write(batch, projects: found, betweenRows: { courtesy?.giveWay() })
             publishNewCalls(from: store)
             if let ledger, let ids {
