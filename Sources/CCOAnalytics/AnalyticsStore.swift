@@ -166,7 +166,7 @@ public final class AnalyticsStore {
     ///
     /// - Returns: the number of rows deleted.
     @discardableResult
-    public func deleteRows(before milliseconds: Int64, limit: Int = .max) throws -> Int {
+    public func deleteRows(before milliseconds: Int64, limit: Int) throws -> Int {
         try connection.run("DELETE FROM requests WHERE id IN (SELECT id FROM requests WHERE ts_ms < ? ORDER BY ts_ms LIMIT ?)",
                            [.integer(milliseconds), .integer(Int64(limit))])
     }

@@ -20,21 +20,24 @@ public final class Statement {
     ///
     /// A count that does not match the statement's parameters is a programmer error and traps.
     public func bind(_ values: [SQLiteValue]) throws(SQLiteError) {
-        precondition(values.count == Int(sqlite_bind_parameter_count(handle)),
-                     "\(values.count) values for \(sqlite_bind_parameter_count(handle)) parameters in `\(sql)`")
-        _ = sqlite_reset(handle)
-        sqlite_clear_bindings(handle)
-        for (offset, value) in values.enumerated() {
-            let index = CInt(offset + 1)
-            let r: CInt = switch value {
-            case .null: sqlite_bind_null(handle, index)
-            case .integer(let v): sqlite_bind_int64(handle, index, v)
-            case .real(let v): sqlite_bind_double(handle, index, v)
-            case .text(let v): sqlite_bind_text(handle, index, v)
-            case .blob(let v): sqlite_bind_blob(handle, index, v)
-            }
-            guard r == sqliteOK else { throw connection.error(r, sql: sql) }
+        try bind { row in
+            for value in values { row.bind(value) }
         }
+    }
+
+    /// Binds the values `bindings` gives, `?1` first, after resetting the statement for reuse: for
+    /// a statement run many times over (a batch's inserts), with no array of values made per run.
+    ///
+    /// Every parameter is given a value each time (so none is left from a previous run): a count
+    /// that does not match the statement's parameters is a programmer error and traps.
+    public func bind(_ bindings: (inout Bindings) -> Void) throws(SQLiteError) {
+        _ = sqlite_reset(handle)
+        var values = Bindings(handle: handle)
+        bindings(&values)
+        precondition(values.count == sqlite_bind_parameter_count(handle),
+                     "\(values.count) values for \(sqlite_bind_parameter_count(handle)) parameters in `\(sql)`")
+        // A value SQLite refuses (one past its length limit; no memory).
+        if values.failure != sqliteOK { throw connection.error(values.failure, sql: sql) }
     }
 
     /// Binds `values` and runs the statement to its end: for statements that return no rows.
@@ -43,17 +46,9 @@ public final class Statement {
         while try step() {}
     }
 
-    /// Binds the values `bindings` gives, `?1` first, and runs the statement to its end: for a
-    /// statement run many times over (a batch's inserts), with no array of values made per run.
-    /// Every parameter must be given a value; a count that does not match traps, as in `bind`.
+    /// Binds the values `bindings` gives and runs the statement to its end.
     public func run(binding bindings: (inout Bindings) -> Void) throws(SQLiteError) {
-        _ = sqlite_reset(handle)
-        var values = Bindings(handle: handle)
-        bindings(&values)
-        precondition(values.count == sqlite_bind_parameter_count(handle),
-                     "\(values.count) values for \(sqlite_bind_parameter_count(handle)) parameters in `\(sql)`")
-        // A value SQLite refuses (one past its length limit; no memory): nothing is run.
-        if values.failure != sqliteOK { throw connection.error(values.failure, sql: sql) }
+        try bind(bindings)
         while try step() {}
     }
 
@@ -73,6 +68,18 @@ public final class Statement {
         /// Text, or NULL for nil.
         public mutating func bind(_ value: String?) {
             next(value.map { sqlite_bind_text(handle, count + 1, $0) } ?? sqlite_bind_null(handle, count + 1))
+        }
+
+        public mutating func bind(_ value: SQLiteValue) {
+            let index = count + 1
+            let result = switch value {
+            case .null: sqlite_bind_null(handle, index)
+            case .integer(let v): sqlite_bind_int64(handle, index, v)
+            case .real(let v): sqlite_bind_double(handle, index, v)
+            case .text(let v): sqlite_bind_text(handle, index, v)
+            case .blob(let v): sqlite_bind_blob(handle, index, v)
+            }
+            next(result)
         }
 
         private mutating func next(_ result: CInt) {

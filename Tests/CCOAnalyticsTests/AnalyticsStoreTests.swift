@@ -64,7 +64,7 @@ func row(_ ts: Int64, model: String = "claude-sonnet-4-5-20250929", status: Int 
             let store = try AnalyticsStore(path: path)
             let now = WallClock.nowMilliseconds()
             try store.insert([row(now - 100 * day), row(now - 89 * day), row(now)])
-            #expect(try store.deleteRows(before: now - 90 * day) == 1)
+            #expect(try store.deleteRows(before: now - 90 * day, limit: 1000) == 1)
             #expect(try store.rowCount() == 2)
         }
     }

@@ -152,7 +152,6 @@ public final class AnalyticsWriter: Service, Sendable {
     /// for a core, and a query (or a call's budget check) waits for it at normal priority.
     func writeQueued(on background: BackgroundThread? = nil) async throws {
         let limit = background == nil ? Int.max : Self.backgroundBatch
-        let givesWay = background != nil
         try await perform(on: background) { [self] in
             try self.withStore { store in
                 let batch = self.queue.withLock { queue in
@@ -162,7 +161,7 @@ public final class AnalyticsWriter: Service, Sendable {
                 }
                 guard !batch.isEmpty else { return }
                 do {
-                    try self.write(batch, to: store, givingWay: givesWay)
+                    try self.write(batch, to: store, givingWay: background != nil)
                     self.queue.withLock { $0.counters.written += batch.count }
                 } catch {
                     self.queue.withLock { queue in

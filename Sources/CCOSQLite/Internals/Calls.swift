@@ -39,7 +39,6 @@ internal func sqlite_prepare(_ handle: OpaquePointer, _ sql: String, _ statement
 
 internal func sqlite_finalize(_ statement: OpaquePointer) { sqlite3_finalize(statement) }
 internal func sqlite_reset(_ statement: OpaquePointer) -> CInt { sqlite3_reset(statement) }
-internal func sqlite_clear_bindings(_ statement: OpaquePointer) { sqlite3_clear_bindings(statement) }
 internal func sqlite_step(_ statement: OpaquePointer) -> CInt { sqlite3_step(statement) }
 internal func sqlite_bind_parameter_count(_ statement: OpaquePointer) -> CInt { sqlite3_bind_parameter_count(statement) }
 internal func sqlite_sql(_ statement: OpaquePointer) -> String { sqlite3_sql(statement).map { String(cString: $0) } ?? "" }
