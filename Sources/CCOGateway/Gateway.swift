@@ -137,7 +137,8 @@ public final class Gateway: Sendable {
         let checked: CheckedCall
         let slot: UpstreamSlots.Slot
         /// Taken once, when it is sent: the call lasts until its answer ends (a stream's, minutes),
-        /// and its request (the conversation so far, often hundreds of KB) is let go of once written.
+        /// and its request (the conversation so far, often hundreds of KB) is let go of once written,
+        /// or once the answer's head has come (``UpstreamExchange`` may send it again till then).
         private let request: Mutex<UpstreamRequest?>
 
         init(checked: CheckedCall, request: UpstreamRequest, slot: UpstreamSlots.Slot) {
@@ -302,11 +303,19 @@ public final class Gateway: Sendable {
         let exchange = UpstreamExchange(client: connection, largestWholeAnswer: Self.largestBufferedResponse,
                                         silenceLimit: .seconds(Int64(upstream.checked.settings.timeoutSeconds)))
         do {
-            return respond(to: upstream, with: try await exchange.answer(to: upstream.takeRequest(), at: upstream.checked.settings.upstream, from: upstreamPool),
-                           from: exchange)
+            let answer = try await exchange.answer(to: upstream.takeRequest(), at: upstream.checked.settings.upstream, from: upstreamPool)
+            if exchange.wasSentAgain { sentAgain(settings: upstream.checked.settings) }
+            return respond(to: upstream, with: answer, from: exchange)
         } catch {
+            if exchange.wasSentAgain { sentAgain(settings: upstream.checked.settings) }
             return finish(upstream.checked.call, upstreamFailure(error, settings: upstream.checked.settings).response)
         }
+    }
+
+    @inline(never)
+    private func sentAgain(settings: Settings) {
+        metrics.upstreamSentAgain()
+        logger.info("upstream \(settings.upstream) closed an idle connection as a call went out on it: the call was sent again on a new connection")
     }
 
     /// The client's response to the upstream's answer: read whole, or a stream to relay.

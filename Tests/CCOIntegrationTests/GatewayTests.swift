@@ -641,6 +641,49 @@ import Testing
         }
     }
 
+    /// An upstream (or a router between) may close a kept-alive connection just as a call goes out
+    /// on it, without reading it: the call is sent again, once, on a new connection, streamed or
+    /// not, and the client sees only its answer. A connection that closes without answering on its
+    /// first call, or twice in a row, is an upstream that does not answer: a 502 after one attempt
+    /// on a new connection, and two on an idle one.
+    @Test func aCallOnAKeptAliveConnectionTheUpstreamClosedIsSentAgainOnANewOne() async throws {
+        let fake = try FakeUpstream()
+        try await withGateway(fake, "cache_mode = \"off\"") { cco, port in
+            let dropReused = [("x-api-key", "sk-test-key"), ("x-fake-drop", "reused")]
+            #expect(try await HTTP.message(port: port, text: "first").status == 200)
+            let again = try await HTTP.message(port: port, text: "second", headers: dropReused)
+            #expect(again.status == 200)
+            #expect(again.json["type"] as? String == "message")
+            let streamed = try await HTTP.message(port: port, text: "third", stream: true, headers: dropReused)
+            #expect(streamed.status == 200)
+            #expect(streamed.text.contains("event: message_stop"))
+            var counts = try fake.counts()
+            #expect((counts.messages, counts.dropped, counts.connections) == (3, 2, 3))
+
+            let metrics = try await HTTP.send(.GET, port: port, path: "/metrics")
+            #expect(metricValue(metrics.text, "cco_upstream_sent_again_total") == 2)
+            #expect(metricValue(metrics.text, #"cco_upstream_failures_total{reason="unreachable"}"#) == nil)
+            #expect(try cco.run("daemon", "logs", "-n", "20").stdout.contains("closed an idle connection as a call went out on it"))
+
+            // Dropped on an idle connection, then on the new one: sent twice, not more.
+            let dropAlways = [("x-api-key", "sk-test-key"), ("x-fake-drop", "always")]
+            let twice = try await HTTP.message(port: port, text: "fourth", headers: dropAlways)
+            #expect(twice.status == 502)
+            counts = try fake.counts()
+            #expect((counts.messages, counts.dropped) == (3, 4))
+            // The failure closed the connection: this call goes out on a new one, and is not sent again.
+            let once = try await HTTP.message(port: port, text: "fifth", headers: dropAlways)
+            #expect(once.status == 502)
+            #expect(((once.json["error"] as? [String: Any])?["message"] as? String)?.contains("closed before an answer") == true)
+            counts = try fake.counts()
+            #expect((counts.messages, counts.dropped) == (3, 5))
+            // Each call is one row, whatever it took upstream: 3 answered, 2 failed.
+            let totals = try await HTTP.send(.GET, port: port, path: "/api/stats?range=all").json["totals"] as? [String: Any]
+            #expect(totals?["requests"] as? Int == 5)
+            #expect(totals?["errors"] as? Int == 2)
+        }
+    }
+
     // MARK: - Helpers
 
 

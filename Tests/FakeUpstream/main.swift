@@ -19,7 +19,8 @@
 // answer has its own request-id (req_fake_N) and anthropic-ratelimit-unified-* headers
 // (5h-utilization = N/1000).
 // GET /_holds says, for each ID, "holding", "released" or "timed out"; GET /_counts counts the calls
-// by route, the connections /v1/messages calls came on, and the bytes of stream events written.
+// by route, the connections /v1/messages calls came on, the calls dropped, and the bytes of stream
+// events written.
 import Foundation
 import Hummingbird
 import NIOCore
@@ -36,15 +37,19 @@ struct Counts: Sendable {
     var connections: Set<Int> = []
     /// Bytes of stream events written so far, over all streams: how far the fake got ahead.
     var streamBytes = 0
+    /// /v1/messages calls whose connection was closed without an answer (`x-fake-drop`).
+    var dropped = 0
 }
 
-/// Hummingbird's basic context, plus the port of the connection a request came on.
+/// Hummingbird's basic context, plus the connection a request came on and its port.
 struct FakeContext: RequestContext {
     var coreContext: CoreRequestContextStorage
+    let channel: any Channel
     let clientPort: Int
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        channel = source.channel
         clientPort = source.channel.remoteAddress?.port ?? 0
     }
 }
@@ -70,6 +75,7 @@ func json(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
 }
 
 struct Cut: Error {}
+struct Dropped: Error {}
 
 func error(_ type: String, _ message: String, status: HTTPResponse.Status) -> Response {
     json(["type": "error", "error": ["type": type, "message": message]], status: status)
@@ -106,9 +112,20 @@ func wait(for id: String) async throws {
 let router = Router(context: FakeContext.self)
 router.post("/v1/messages") { request, context -> Response in
     remember(request)
-    counts.withLock {
-        $0.messages += 1
-        $0.connections.insert(context.clientPort)
+    let drop = request.headers[.init("x-fake-drop")!]
+    let dropped = counts.withLock { counts -> Bool in
+        let reused = counts.connections.contains(context.clientPort)
+        guard drop == "always" || (drop == "reused" && reused) else {
+            counts.messages += 1
+            counts.connections.insert(context.clientPort)
+            return false
+        }
+        counts.dropped += 1
+        return true
+    }
+    if dropped {
+        try await context.channel.close()
+        throw Dropped()
     }
     guard authorized(request) else { return error("authentication_error", "x-api-key header is required", status: .unauthorized) }
     let body = try await request.body.collect(upTo: 64 << 20)
@@ -191,7 +208,7 @@ router.get("/v1/models") { request, _ -> Response in
 router.get("/_counts") { _, _ -> Response in
     let c = counts.withLock { $0 }
     return json(["messages": c.messages, "count_tokens": c.countTokens, "models": c.models, "last_headers": c.lastHeaders,
-                 "connections": c.connections.count, "stream_bytes": c.streamBytes])
+                 "connections": c.connections.count, "stream_bytes": c.streamBytes, "dropped": c.dropped])
 }
 
 router.post("/_release/:id") { _, context -> Response in

@@ -108,6 +108,12 @@ public final class GatewayMetrics: Sendable {
         counter("cco_upstream_failures_total", [("reason", reason)]).increment()
     }
 
+    /// An upstream call sent a second time, on a new connection, because the idle connection it
+    /// first went out on closed before answering.
+    func upstreamSentAgain() {
+        counter("cco_upstream_sent_again_total", []).increment()
+    }
+
     /// An upstream call that cco refused before sending it: `max_connections` (every slot taken).
     func upstreamRefused(_ reason: String) {
         counter("cco_upstream_refused_total", [("reason", reason)]).increment()

@@ -40,6 +40,10 @@ final class UpstreamConnection: Sendable {
         handler.value.send(request, to: receiver)
     }
 
+    /// Whether a call has been sent on it before: it has idled in its pool since, and the upstream
+    /// (or a router between) may have closed it just as the next request goes out.
+    var hasCarriedACall: Bool { handler.value.callsSent > 0 }
+
     /// Over TLS: `body` learns whether the handshake completed within `timeout`; a connection is
     /// handed to a call only then, so that a handshake that never ends fails as a connect would.
     func whenHandshakeDone(within timeout: TimeAmount, _ body: @escaping @Sendable (Result<Void, UpstreamError>) -> Void) {
@@ -85,6 +89,7 @@ final class UpstreamConnection: Sendable {
         private var channel: (any Channel)?
         private var headArrived = false
         private var requestWritten = false
+        private(set) var callsSent = 0
         private var reusable = true
         /// Reads are held back until the receiver's last write is done.
         private var paused = false
@@ -136,6 +141,7 @@ final class UpstreamConnection: Sendable {
                 return
             }
             self.receiver = receiver
+            callsSent += 1
             headArrived = false
             held.removeAll()
             failureAfterHeld = nil

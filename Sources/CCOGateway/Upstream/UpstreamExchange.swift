@@ -15,6 +15,11 @@ import Synchronization
 ///
 /// `upstream_timeout` is kept here too: the call fails once the upstream has sent nothing for that
 /// long since the request went out. One timer per call, moved on only when it fires.
+///
+/// A call sent on a connection that had idled in the pool, which closes (or is reset) before any of
+/// the answer has come, is sent once more, on a new connection: the upstream, or a router between,
+/// closed the idle connection as the request went out, and did not read it. The request is kept
+/// for that until the answer's head arrives.
 final class UpstreamExchange: UpstreamCallReceiver, Sendable {
     /// What the upstream answered.
     enum Answer: Sendable {
@@ -52,7 +57,16 @@ final class UpstreamExchange: UpstreamCallReceiver, Sendable {
         var silenceTimer: Scheduled<Void>?
         /// The connection carrying the call, from when the pool gives it until the call ends.
         var connection: UpstreamConnection?
+        /// What sending the call again takes, while it may be: it went out on a connection that had
+        /// idled, and nothing of the answer has come yet.
+        var resend: Resend?
         var ended = false
+    }
+
+    private struct Resend {
+        let request: UpstreamRequest
+        let upstream: UpstreamURL
+        let pool: UpstreamPool
     }
 
     private let client: any Channel
@@ -66,6 +80,11 @@ final class UpstreamExchange: UpstreamCallReceiver, Sendable {
     /// Set once ``relay()`` has been asked for: an answered stream whose relay never starts (its
     /// client went away before the head could be written) is cancelled when given up.
     private let relayStarted = Atomic<Bool>(false)
+    private let sentAgain = Atomic<Bool>(false)
+
+    /// Whether the call was sent a second time, on a new connection, because the idle one it first
+    /// went out on closed before answering.
+    var wasSentAgain: Bool { sentAgain.load(ordering: .relaxed) }
 
     init(client: any Channel, largestWholeAnswer: Int, silenceLimit: TimeAmount) {
         self.client = client
@@ -79,18 +98,7 @@ final class UpstreamExchange: UpstreamCallReceiver, Sendable {
     /// Sends `request` to `upstream` on a connection of `pool` (whose loop is the client's); the
     /// answer, or why there is none.
     func answer(to request: UpstreamRequest, at upstream: UpstreamURL, from pool: UpstreamPool) async throws -> Answer {
-        client.eventLoop.execute {
-            pool.connection(to: upstream) { result in
-                switch result {
-                case .failure(let error):
-                    self.finish(.failure(error))
-                case .success(let connection):
-                    guard !self.state.value.ended else { return pool.release(connection) }
-                    self.state.value.connection = connection
-                    connection.send(request, to: self)
-                }
-            }
-        }
+        client.eventLoop.execute { self.send(request, to: upstream, from: pool, onNewConnection: false) }
         return try await withTaskCancellationHandler {
             try await answer.futureResult.get()
         } onCancel: {
@@ -131,6 +139,23 @@ final class UpstreamExchange: UpstreamCallReceiver, Sendable {
         client.eventLoop.execute { self.fail(.clientGone) }
     }
 
+    /// On the loop: `request` on a connection of `pool`, a new one when told.
+    private func send(_ request: UpstreamRequest, to upstream: UpstreamURL, from pool: UpstreamPool, onNewConnection: Bool) {
+        pool.connection(to: upstream, fresh: onNewConnection) { result in
+            switch result {
+            case .failure(let error):
+                self.finish(.failure(error))
+            case .success(let connection):
+                guard !self.state.value.ended else { return pool.release(connection) }
+                self.state.value.connection = connection
+                if !onNewConnection, connection.hasCarriedACall {
+                    self.state.value.resend = Resend(request: request, upstream: upstream, pool: pool)
+                }
+                connection.send(request, to: self)
+            }
+        }
+    }
+
     private func attach() {
         guard !state.value.attachedCompleted else { return }
         state.value.attachedCompleted = true
@@ -141,7 +166,8 @@ final class UpstreamExchange: UpstreamCallReceiver, Sendable {
 
     func requestSent() {
         state.value.lastRead = .now()
-        watchForSilence(until: state.value.lastRead + silenceLimit)
+        // A call sent again keeps its timer, which moves on from the new `lastRead`.
+        if state.value.silenceTimer == nil { watchForSilence(until: state.value.lastRead + silenceLimit) }
     }
 
     /// Fails the call if nothing has come from the upstream by `deadline`, else looks again
@@ -159,6 +185,7 @@ final class UpstreamExchange: UpstreamCallReceiver, Sendable {
 
     func received(_ head: HTTPResponseHead) -> EventLoopFuture<Void>? {
         state.value.lastRead = .now()
+        state.value.resend = nil
         guard head.headers.first(name: "content-type")?.hasPrefix("text/event-stream") == true else {
             state.value.head = head
             return nil
@@ -200,6 +227,11 @@ final class UpstreamExchange: UpstreamCallReceiver, Sendable {
 
     func failed(_ error: UpstreamError) {
         state.value.connection = nil
+        if error == .closedBeforeAnswer, let resend = state.value.resend, !state.value.ended {
+            state.value.resend = nil
+            sentAgain.store(true, ordering: .relaxed)
+            return send(resend.request, to: resend.upstream, from: resend.pool, onNewConnection: true)
+        }
         finish(.failure(error))
     }
 
@@ -234,6 +266,7 @@ final class UpstreamExchange: UpstreamCallReceiver, Sendable {
     private func finish(_ result: Result<Void, UpstreamError>) {
         guard !state.value.ended else { return }
         state.value.ended = true
+        state.value.resend = nil
         state.value.silenceTimer?.cancel()
         state.value.silenceTimer = nil
         attach()

@@ -11,8 +11,10 @@ import NIOSSL
 /// A call takes an idle connection to its upstream's origin, the most recently used first, or
 /// opens one; it never waits for another call's connection (``UpstreamSlots`` bounds the calls in
 /// flight). A connection that answered whole, and that neither side asked to close, goes back idle
-/// and is closed after `idleTimeout` unused. A refused connection fails its call at once; only an
-/// attempt that gets no answer waits up to `connectTimeout`, and so does a TLS handshake.
+/// and is closed after `idleTimeout` unused, counted on a clock that runs while the machine sleeps:
+/// a laptop opened after an hour does not send its first call on a connection that the network
+/// forgot meanwhile. A refused connection fails its call at once; only an attempt that gets no
+/// answer waits up to `connectTimeout`, and so does a TLS handshake.
 final class UpstreamPool: Sendable {
     let loop: any EventLoop
     private let connectTimeout: TimeAmount
@@ -23,7 +25,8 @@ final class UpstreamPool: Sendable {
 
     private struct Idle {
         let connection: UpstreamConnection
-        let since: NIODeadline
+        /// ContinuousClock counts the time the machine slept (NIO's deadlines do not).
+        let since: ContinuousClock.Instant
     }
 
     private struct State {
@@ -46,7 +49,7 @@ final class UpstreamPool: Sendable {
         let state = self.state
         let every = TimeAmount.nanoseconds(idleTimeout.nanoseconds / 4)
         sweep = loop.scheduleRepeatedTask(initialDelay: every, delay: every) { _ in
-            Self.closeIdle(in: state, olderThan: .now() - idleTimeout)
+            Self.closeIdle(in: state, olderThan: .now - Duration(idleTimeout))
         }
     }
 
@@ -61,12 +64,16 @@ final class UpstreamPool: Sendable {
         "\(upstream.scheme)://\(upstream.host):\(upstream.port)"
     }
 
-    /// On the loop: an idle connection to `upstream`, or a new one, or why there is none. An idle
-    /// connection is handed over at once, before this returns.
-    func connection(to upstream: UpstreamURL, _ body: @escaping @Sendable (Result<UpstreamConnection, UpstreamError>) -> Void) {
+    /// On the loop: an idle connection to `upstream`, or a new one (always, when `fresh`), or why
+    /// there is none. An idle connection is handed over at once, before this returns.
+    func connection(to upstream: UpstreamURL, fresh: Bool = false,
+                    _ body: @escaping @Sendable (Result<UpstreamConnection, UpstreamError>) -> Void) {
         let origin = Self.origin(of: upstream)
-        while let idle = state.value.idle[origin]?.popLast() {
-            if idle.connection.channel.isActive { return body(.success(idle.connection)) }
+        // The sweep has not run while the machine slept: the age is checked here too.
+        let oldest = ContinuousClock.now - Duration(idleTimeout)
+        while !fresh, let idle = state.value.idle[origin]?.popLast() {
+            if idle.connection.channel.isActive, idle.since > oldest { return body(.success(idle.connection)) }
+            idle.connection.channel.close(promise: nil)
         }
         guard !state.value.shutDown else { return body(.failure(.closedBeforeAnswer)) }
         guard upstream.scheme == "https" else { return connect(to: upstream, origin: origin, tls: nil, body) }
@@ -124,7 +131,7 @@ final class UpstreamPool: Sendable {
             connection.channel.close(promise: nil)
             return
         }
-        state.value.idle[connection.origin, default: []].append(Idle(connection: connection, since: .now()))
+        state.value.idle[connection.origin, default: []].append(Idle(connection: connection, since: .now))
     }
 
     /// On the loop: `channel` has closed.
@@ -149,7 +156,7 @@ final class UpstreamPool: Sendable {
         }.get()
     }
 
-    private static func closeIdle(in state: NIOLoopBoundBox<State>, olderThan limit: NIODeadline) {
+    private static func closeIdle(in state: NIOLoopBoundBox<State>, olderThan limit: ContinuousClock.Instant) {
         for (origin, idle) in state.value.idle {
             var kept: [Idle] = []
             for entry in idle {

@@ -48,14 +48,17 @@ final class FakeUpstream {
     }
 
     /// The calls it has answered, by route, the headers of the last one, how many connections its
-    /// /v1/messages calls came on, and the bytes of stream events it has written.
-    func counts() throws -> (messages: Int, countTokens: Int, models: Int, lastHeaders: [String: String], connections: Int, streamBytes: Int) {
+    /// /v1/messages calls came on, the bytes of stream events it has written, and the calls whose
+    /// connection it closed without an answer (`x-fake-drop`).
+    func counts() throws -> (messages: Int, countTokens: Int, models: Int, lastHeaders: [String: String], connections: Int, streamBytes: Int,
+                             dropped: Int) {
         guard case .success(let reply) = LoopbackHTTPClient.get(host: "127.0.0.1", port: port, path: "/_counts"),
               let object = try JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: Any] else {
             throw TestFailure("the fake upstream does not answer /_counts")
         }
         return (object["messages"] as? Int ?? -1, object["count_tokens"] as? Int ?? -1, object["models"] as? Int ?? -1,
-                object["last_headers"] as? [String: String] ?? [:], object["connections"] as? Int ?? -1, object["stream_bytes"] as? Int ?? -1)
+                object["last_headers"] as? [String: String] ?? [:], object["connections"] as? Int ?? -1, object["stream_bytes"] as? Int ?? -1,
+                object["dropped"] as? Int ?? -1)
     }
 
     /// What became of a stream held with `x-fake-hold: id`: "holding", "released", "timed out" or nil.
