@@ -89,6 +89,27 @@ import Testing
         try await upstream.stop()
     }
 
+    /// A machine that slept an hour: NIO's deadlines stood still, so the sweep (every 15 s of them)
+    /// has not run, but the idle connection is an hour old and may be dead on the network. The next
+    /// call opens a new one instead.
+    @Test func aConnectionIdleLongerThanTheTimeoutWhileTheMachineSleptIsNotReused() async throws {
+        let upstream = try await ScriptedUpstream.start(tls: nil, answer: ScriptedUpstream.ok("again"))
+        let slept = Mutex(Duration.zero)
+        let pool = UpstreamPool(loop: upstream.loop, connectTimeout: .seconds(5), idleTimeout: .seconds(60),
+                                now: { ContinuousClock.now + slept.withLock { $0 } })
+        let url = "http://127.0.0.1:\(upstream.port)"
+        #expect(try await call(pool, url) == .answered(status: 200, body: "again"))
+        slept.withLock { $0 = .seconds(59) }
+        #expect(try await call(pool, url) == .answered(status: 200, body: "again"))
+        #expect(upstream.connections == 1, "idle 59 s: kept")
+        slept.withLock { $0 = .seconds(59 + 3600) }
+        #expect(try await call(pool, url) == .answered(status: 200, body: "again"))
+        #expect(upstream.connections == 2, "idle an hour: a new connection")
+        #expect(await pool.openCount() == 1, "the stale one is closed")
+        await pool.shutdown()
+        try await upstream.stop()
+    }
+
     static func trusting(_ pem: String) -> TLSConfiguration {
         var configuration = UpstreamPool.defaultTLS
         configuration.trustRoots = .certificates([try! NIOSSLCertificate(bytes: Array(pem.utf8), format: .pem)])

@@ -19,13 +19,14 @@ final class UpstreamPool: Sendable {
     let loop: any EventLoop
     private let connectTimeout: TimeAmount
     private let idleTimeout: TimeAmount
+    /// ContinuousClock's now: it counts the time the machine slept (NIO's deadlines do not).
+    private let now: @Sendable () -> ContinuousClock.Instant
     private let tlsConfiguration: TLSConfiguration
     private let state: NIOLoopBoundBox<State>
     private let sweep: RepeatedTask
 
     private struct Idle {
         let connection: UpstreamConnection
-        /// ContinuousClock counts the time the machine slept (NIO's deadlines do not).
         let since: ContinuousClock.Instant
     }
 
@@ -40,16 +41,19 @@ final class UpstreamPool: Sendable {
     }
 
     /// `tls` is for `https` upstreams: by default the system's trust roots, and HTTP/1.1 by ALPN.
-    init(loop: any EventLoop, connectTimeout: TimeAmount, idleTimeout: TimeAmount = .seconds(60), tls: TLSConfiguration? = nil) {
+    /// `now` is for tests of a machine that slept.
+    init(loop: any EventLoop, connectTimeout: TimeAmount, idleTimeout: TimeAmount = .seconds(60), tls: TLSConfiguration? = nil,
+         now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }) {
         self.loop = loop
         self.connectTimeout = connectTimeout
         self.idleTimeout = idleTimeout
+        self.now = now
         tlsConfiguration = tls ?? Self.defaultTLS
         state = NIOLoopBoundBox.makeBoxSendingValue(State(), eventLoop: loop)
         let state = self.state
         let every = TimeAmount.nanoseconds(idleTimeout.nanoseconds / 4)
         sweep = loop.scheduleRepeatedTask(initialDelay: every, delay: every) { _ in
-            Self.closeIdle(in: state, olderThan: .now - Duration(idleTimeout))
+            Self.closeIdle(in: state, olderThan: now() - Duration(idleTimeout))
         }
     }
 
@@ -70,7 +74,7 @@ final class UpstreamPool: Sendable {
                     _ body: @escaping @Sendable (Result<UpstreamConnection, UpstreamError>) -> Void) {
         let origin = Self.origin(of: upstream)
         // The sweep has not run while the machine slept: the age is checked here too.
-        let oldest = ContinuousClock.now - Duration(idleTimeout)
+        let oldest = now() - Duration(idleTimeout)
         while !fresh, let idle = state.value.idle[origin]?.popLast() {
             if idle.connection.channel.isActive, idle.since > oldest { return body(.success(idle.connection)) }
             idle.connection.channel.close(promise: nil)
@@ -131,7 +135,7 @@ final class UpstreamPool: Sendable {
             connection.channel.close(promise: nil)
             return
         }
-        state.value.idle[connection.origin, default: []].append(Idle(connection: connection, since: .now))
+        state.value.idle[connection.origin, default: []].append(Idle(connection: connection, since: now()))
     }
 
     /// On the loop: `channel` has closed.
