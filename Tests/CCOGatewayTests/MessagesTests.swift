@@ -345,6 +345,32 @@ import Testing
         }
     }
 
+    /// A string's text is checked eight bytes at a time: its end, an escape and a control character
+    /// are each found at every offset, within a word and across two, after text of one, two and
+    /// four UTF-8 bytes a character, whose bytes of 0x80 and up stop nothing.
+    @Test func aStringsEndEscapesAndControlCharactersAreFoundAtEveryOffset() throws {
+        for filler in ["a", "é", "😀"] {
+            for length in 0 ..< 20 {
+                let text = String(repeating: filler, count: length)
+                let member = { (value: String) in "{\"k\":\"\(value)\",\"z\":1}" }
+                #expect(try canonical(member(text)) == member(text))
+                let escaped = text + #"\"\\\n\u00e9"# + text
+                #expect(try canonical(member(escaped)) == member(escaped))
+                for control in ["\u{01}", "\n", "\t", "\u{1F}"] {
+                    let broken = Array(member(text + control + text).utf8)
+                    #expect(throws: CanonicalJSON.SyntaxError.self, "\(length) × \(filler) then \(control.unicodeScalars.first!.value)") {
+                        try CanonicalJSON(broken)
+                    }
+                }
+                let unclosed = Array("{\"k\":\"\(text)".utf8)
+                #expect(throws: CanonicalJSON.SyntaxError.self) { try CanonicalJSON(unclosed) }
+            }
+        }
+        // 0x7F and 0x20 are not control characters in JSON; a lone quote inside ends the string.
+        #expect(try canonical("{\"k\":\"a\u{7F} b\"}") == "{\"k\":\"a\u{7F} b\"}")
+        #expect(throws: CanonicalJSON.SyntaxError.self) { try CanonicalJSON(Array(#"{"k":"abcdefgh"ijklmnop"}"#.utf8)) }
+    }
+
     @Test func deepNestingIsRefusedNotACrash() {
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
         #expect(throws: CanonicalJSON.SyntaxError.self) { try CanonicalJSON(Array(deep.utf8)) }

@@ -186,6 +186,7 @@ private struct Scanner {
         let start = position
         position += 1
         while true {
+            position = Self.endOfPlainText(in: input, from: position)
             guard let byte = peek else { throw error("'\"' to close the string that starts at byte \(start)") }
             switch byte {
             case UInt8(ascii: "\""):
@@ -214,6 +215,39 @@ private struct Scanner {
                 position += 1
             }
         }
+    }
+
+    /// The index of the first byte at or after `start` that a string's check must look at (`"`, `\`,
+    /// or a control character), or the input's end. Nearly all of a Claude Code request is the text
+    /// of its strings (the conversation, tool results): eight bytes are tested at a time, with
+    /// no branch per byte, where a byte at a time took ~1 ns a byte (0.2 ms of every call of 200 KB).
+    static func endOfPlainText(in input: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        guard let base = input.baseAddress else { return start }
+        let end = input.count
+        var index = start
+        while index + 8 <= end, !holdsSpecialByte(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) {
+            index += 8
+        }
+        while index < end {
+            let byte = base[index]
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { return index }
+            index += 1
+        }
+        return end
+    }
+
+    /// Whether any of the eight bytes of `word` is `"`, `\` or below 0x20: the usual tests for a
+    /// zero byte (after an XOR with the byte looked for) and for a byte below a bound, which say
+    /// exactly whether there is one, if not where.
+    @inline(__always)
+    static func holdsSpecialByte(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZeroByte(_ value: UInt64) -> Bool { (value &- ones) & ~value & highs != 0 }
+        let quote = hasZeroByte(word ^ (ones &* UInt64(UInt8(ascii: "\""))))
+        let backslash = hasZeroByte(word ^ (ones &* UInt64(UInt8(ascii: "\\"))))
+        let control = (word &- ones &* 0x20) & ~word & highs != 0
+        return quote || backslash || control
     }
 
     mutating func number(into out: inout [UInt8]) throws(CanonicalJSON.SyntaxError) {
