@@ -194,8 +194,9 @@ public final class Gateway: Sendable {
 
     /// The daemon handles a request on the thread that relays every stream's events (the serving
     /// loop), and a body's check (its JSON scanned, for a cacheable call written canonically and
-    /// hashed) takes about a microsecond per KB: a larger body is checked on Swift's own threads,
-    /// so that no other stream's event waits longer than that behind it.
+    /// hashed) takes up to a microsecond per KB (a third of that for a conversation's text): a
+    /// larger body is checked on Swift's own threads, so that no other stream's event waits longer
+    /// than that behind it.
     static let largestBodyCheckedInPlace = 64 << 10
 
     /// The request's body, nil when it is larger than `limit`. The daemon's server hands a body

@@ -219,13 +219,17 @@ private struct Scanner {
 
     /// The index of the first byte at or after `start` that a string's check must look at (`"`, `\`,
     /// or a control character), or the input's end. Nearly all of a Claude Code request is the text
-    /// of its strings (the conversation, tool results): eight bytes are tested at a time, with
-    /// no branch per byte, where a byte at a time took ~1 ns a byte (0.2 ms of every call of 200 KB).
+    /// of its strings (the conversation, tool results, with an escape every few dozen bytes): eight
+    /// bytes are tested at a time, with no branch per byte, and the first special one is found
+    /// from the test's bits, where a byte at a time took 1.2 ns a byte.
     static func endOfPlainText(in input: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
         guard let base = input.baseAddress else { return start }
         let end = input.count
         var index = start
-        while index + 8 <= end, !holdsSpecialByte(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) {
+        while index + 8 <= end {
+            // The first byte in memory is the lowest in the word, whatever the machine's byte order.
+            let found = specialBytes(UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)))
+            if found != 0 { return index + found.trailingZeroBitCount / 8 }
             index += 8
         }
         while index < end {
@@ -236,18 +240,18 @@ private struct Scanner {
         return end
     }
 
-    /// Whether any of the eight bytes of `word` is `"`, `\` or below 0x20: the usual tests for a
-    /// zero byte (after an XOR with the byte looked for) and for a byte below a bound, which say
-    /// exactly whether there is one, if not where.
+    /// The top bit of each byte of `word` that is `"`, `\` or below 0x20, and maybe of bytes after
+    /// the first such one, never of one before it: the usual tests for a zero byte (after an XOR
+    /// with the byte looked for) and for a byte below a bound, whose borrows run only upwards.
     @inline(__always)
-    static func holdsSpecialByte(_ word: UInt64) -> Bool {
+    static func specialBytes(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
-        func hasZeroByte(_ value: UInt64) -> Bool { (value &- ones) & ~value & highs != 0 }
-        let quote = hasZeroByte(word ^ (ones &* UInt64(UInt8(ascii: "\""))))
-        let backslash = hasZeroByte(word ^ (ones &* UInt64(UInt8(ascii: "\\"))))
-        let control = (word &- ones &* 0x20) & ~word & highs != 0
-        return quote || backslash || control
+        func zeroBytes(_ value: UInt64) -> UInt64 { (value &- ones) & ~value & highs }
+        let quotes = zeroBytes(word ^ (ones &* UInt64(UInt8(ascii: "\""))))
+        let backslashes = zeroBytes(word ^ (ones &* UInt64(UInt8(ascii: "\\"))))
+        let controls = (word &- ones &* 0x20) & ~word & highs
+        return quotes | backslashes | controls
     }
 
     mutating func number(into out: inout [UInt8]) throws(CanonicalJSON.SyntaxError) {
