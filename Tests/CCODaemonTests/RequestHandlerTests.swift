@@ -152,6 +152,21 @@ import Testing
         try await server.close()
     }
 
+    /// A body is taken into a buffer of its announced size at most 4 MB past what has come; one
+    /// larger than that grows on from there and still arrives whole.
+    @Test func aBodyAnnouncedBeyondTheBufferTakenAheadReachesTheRouteWhole() async throws {
+        let server = try await Server(bodyLimit: 8 << 20)
+        let client = try await server.connect()
+        let request = Self.post("/v1/messages", body: String(repeating: "z", count: 6 << 20))
+        let cut = request.index(request.startIndex, offsetBy: 1000)
+        try await client.send(String(request[..<cut]))
+        try await Task.sleep(for: .milliseconds(50))
+        try await client.send(String(request[cut...]))
+        let text = try await client.read { Self.answers($0).count == 1 }
+        #expect(Self.answers(text) == ["POST /v1/messages \(6 << 20)"])
+        try await server.close()
+    }
+
     @Test func aBodyOverTheLimitReachesTheRouteCutOnePastItAndTheConnectionGoesOn() async throws {
         let server = try await Server(bodyLimit: 1000)
         let client = try await server.connect()

@@ -31,6 +31,8 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Bytes of pipelined requests held before the connection stops reading.
     static let queuedBytesLimit = 64 << 10
+    /// The most a body's buffer is made larger than what has arrived, whatever its head announces.
+    static let largestAllocationAhead = 4 << 20
 
     private enum State {
         case idle
@@ -146,9 +148,10 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Adds `buffer` to the body so far, up to one byte past `limit`. A body that comes in one part
     /// is that part, not a copy. One that comes in more is written, from its second part, into one
-    /// buffer of the size its head announces: each byte is copied once, and the buffer is mapped
-    /// once (its pages are faulted in as they are written, so it holds about what has arrived). A
-    /// body of unannounced length grows by a quarter at a time. (Growing by a quarter whatever the
+    /// buffer of the size its head announces (up to ``largestAllocationAhead`` past what has come):
+    /// each byte is copied once, and the buffer is mapped once (its pages are faulted in as they are
+    /// written, so it holds about what has arrived). A body of unannounced length grows by a quarter
+    /// at a time. (Growing by a quarter whatever the
     /// length copied a 200 KB body five times over in a dozen buffers, and with them faulted in
     /// fresh pages: 60 µs more per call, docs/benchmarks.md; a burst of 1024 such requests peaked
     /// as high either way.)
@@ -166,7 +169,8 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let needed = whole.readableBytes + part.readableBytes
             var wanted = max(needed, whole.readableBytes + whole.readableBytes / 4)
             if let announced = head.headers.first(name: "content-length").flatMap({ Int($0) }), announced >= needed {
-                wanted = announced
+                // A client that announces more than it sends gets at most this much ahead of it.
+                wanted = min(announced, needed + Self.largestAllocationAhead)
             }
             var grown = ByteBufferAllocator().buffer(capacity: min(wanted, limit + 1))
             grown.writeImmutableBuffer(whole)
