@@ -303,12 +303,11 @@ public final class Gateway: Sendable {
     private func send(_ upstream: UpstreamCall, answering connection: any Channel) async -> Response {
         let exchange = UpstreamExchange(client: connection, largestWholeAnswer: Self.largestBufferedResponse,
                                         silenceLimit: .seconds(Int64(upstream.checked.settings.timeoutSeconds)))
+        defer { if exchange.wasSentAgain { sentAgain(settings: upstream.checked.settings) } }
         do {
-            let answer = try await exchange.answer(to: upstream.takeRequest(), at: upstream.checked.settings.upstream, from: upstreamPool)
-            if exchange.wasSentAgain { sentAgain(settings: upstream.checked.settings) }
-            return respond(to: upstream, with: answer, from: exchange)
+            return respond(to: upstream, with: try await exchange.answer(to: upstream.takeRequest(), at: upstream.checked.settings.upstream, from: upstreamPool),
+                           from: exchange)
         } catch {
-            if exchange.wasSentAgain { sentAgain(settings: upstream.checked.settings) }
             return finish(upstream.checked.call, upstreamFailure(error, settings: upstream.checked.settings).response)
         }
     }

@@ -71,15 +71,13 @@ public final class Statement {
         }
 
         public mutating func bind(_ value: SQLiteValue) {
-            let index = count + 1
-            let result = switch value {
-            case .null: sqlite_bind_null(handle, index)
-            case .integer(let v): sqlite_bind_int64(handle, index, v)
-            case .real(let v): sqlite_bind_double(handle, index, v)
-            case .text(let v): sqlite_bind_text(handle, index, v)
-            case .blob(let v): sqlite_bind_blob(handle, index, v)
+            switch value {
+            case .null: bind(nil as String?)
+            case .integer(let v): bind(v)
+            case .real(let v): bind(v)
+            case .text(let v): bind(v)
+            case .blob(let v): next(sqlite_bind_blob(handle, count + 1, v))
             }
-            next(result)
         }
 
         private mutating func next(_ result: CInt) {
