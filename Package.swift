@@ -227,6 +227,17 @@ let package = Package(
             ],
             path: "Tests/FakeUpstream"
         ),
+        // scripts/bench: a bare relay on NIO, the floor a Swift proxy can reach, beside cco.
+        .executableTarget(
+            name: "NIORelay",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/NIORelay",
+            swiftSettings: swiftSettings
+        ),
         // A strict load generator (no retries) for the restart tests and scripts/bench.
         .executableTarget(
             name: "LoadGenerator",
