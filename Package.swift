@@ -222,6 +222,7 @@ let package = Package(
         .executableTarget(
             name: "FakeUpstream",
             dependencies: [
+                "CCOCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

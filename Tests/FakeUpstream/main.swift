@@ -21,6 +21,7 @@
 // GET /_holds says, for each ID, "holding", "released" or "timed out"; GET /_counts counts the calls
 // by route, the connections /v1/messages calls came on, the calls dropped, and the bytes of stream
 // events written.
+import CCOCore
 import Foundation
 import Hummingbird
 import NIOCore
@@ -73,10 +74,11 @@ func json(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
     Response(status: status, headers: answerHeaders("application/json"), body: ResponseBody(byteBuffer: ByteBuffer(string: jsonText(object))))
 }
 
-/// `value` as JSON with sorted keys, written as `JSONSerialization` writes it with `.sortedKeys`.
-/// Foundation's writer sorted keys with ICU's collation and bridged every dictionary: it took most
-/// of the fake's CPU on a call, on the cores the proxy it measures shares with it (a real upstream
-/// costs them nothing). Values parsed from a test's JSON (numbers as `NSNumber`) go to Foundation.
+/// `value` as JSON with sorted keys, as `JSONSerialization` writes it with `.sortedKeys`, but for
+/// the escapes in strings (``QuotedString``'s: `/` as it is, `\b` and `\f`). Foundation's writer
+/// sorted the keys with ICU's collation and bridged every dictionary: it took most of the fake's
+/// CPU on a call, on the cores the proxy it measures shares with it (a real upstream costs them
+/// nothing). Values parsed from a test's JSON (numbers as `NSNumber`) go to Foundation.
 func jsonText(_ value: Any) -> String {
     var text = ""
     writeJSON(value, to: &text)
@@ -89,20 +91,7 @@ func writeJSON(_ value: Any, to text: inout String) {
     } else if type(of: value) == Bool.self, let bool = value as? Bool {
         text += bool ? "true" : "false"
     } else if type(of: value) == String.self, let string = value as? String {
-        text += "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case "/": text += "\\/"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            case _ where scalar.value < 0x20: text += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: text.unicodeScalars.append(scalar)
-            }
-        }
-        text += "\""
+        text += QuotedString.quote(string)
     } else if let object = value as? [String: Any] {
         text += "{"
         for (index, key) in object.keys.sorted().enumerated() {
