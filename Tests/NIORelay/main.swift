@@ -40,6 +40,8 @@ final class UpstreamHandler: ChannelInboundHandler {
         }
     }
     func channelReadComplete(context: ChannelHandlerContext) { client.flush() }
+    /// The upstream closed: so does the client's connection, which has nowhere else to go.
+    func channelInactive(context: ChannelHandlerContext) { client.close(promise: nil) }
 }
 
 final class ProxyHandler: ChannelInboundHandler {
@@ -78,7 +80,8 @@ final class ProxyHandler: ChannelInboundHandler {
             }
             .connect(host: "127.0.0.1", port: upstreamPort)
             .assumeIsolated()
-            .whenSuccess { channel in
+            .whenComplete { result in
+                guard case .success(let channel) = result else { return client.close(promise: nil) }
                 self.upstream = channel
                 for part in self.pending { channel.write(part, promise: nil) }
                 self.pending = []
