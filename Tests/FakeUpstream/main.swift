@@ -74,43 +74,24 @@ func json(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
     Response(status: status, headers: answerHeaders("application/json"), body: ResponseBody(byteBuffer: ByteBuffer(string: jsonText(object))))
 }
 
-/// `value` as JSON with sorted keys, as `JSONSerialization` writes it with `.sortedKeys`, but for
-/// the escapes in strings (``QuotedString``'s: `/` as it is, `\b` and `\f`). Foundation's writer
-/// sorted the keys with ICU's collation and bridged every dictionary: it took most of the fake's
-/// CPU on a call, on the cores the proxy it measures shares with it (a real upstream costs them
-/// nothing). Values parsed from a test's JSON (numbers as `NSNumber`) go to Foundation.
+/// `value`, one of the dictionaries the fake answers with, as JSON with sorted keys.
 func jsonText(_ value: Any) -> String {
-    var text = ""
-    writeJSON(value, to: &text)
-    return text
+    jsonValue(value).encoded
 }
 
-func writeJSON(_ value: Any, to text: inout String) {
-    if type(of: value) == Int.self, let int = value as? Int {
-        text += String(int)
-    } else if type(of: value) == Bool.self, let bool = value as? Bool {
-        text += bool ? "true" : "false"
-    } else if type(of: value) == String.self, let string = value as? String {
-        text += QuotedString.quote(string)
-    } else if let object = value as? [String: Any] {
-        text += "{"
-        for (index, key) in object.keys.sorted().enumerated() {
-            if index > 0 { text += "," }
-            writeJSON(key, to: &text)
-            text += ":"
-            writeJSON(object[key]!, to: &text)
-        }
-        text += "}"
-    } else if let array = value as? [Any] {
-        text += "["
-        for (index, element) in array.enumerated() {
-            if index > 0 { text += "," }
-            writeJSON(element, to: &text)
-        }
-        text += "]"
-    } else {
-        text += String(decoding: try! JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]), as: UTF8.self)
-    }
+/// The Swift values the fake builds (Int, Bool, String, dictionaries, arrays) by their exact type;
+/// values parsed from a test's JSON (numbers as `NSNumber`, which a cast would take for a Bool) go
+/// through Foundation's own writer and back. Foundation's writer for the whole answer sorted the
+/// keys with ICU's collation and bridged every dictionary: it took most of the fake's CPU on a
+/// call, on the cores the proxy it measures shares with it (a real upstream costs them nothing).
+func jsonValue(_ value: Any) -> JSONValue {
+    if type(of: value) == Int.self, let int = value as? Int { return .number(Double(int)) }
+    if type(of: value) == Bool.self, let bool = value as? Bool { return .bool(bool) }
+    if type(of: value) == String.self, let string = value as? String { return .string(string) }
+    if let object = value as? [String: Any] { return .object(object.mapValues(jsonValue)) }
+    if let array = value as? [Any] { return .array(array.map(jsonValue)) }
+    let data = try! JSONSerialization.data(withJSONObject: value, options: .fragmentsAllowed)
+    return try! JSONDecoder().decode(JSONValue.self, from: data)
 }
 
 struct Cut: Error {}
