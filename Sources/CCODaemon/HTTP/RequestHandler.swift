@@ -151,10 +151,9 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// buffer of the size its head announces (up to ``largestAllocationAhead`` past what has come):
     /// each byte is copied once, and the buffer is mapped once (its pages are faulted in as they are
     /// written, so it holds about what has arrived). A body of unannounced length grows by a quarter
-    /// at a time. (Growing by a quarter whatever the
-    /// length copied a 200 KB body five times over in a dozen buffers, and with them faulted in
-    /// fresh pages: 60 µs more per call, docs/benchmarks.md; a burst of 1024 such requests peaked
-    /// as high either way.)
+    /// at a time. (Growing by a quarter whatever the length copied a 200 KB body five times over in
+    /// a dozen buffers, and with them faulted in fresh pages: 60 µs more per call,
+    /// docs/benchmarks.md; a burst of 1024 such requests peaked as high either way.)
     @inline(never)
     private static func append(_ buffer: ByteBuffer, to body: inout ByteBuffer?, limit: Int, of head: HTTPRequestHead) {
         let room = limit + 1 - (body?.readableBytes ?? 0)
