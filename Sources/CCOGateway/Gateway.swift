@@ -5,11 +5,9 @@ import Darwin
 #endif
 public import CCOAnalytics
 public import CCOCore
-public import Hummingbird
-import HTTPTypes
 public import Logging
 public import NIOCore
-import NIOHTTP1
+public import NIOHTTP1
 import Synchronization
 
 /// The Anthropic-compatible gateway: `POST /v1/messages`, `POST /v1/messages/count_tokens` and
@@ -92,21 +90,6 @@ public final class Gateway: Sendable {
         await upstreamPool.shutdown()
     }
 
-    public func register(on router: Router<ConnectionContext>) {
-        router.post("/v1/messages") { request, context in
-            await self.forward(request, on: context.channel, route: "/v1/messages", cacheable: true)
-        }
-        router.post("/v1/messages/count_tokens") { request, context in
-            await self.forward(request, on: context.channel, route: "/v1/messages/count_tokens", cacheable: true)
-        }
-        router.get("/v1/models") { request, context in
-            await self.forward(request, on: context.channel, route: "/v1/models", cacheable: false)
-        }
-        router.get("/v1/models/:id") { request, context in
-            await self.forward(request, on: context.channel, route: "/v1/models/:id", cacheable: false)
-        }
-    }
-
     // MARK: - Forwarding
     //
     // A task keeps the memory of its deepest point for as long as it lives, and a connection's task
@@ -118,17 +101,18 @@ public final class Gateway: Sendable {
     /// A call whose request has been read and checked.
     private final class CheckedCall: Sendable {
         let call: GatewayCall
-        let request: Request
-        let path: String
+        let head: HTTPRequestHead
+        /// Its target in origin form, as the upstream gets it under its base path.
+        let target: String
         let cacheKey: CacheKey?
         let cacheState: String
         let cacheable: Bool
         let settings: Settings
 
-        init(call: GatewayCall, request: Request, path: String, cacheKey: CacheKey?, cacheState: String, cacheable: Bool,
+        init(call: GatewayCall, head: HTTPRequestHead, target: String, cacheKey: CacheKey?, cacheState: String, cacheable: Bool,
              settings: Settings) {
-            (self.call, self.request, self.path, self.cacheKey, self.cacheState, self.cacheable, self.settings) =
-                (call, request, path, cacheKey, cacheState, cacheable, settings)
+            (self.call, self.head, self.target, self.cacheKey, self.cacheState, self.cacheable, self.settings) =
+                (call, head, target, cacheKey, cacheState, cacheable, settings)
         }
     }
 
@@ -156,31 +140,37 @@ public final class Gateway: Sendable {
 
     private enum Step<Next> {
         /// Answered without the upstream: a cache hit, a refusal, a bad request.
-        case answered(Response)
+        case answered(GatewayResponse)
         case next(Next)
     }
 
-    /// One call: read and check the body, answer from the cache when allowed, else relay upstream.
-    func forward(_ request: Request, on connection: any Channel, route: String, cacheable: Bool) async -> Response {
-        switch await prepare(request, route: route, cacheable: cacheable) {
+    /// One call on `route` (``GatewayRoute(method:target:)`` of the request's method and origin-form
+    /// target): check the body, answer from the cache when allowed, else relay upstream.
+    /// `connection` is the client's: a stream's events are written to it as they come.
+    public func answer(_ request: ClientRequest, route: GatewayRoute, on connection: any Channel) async -> GatewayResponse {
+        switch await prepare(request, route: route) {
         case .answered(let response): return response
         case .next(let upstream): return await send(upstream, answering: connection)
         }
     }
 
-    private func prepare(_ request: Request, route: String, cacheable: Bool) async -> Step<UpstreamCall> {
+    private func prepare(_ request: ClientRequest, route: GatewayRoute) async -> Step<UpstreamCall> {
         let settings = settings.withLock { $0 }
+        let head = request.head
+        let target = request.target ?? route.rawValue
         var body: ByteBuffer?
-        if request.method == .post {
-            guard let collected = await Self.collect(request.body, limit: settings.maxRequestSize) else {
-                return .answered(refuseTooLarge(request, route: route, settings: settings))
+        if head.method == .POST {
+            // The server keeps at most one byte past the limit.
+            let whole = request.takeBody() ?? ByteBuffer()
+            guard whole.readableBytes <= settings.maxRequestSize else {
+                return .answered(refuseTooLarge(head, route: route, settings: settings))
             }
-            body = collected
+            body = whole
         }
         // No preference (nil) leaves the check where the task runs.
         let elsewhere = (body?.readableBytes ?? 0) > Self.largestBodyCheckedInPlace ? globalConcurrentExecutor : nil
         let checked = await withTaskExecutorPreference(elsewhere) { [body] in
-            self.check(request, body: body, route: route, cacheable: cacheable, settings: settings)
+            self.check(head, target: target, body: body, route: route, settings: settings)
         }
         switch checked {
         case .answered(let response):
@@ -199,30 +189,14 @@ public final class Gateway: Sendable {
     /// than that behind it.
     static let largestBodyCheckedInPlace = 64 << 10
 
-    /// The request's body, nil when it is larger than `limit`. The daemon's server hands a body
-    /// on whole, in one buffer, which is taken as it is; parts after a first are added to it.
-    static func collect(_ body: RequestBody, limit: Int) async -> ByteBuffer? {
-        var parts = body.makeAsyncIterator()
-        do {
-            guard var collected = try await parts.next() else { return ByteBuffer() }
-            while let part = try await parts.next() {
-                guard collected.readableBytes + part.readableBytes <= limit else { return nil }
-                collected.writeImmutableBuffer(part)
-            }
-            return collected.readableBytes <= limit ? collected : nil
-        } catch {
-            return nil
-        }
-    }
-
     @inline(never)
-    private func refuseTooLarge(_ request: Request, route: String, settings: Settings) -> Response {
-        finish(Self.call(request, route: route, settings: settings), GatewayError.tooLarge(limit: settings.maxRequestSize).response)
+    private func refuseTooLarge(_ head: HTTPRequestHead, route: GatewayRoute, settings: Settings) -> GatewayResponse {
+        finish(Self.call(head, route: route, settings: settings), GatewayError.tooLarge(limit: settings.maxRequestSize).answer)
     }
 
     @inline(never)
     private func budgetsNeedReading(for checked: CheckedCall) -> Bool {
-        checked.call.route == "/v1/messages" && writer.ledger?.isActive == true
+        checked.call.route == GatewayRoute.messages.rawValue && writer.ledger?.isActive == true
             && writer.budgetsNeedReading(session: checked.call.attribution.session)
     }
 
@@ -234,37 +208,37 @@ public final class Gateway: Sendable {
 
     /// What is known of a call before its body is read: its client and attribution.
     @inline(never)
-    private static func call(_ request: Request, route: String, settings: Settings) -> GatewayCall {
-        var call = GatewayCall(route: route, client: request.headers[.userAgent], pricing: settings.pricing)
-        call.attribution = attribution(of: request.headers)
+    private static func call(_ head: HTTPRequestHead, route: GatewayRoute, settings: Settings) -> GatewayCall {
+        var call = GatewayCall(route: route.rawValue, client: head.headers.first(name: "user-agent"), pricing: settings.pricing)
+        call.attribution = attribution(of: head.headers)
         return call
     }
 
     /// The body parsed, and the answer from the cache when there is one.
     @inline(never)
-    private func check(_ request: Request, body: ByteBuffer?, route: String, cacheable: Bool, settings: Settings) -> Step<CheckedCall> {
-        var call = Self.call(request, route: route, settings: settings)
+    private func check(_ head: HTTPRequestHead, target: String, body: ByteBuffer?, route: GatewayRoute, settings: Settings) -> Step<CheckedCall> {
+        var call = Self.call(head, route: route, settings: settings)
         var parsed: MessagesRequest?
         if let body {
             do {
                 parsed = try MessagesRequest(body: body)
             } catch {
-                return .answered(finish(call, GatewayError.badRequest("cco: \(error)").response))
+                return .answered(finish(call, GatewayError.badRequest("cco: \(error)").answer))
             }
         }
         call.model = parsed?.model
         call.streamed = parsed?.stream ?? false
 
-        let path = request.uri.query.map { "\(request.uri.path)?\($0)" } ?? request.uri.path
         var cacheKey: CacheKey?
         var cacheState = "bypass"
-        if cacheable, settings.cacheMode == .exact, let parsed, !parsed.stream {
+        if route.isCacheable, settings.cacheMode == .exact, let parsed, !parsed.stream {
             let key = CacheKey(
-                credential: Self.credential(of: request), upstream: settings.upstream.description, method: "POST", path: path,
-                anthropicVersion: request.headers[Self.anthropicVersion], anthropicBeta: request.headers[Self.anthropicBeta],
+                credential: Self.credential(of: head.headers), upstream: settings.upstream.description, method: "POST", path: target,
+                anthropicVersion: Self.value(of: "anthropic-version", in: head.headers),
+                anthropicBeta: Self.value(of: "anthropic-beta", in: head.headers),
                 canonicalBody: parsed.canonicalBody)
             // A `no-cache` request is not answered from the cache, but its fresh answer is stored.
-            if !Self.refusesCachedAnswer(request) {
+            if !Self.refusesCachedAnswer(head.headers) {
                 if let hit = cache.get(key.hex) {
                     call.cacheHit = true
                     call.usage = hit.usage
@@ -275,32 +249,32 @@ public final class Gateway: Sendable {
             }
             cacheKey = key
         }
-        return .next(CheckedCall(call: call, request: request, path: path, cacheKey: cacheKey, cacheState: cacheState,
-                                 cacheable: cacheable, settings: settings))
+        return .next(CheckedCall(call: call, head: head, target: target, cacheKey: cacheKey, cacheState: cacheState, cacheable: route.isCacheable,
+                                 settings: settings))
     }
 
     /// The budgets' verdict, the upstream request, and an upstream slot.
     @inline(never)
     private func admit(_ checked: CheckedCall, body: ByteBuffer?) -> Step<UpstreamCall> {
-        let (call, settings, path) = (checked.call, checked.settings, checked.path)
-        if call.route == "/v1/messages", let budgets = writer.ledger, budgets.isActive,
+        let (call, settings) = (checked.call, checked.settings)
+        if call.route == GatewayRoute.messages.rawValue, let budgets = writer.ledger, budgets.isActive,
            let refusal = budgets.check(session: call.attribution.session, project: call.attribution.project) {
             metrics.budgetRefused(refusal.budget.label)
             logger.warning("call refused: \(refusal.budget) of \(USD.text(refusal.limitUSD)) is spent (\(USD.text(refusal.spentUSD)))")
-            return .answered(finish(call, GatewayError.budgetSpent(refusal).response))
+            return .answered(finish(call, GatewayError.budgetSpent(refusal).answer))
         }
 
-        let upstreamRequest = Self.upstreamRequest(checked.request, path: path, body: body, to: settings.upstream)
+        let upstreamRequest = Self.upstreamRequest(checked.head, target: checked.target, body: body, to: settings.upstream)
 
         guard let slot = upstreamSlots.take() else {
             metrics.upstreamRefused("max_connections")
             logger.warning("upstream call refused: upstream_max_connections (\(upstreamSlots.capacity)) calls are in flight")
-            return .answered(finish(call, GatewayError.saturated(limit: upstreamSlots.capacity).response))
+            return .answered(finish(call, GatewayError.saturated(limit: upstreamSlots.capacity).answer))
         }
         return .next(UpstreamCall(checked: checked, request: upstreamRequest, slot: slot))
     }
 
-    private func send(_ upstream: UpstreamCall, answering connection: any Channel) async -> Response {
+    private func send(_ upstream: UpstreamCall, answering connection: any Channel) async -> GatewayResponse {
         let exchange = UpstreamExchange(client: connection, largestWholeAnswer: Self.largestBufferedResponse,
                                         silenceLimit: .seconds(Int64(upstream.checked.settings.timeoutSeconds)))
         defer { if exchange.wasSentAgain { sentAgain(settings: upstream.checked.settings) } }
@@ -308,7 +282,7 @@ public final class Gateway: Sendable {
             return respond(to: upstream, with: try await exchange.answer(to: upstream.takeRequest(), at: upstream.checked.settings.upstream, from: upstreamPool),
                            from: exchange)
         } catch {
-            return finish(upstream.checked.call, upstreamFailure(error, settings: upstream.checked.settings).response)
+            return finish(upstream.checked.call, upstreamFailure(error, settings: upstream.checked.settings).answer)
         }
     }
 
@@ -320,58 +294,57 @@ public final class Gateway: Sendable {
 
     /// The client's response to the upstream's answer: read whole, or a stream to relay.
     @inline(never)
-    private func respond(to upstream: UpstreamCall, with answer: UpstreamExchange.Answer, from exchange: UpstreamExchange) -> Response {
+    private func respond(to upstream: UpstreamCall, with answer: UpstreamExchange.Answer, from exchange: UpstreamExchange) -> GatewayResponse {
         var call = upstream.checked.call
         let head: HTTPResponseHead
         switch answer {
         case .whole(let answerHead, _), .stream(let answerHead): head = answerHead
         }
         var headers = Self.relayedResponseHeaders(head.headers)
-        if upstream.checked.cacheable { headers[Self.cacheHeader] = upstream.checked.cacheState }
-        let status = HTTPResponse.Status(code: Int(head.status.code))
-        call.status = status.code
+        if upstream.checked.cacheable { headers.add(name: Self.cacheHeader, value: upstream.checked.cacheState) }
+        call.status = Int(head.status.code)
         call.requestID = head.headers.first(name: "request-id")
         for (name, value) in head.headers {
             if let limit = Self.rateLimitName(name) { call.rateLimits[limit] = value }
         }
 
         guard case .whole(_, let bytes) = answer else {
-            return Response(status: status, headers: headers, body: relay(exchange, call: call, holding: upstream.slot))
+            return GatewayResponse(status: head.status, headers: headers, stream: relay(exchange, call: call, holding: upstream.slot))
         }
         let contentType = head.headers.first(name: "content-type") ?? ""
         let array = Array(buffer: bytes)
         // count_tokens answers are free; only messages carry billed usage.
-        if call.route == "/v1/messages", let read = UsageReader.read(array) {
+        if call.route == GatewayRoute.messages.rawValue, let read = UsageReader.read(array) {
             call.usage = read.usage
             call.serviceTier = read.serviceTier
             if call.model == nil { call.model = read.model }
         }
-        if let cacheKey = upstream.checked.cacheKey, status == .ok {
+        if let cacheKey = upstream.checked.cacheKey, head.status == .ok {
             let entry = CachedResponse(contentType: contentType, body: array, model: call.model, usage: call.usage,
                                        storedAtMilliseconds: WallClock.nowMilliseconds())
             cache.put(cacheKey.hex, entry, bytes: entry.cost)
         }
-        return finish(call, Response(status: status, headers: headers, body: ResponseBody(byteBuffer: bytes)))
+        return finish(call, GatewayResponse(status: head.status, headers: headers, bytes: bytes))
     }
 
     /// The cached answer, marked as such, with its age in seconds.
-    private func answer(from hit: CachedResponse) -> Response {
-        var headers: HTTPFields = [.contentType: hit.contentType]
-        headers[Self.cacheHeader] = "hit"
-        headers[.age] = String(max(0, (WallClock.nowMilliseconds() - hit.storedAtMilliseconds) / 1000))
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: hit.body)))
+    private func answer(from hit: CachedResponse) -> GatewayResponse {
+        let age = max(0, (WallClock.nowMilliseconds() - hit.storedAtMilliseconds) / 1000)
+        let headers: HTTPHeaders = [
+            "content-type": hit.contentType, Self.cacheHeader: "hit", "age": String(age),
+        ]
+        return GatewayResponse(status: .ok, headers: headers, bytes: ByteBuffer(bytes: hit.body))
     }
 
     /// A streamed answer, passed on as it arrives (``UpstreamExchange``); its usage is read on the
     /// way and the call is recorded when the stream ends (or the client goes away). The call's
-    /// upstream slot is held until then, or until the body is dropped unread, which also cancels
-    /// the upstream call.
-    private func relay(_ exchange: UpstreamExchange, call: GatewayCall, holding slot: UpstreamSlots.Slot) -> ResponseBody {
+    /// upstream slot is held until then, or until the stream is let go of unrelayed, which also
+    /// cancels the upstream call.
+    private func relay(_ exchange: UpstreamExchange, call: GatewayCall, holding slot: UpstreamSlots.Slot) -> GatewayStream {
         let hold = RelayHold(exchange: exchange, slot: slot)
-        return ResponseBody { writer in
+        return GatewayStream {
             // Counted before the client sees the end: its next call is checked against this one's cost.
             try self.streamEnded(call, await hold.exchange.relay())
-            try await writer.finish(nil)
         }
     }
 
@@ -404,9 +377,9 @@ public final class Gateway: Sendable {
     }
 
     @inline(never)
-    private func finish(_ call: GatewayCall, _ response: Response) -> Response {
+    private func finish(_ call: GatewayCall, _ response: GatewayResponse) -> GatewayResponse {
         var call = call
-        call.status = response.status.code
+        call.status = Int(response.status.code)
         record(call)
         return response
     }
@@ -443,100 +416,91 @@ public final class Gateway: Sendable {
     }
 
     // MARK: - Headers
+    //
+    // The client's and the upstream's header blocks stay NIO's from end to end: each field is
+    // passed on as it came, and names are matched in any case, byte by byte, with no string made.
 
-    static let cacheHeader = HTTPField.Name("x-cco-cache")!
-    static let anthropicVersion = HTTPField.Name("anthropic-version")!
-    static let anthropicBeta = HTTPField.Name("anthropic-beta")!
-    static let apiKey = HTTPField.Name("x-api-key")!
-    static let pragma = HTTPField.Name("pragma")!
+    static let cacheHeader = "x-cco-cache"
 
     /// Headers that belong to one connection, or that cco itself sets, and are not passed on.
-    static let notForwarded: Set<String> = [
+    static let notForwarded = HeaderNames([
         "connection", "keep-alive", "proxy-connection", "proxy-authorization", "transfer-encoding", "te", "trailer",
         "upgrade", "host", "content-length", "expect",
         // cco reads usage from bodies, so it asks the upstream for them uncompressed.
         "accept-encoding",
         // Directives to cco's cache, not to the upstream.
         "cache-control", "pragma",
-    ]
+    ])
+    /// cco's own headers (`x-cco-project`), for cco alone.
+    static let ccoPrefix = HeaderNames(["x-cco-"])
 
-    static let notRelayed: Set<String> = [
+    static let notRelayed = HeaderNames([
         "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "content-length",
         // The daemon's server writes its own.
         "date", "server",
-    ]
+    ])
 
-    /// The client's request as the upstream gets it: its path under the upstream's base path, its
-    /// headers but those of one connection or for cco, then `Host` and the body's length.
-    static func upstreamRequest(_ request: Request, path: String, body: ByteBuffer?, to upstream: UpstreamURL) -> UpstreamRequest {
+    /// The client's request as the upstream gets it: its target (origin form) under the upstream's
+    /// base path, its headers but those of one connection or for cco, then `Host` and the body's length.
+    static func upstreamRequest(_ request: HTTPRequestHead, target: String, body: ByteBuffer?, to upstream: UpstreamURL) -> UpstreamRequest {
         var headers = HTTPHeaders()
         headers.reserveCapacity(request.headers.count + 2)
-        for field in request.headers where !notForwarded.contains(field.name.canonicalName) && !field.name.canonicalName.hasPrefix("x-cco-") {
-            headers.add(name: field.name.rawName, value: field.value)
+        for (name, value) in request.headers where !notForwarded.contains(name) && !ccoPrefix.isPrefix(of: name) {
+            headers.add(name: name, value: value)
         }
         headers.add(name: "Host", value: upstream.authority)
         if let body { headers.add(name: "Content-Length", value: String(body.readableBytes)) }
-        let head = HTTPRequestHead(version: .http1_1, method: request.method == .post ? .POST : .GET, uri: upstream.target(forPath: path),
-                                   headers: headers)
+        let head = HTTPRequestHead(version: .http1_1, method: request.method, uri: upstream.target(forPath: target), headers: headers)
         return UpstreamRequest(head: head, body: body)
     }
 
-    /// Sized for the cache's verdict, added next: growing would double what a stream's head keeps
+    /// The upstream's answer's headers as the client gets them. Sized for the cache's verdict and
+    /// the server's date and name, added next: growing would double what a stream's head keeps
     /// while it runs.
-    static func relayedResponseHeaders(_ headers: HTTPHeaders) -> HTTPFields {
-        var fields = HTTPFields()
-        fields.reserveCapacity(headers.count + 1)
-        for (name, value) in headers {
-            // The field's name is lowercased once, by HTTPTypes, and checked in that form.
-            guard let fieldName = HTTPField.Name(name), !notRelayed.contains(fieldName.canonicalName) else { continue }
-            fields.append(HTTPField(name: fieldName, value: value))
+    static func relayedResponseHeaders(_ headers: HTTPHeaders) -> HTTPHeaders {
+        var relayed = HTTPHeaders()
+        relayed.reserveCapacity(headers.count + 3)
+        for (name, value) in headers where !notRelayed.contains(name) {
+            relayed.add(name: name, value: value)
         }
-        return fields
+        return relayed
     }
 
     /// `x-api-key` (older clients) or `Authorization: Bearer …` (today's SDKs); only ever hashed.
-    static func credential(of request: Request) -> String? {
-        request.headers[apiKey] ?? request.headers[.authorization]
+    static func credential(of headers: HTTPHeaders) -> String? {
+        headers.first(name: "x-api-key") ?? headers.first(name: "authorization")
+    }
+
+    /// A header's value, its fields joined with `, ` when it came more than once; nil when absent.
+    static func value(of name: String, in headers: HTTPHeaders) -> String? {
+        let values = headers[name]
+        return values.count > 1 ? values.joined(separator: ", ") : values.first
     }
 
     /// Claude Code's unified rate-limit headers (5-hour and 7-day utilization, status, resets).
-    static let rateLimitPrefix = "anthropic-ratelimit-unified-"
+    static let rateLimitPrefix = HeaderNames(["anthropic-ratelimit-unified-"])
     /// `5h-utilization` of `anthropic-ratelimit-unified-5h-utilization` (any case), nil for other
     /// headers; most responses have none, so no header name is copied or lowercased to find out.
     static func rateLimitName(_ name: String) -> String? {
-        // Byte by byte on the string's own storage: a `zip` of two UTF-8 views cost a hundred
-        // instructions a byte, for every header of every answer.
-        var name = name
-        name.makeContiguousUTF8()
-        return name.utf8.withContiguousStorageIfAvailable { bytes -> String? in
-            let prefix = rateLimitPrefixBytes
-            guard bytes.count > prefix.count,
-                  prefix.indices.allSatisfy({ bytes[$0] | 0x20 == prefix[$0] || bytes[$0] == prefix[$0] }) else { return nil }
-            return String(decoding: bytes[prefix.count...], as: UTF8.self).lowercased()
-        } ?? nil
+        guard name.utf8.count > rateLimitPrefix.longest, rateLimitPrefix.isPrefix(of: name) else { return nil }
+        return String(decoding: name.utf8.dropFirst(rateLimitPrefix.longest), as: UTF8.self).lowercased()
     }
-
-    private static let rateLimitPrefixBytes = Array(rateLimitPrefix.utf8)
-
-    static let sessionHeader = HTTPField.Name("x-claude-code-session-id")!
-    static let agentHeader = HTTPField.Name("x-claude-code-agent-id")!
-    static let parentAgentHeader = HTTPField.Name("x-claude-code-parent-agent-id")!
-    static let projectHeader = HTTPField.Name("x-cco-project")!
 
     /// Claude Code's session and agent headers, the client's product, and `x-cco-project` (set with
     /// `ANTHROPIC_CUSTOM_HEADERS`).
-    static func attribution(of headers: HTTPFields) -> Attribution {
-        let product = headers[.userAgent].flatMap(Attribution.product(ofUserAgent:))
-        func value(_ name: HTTPField.Name) -> String? { headers[name].flatMap { $0.isEmpty ? nil : String($0.prefix(200)) } }
-        return Attribution(session: value(sessionHeader), agent: value(agentHeader), parentAgent: value(parentAgentHeader),
-                           clientName: product?.name, clientVersion: product?.version, project: value(projectHeader))
+    static func attribution(of headers: HTTPHeaders) -> Attribution {
+        let product = headers.first(name: "user-agent").flatMap(Attribution.product(ofUserAgent:))
+        func value(_ name: String) -> String? { headers.first(name: name).flatMap { $0.isEmpty ? nil : String($0.prefix(200)) } }
+        return Attribution(session: value("x-claude-code-session-id"), agent: value("x-claude-code-agent-id"),
+                           parentAgent: value("x-claude-code-parent-agent-id"), clientName: product?.name,
+                           clientVersion: product?.version, project: value("x-cco-project"))
     }
 
     /// `Cache-Control: no-cache` (or `no-store`, or `Pragma: no-cache`): answer from upstream.
-    static func refusesCachedAnswer(_ request: Request) -> Bool {
+    static func refusesCachedAnswer(_ headers: HTTPHeaders) -> Bool {
         // Most requests carry neither header: look for them before building any string.
-        guard request.headers.contains(.cacheControl) || request.headers.contains(pragma) else { return false }
-        let values = request.headers[values: .cacheControl] + request.headers[values: pragma]
+        guard headers.contains(name: "cache-control") || headers.contains(name: "pragma") else { return false }
+        let values = headers["cache-control"] + headers["pragma"]
         return values.contains { value in
             value.split(separator: ",").contains { directive in
                 let name = directive.filter { $0 != " " && $0 != "\t" }.lowercased()

@@ -2,7 +2,6 @@ import HTTPTypes
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
-import NIOHTTPTypes
 import Synchronization
 import Testing
 import CCOGateway
@@ -35,13 +34,13 @@ import CCOGateway
         let gates = Gates()
 
         init(grace: TimeAmount = .milliseconds(250), coordinator: DrainCoordinator = DrainCoordinator(drainTimeout: .seconds(600), recorder: nil),
-             headers: HTTPFields = [:]) throws {
+             headers: HTTPHeaders = [:]) throws {
             let gates = self.gates
             let respond: RequestHandler.Respond = { _, channel in
                 try? await gates.next(on: channel.eventLoop).get()
-                channel.writeAndFlush(HTTPResponsePart.head(HTTPResponse(status: .ok, headerFields: headers)), promise: nil)
+                channel.writeAndFlush(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)), promise: nil)
                 try? await gates.next(on: channel.eventLoop).get()
-                channel.writeAndFlush(HTTPResponsePart.end(nil), promise: nil)
+                channel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: nil)
             }
             let handler = RequestHandler(executor: ServingLoopExecutor(loop: channel.embeddedEventLoop), idleTimeout: .hours(1),
                                          drain: ConnectionDrain(idleGrace: grace, coordinator: coordinator), bodyLimit: { 1 << 20 },
@@ -122,7 +121,7 @@ import CCOGateway
     }
 
     @Test func aStreamStartedBeforeTheDrainEndsThenTheConnectionIdlesOut() throws {
-        let connection = try Connection(grace: .milliseconds(250), headers: [.contentType: "text/event-stream"])
+        let connection = try Connection(grace: .milliseconds(250), headers: ["content-type": "text/event-stream"])
         try connection.request()
         connection.release()
         #expect(try connection.writtenHead()?.headers["connection"] == [])
@@ -135,7 +134,7 @@ import CCOGateway
 
     @Test func anEventStreamIsCountedAsOneAndTheDashboardsIsNotCountedAndLosesItsMark() throws {
         let coordinator = DrainCoordinator(drainTimeout: .seconds(600), recorder: nil)
-        let stream = try Connection(coordinator: coordinator, headers: [.contentType: "text/event-stream; charset=utf-8"])
+        let stream = try Connection(coordinator: coordinator, headers: ["content-type": "text/event-stream; charset=utf-8"])
         try stream.request()
         #expect(coordinator.inProgress == (requests: 1, streams: 0), "read, not yet known to stream")
         stream.release()
@@ -144,7 +143,7 @@ import CCOGateway
         #expect(coordinator.inProgress == (requests: 0, streams: 0))
 
         // `/api/events` ends by itself as the drain begins: it does not hold the drain up.
-        let events = try Connection(coordinator: coordinator, headers: [.contentType: "text/event-stream", AdminRoutes.endsAtDrain: "1"])
+        let events = try Connection(coordinator: coordinator, headers: ["content-type": "text/event-stream", AdminRoutes.endsAtDrain.rawName: "1"])
         try events.request()
         events.release()
         #expect(coordinator.inProgress == (requests: 0, streams: 0))
@@ -157,7 +156,7 @@ import CCOGateway
 
     @Test func requestsOfAConnectionThatClosesMidAnswerAreNoLongerCounted() throws {
         let coordinator = DrainCoordinator(drainTimeout: .seconds(600), recorder: nil)
-        let connection = try Connection(coordinator: coordinator, headers: [.contentType: "text/event-stream"])
+        let connection = try Connection(coordinator: coordinator, headers: ["content-type": "text/event-stream"])
         try connection.request()
         connection.release()
         #expect(coordinator.inProgress == (requests: 1, streams: 1))

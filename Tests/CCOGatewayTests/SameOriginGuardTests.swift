@@ -63,25 +63,50 @@ import CCOCore
     }
 
     @Test func theUpstreamGetsTheEndToEndHeadersWithItsOwnHostAndTheBodysLengthUnderItsBasePath() throws {
-        let fields: HTTPFields = [
-            .connection: "keep-alive", .contentLength: "99", .acceptEncoding: "gzip", .cacheControl: "no-cache",
-            HTTPField.Name("x-api-key")!: "sk-test", HTTPField.Name("anthropic-version")!: "2023-06-01",
-            HTTPField.Name("x-cco-project")!: "cco", HTTPField.Name("x-claude-code-session-id")!: "s1",
+        let headers: HTTPHeaders = [
+            "Host": "127.0.0.1:3000", "Connection": "keep-alive", "content-length": "99", "Accept-Encoding": "gzip", "cache-control": "no-cache",
+            "X-Api-Key": "sk-test", "anthropic-version": "2023-06-01", "X-CCO-Project": "cco", "x-claude-code-session-id": "s1",
         ]
-        let request = Request(head: HTTPRequest(method: .post, scheme: nil, authority: "127.0.0.1:3000", path: "/v1/messages?beta=true", headerFields: fields),
-                              body: RequestBody(buffer: ByteBuffer()))
+        let request = HTTPRequestHead(version: .http1_1, method: .POST, uri: "http://127.0.0.1:3000/v1/messages?beta=true", headers: headers)
         let upstream = try #require(UpstreamURL("https://proxy.example:8443/anthropic"))
-        let sent = Gateway.upstreamRequest(request, path: "/v1/messages?beta=true", body: ByteBuffer(string: "{}"), to: upstream)
+        let sent = Gateway.upstreamRequest(request, target: "/v1/messages?beta=true", body: ByteBuffer(string: "{}"), to: upstream)
         #expect(sent.head.method == .POST)
         #expect(sent.head.uri == "/anthropic/v1/messages?beta=true")
         #expect(sent.head.headers["host"] == ["proxy.example:8443"])
         #expect(sent.head.headers["content-length"] == ["2"])
-        #expect(sent.head.headers["x-api-key"] == ["sk-test"])
+        #expect(sent.head.headers["x-api-key"] == ["sk-test"], "passed on in the case it came in")
+        #expect(sent.head.headers.contains { $0.name == "X-Api-Key" })
         #expect(sent.head.headers["anthropic-version"] == ["2023-06-01"])
         #expect(sent.head.headers["x-claude-code-session-id"] == ["s1"])
         for dropped in ["connection", "accept-encoding", "cache-control", "x-cco-project"] {
             #expect(sent.head.headers[dropped].isEmpty, "\(dropped) is not passed on")
         }
+        #expect(sent.head.headers.count == 5, "the key, the version, the session, Host and the length: \(sent.head.headers)")
+    }
+
+    @Test func theClientGetsTheUpstreamsHeadersButThoseOfOneConnectionOrOfItsServer() {
+        let upstream: HTTPHeaders = [
+            "Content-Type": "application/json", "Content-Length": "42", "Connection": "keep-alive", "Date": "Sat, 05 Dec 2026 10:00:00 GMT",
+            "request-id": "req_1", "Server": "cloudflare", "anthropic-ratelimit-unified-status": "allowed", "Transfer-Encoding": "chunked",
+        ]
+        let relayed = Gateway.relayedResponseHeaders(upstream)
+        #expect(relayed.map(\.name) == ["Content-Type", "request-id", "anthropic-ratelimit-unified-status"])
+    }
+
+    @Test func headerNamesMatchInAnyCaseAndOnlyWhole() {
+        let names = HeaderNames(["content-length", "te"])
+        #expect(names.contains("content-length"))
+        #expect(names.contains("Content-Length"))
+        #expect(names.contains("TE"))
+        #expect(!names.contains("content-lengths"))
+        #expect(!names.contains("content_length"), "a byte that differs from `-` by the case bit is not `-`")
+        #expect(!names.contains("tf"))
+        #expect(!names.contains(""))
+        let prefix = HeaderNames(["x-cco-"])
+        #expect(prefix.isPrefix(of: "X-CCO-Project"))
+        #expect(prefix.isPrefix(of: "x-cco-"))
+        #expect(!prefix.isPrefix(of: "x-cc"))
+        #expect(!prefix.isPrefix(of: "x-ccx-project"))
     }
 
     @Test(arguments: [

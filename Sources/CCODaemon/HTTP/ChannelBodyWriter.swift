@@ -1,7 +1,8 @@
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
+import NIOHTTPTypesHTTP1
 
 /// Writes a streamed response's body straight to its connection's channel, after a head written
 /// there unflushed: the head leaves with the first part, in one write, rather than alone (or in
@@ -12,10 +13,10 @@ struct ChannelBodyWriter: ResponseBodyWriter {
     let channel: any Channel
 
     mutating func write(_ buffer: ByteBuffer) async throws {
-        try await channel.writeAndFlush(HTTPResponsePart.body(buffer)).get()
+        try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(buffer))).get()
     }
 
     consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
-        try await channel.writeAndFlush(HTTPResponsePart.end(trailingHeaders)).get()
+        try await channel.writeAndFlush(HTTPServerResponsePart.end(trailingHeaders.map(HTTPHeaders.init))).get()
     }
 }

@@ -6,15 +6,21 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import NIOHTTP1
-import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
 import NIOPosix
 import ServiceLifecycle
 
-/// The daemon's HTTP/1.1 server: Hummingbird's router behind NIO's HTTP/1 codec, served on a
-/// listening socket the daemon already holds (bound by itself, inherited from systemd, or handed
-/// over by the daemon it replaces), which Hummingbird's `Application` cannot do: it always binds its
-/// own. A connection is a pipeline of channel handlers, with no task of its own; each request is
-/// answered in a task on the serving loop (``RequestHandler``), which also closes idle connections.
+/// The daemon's HTTP/1.1 server: the gateway's routes and Hummingbird's router behind NIO's HTTP/1
+/// codec, served on a listening socket the daemon already holds (bound by itself, inherited from
+/// systemd, or handed over by the daemon it replaces), which Hummingbird's `Application` cannot do:
+/// it always binds its own. A connection is a pipeline of channel handlers, with no task of its
+/// own; each request is answered in a task on the serving loop (``RequestHandler``), which also
+/// closes idle connections.
+///
+/// The gateway's routes (`/v1/messages` and the rest of the Messages API) are answered in NIO's
+/// HTTP/1 types from the request's head to the answer's, behind the same-origin guard, with no
+/// router, `Request` or `Response` between: they are every call Claude Code makes, and each of
+/// those layers copied every header field once more. Every other route goes through the router.
 ///
 /// On graceful shutdown it stops accepting (closing only its own descriptor: a socket that systemd's
 /// fd store or the next daemon also holds keeps listening there) and drains: requests in progress,
@@ -25,6 +31,11 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
     let listener: ListeningSocket
     /// Accepts and serves every connection (the gateway's upstream connections are on it too).
     let loop: any EventLoop
+    /// The Messages API's routes.
+    let gateway: Gateway
+    /// In front of the gateway's routes (the router's responder has its own).
+    let sameOrigin: SameOriginGuard
+    /// Every other route.
     let responder: Responder
     /// Counts, times and logs every answered request.
     let requests: RequestMetrics
@@ -47,33 +58,128 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
     /// Runs once the socket is being served, with its port.
     let onServing: @Sendable (Int) async -> Void
 
+    /// What answering a request takes, shared by all of them: one reference in each request's task.
+    final class Answering: Sendable {
+        let gateway: Gateway
+        let sameOrigin: SameOriginGuard
+        let responder: Responder
+        let requests: RequestMetrics
+        let date = HTTPDate()
+        let serverName: String
+        let logger: Logger
+
+        init(gateway: Gateway, sameOrigin: SameOriginGuard, responder: Responder, requests: RequestMetrics, serverName: String, logger: Logger) {
+            (self.gateway, self.sameOrigin, self.responder, self.requests, self.serverName, self.logger) =
+                (gateway, sameOrigin, responder, requests, serverName, logger)
+        }
+    }
+
+    /// Writes the answer to `request`, its end included.
+    private static func answer(_ request: ClientRequest, on channel: any Channel, with answering: Answering) async {
+        if let target = request.target, let route = GatewayRoute(method: request.head.method, target: target) {
+            await answer(request, route: route, on: channel, with: answering)
+        } else {
+            await answerFromRouter(request, on: channel, with: answering)
+        }
+    }
+
+    // MARK: - The gateway's routes
+
+    /// A whole answer leaves with its head in one write; a stream's head goes out with the
+    /// stream's first event (usually in the upstream's first read), in one write, or alone in the
+    /// flush queued here, which runs once the stream waits. The head is let go of once written,
+    /// not kept for the minutes a stream takes.
+    private static func answer(_ request: ClientRequest, route: GatewayRoute, on channel: any Channel, with answering: Answering) async {
+        let started = ContinuousClock().now
+        let response: GatewayResponse
+        if let refusal = answering.sameOrigin.refusal(of: request.head) {
+            response = refusal
+        } else {
+            response = await answering.gateway.answer(request, route: route, on: channel)
+        }
+        answering.requests.answered(method: request.head.method.rawValue, target: request.head.uri, route: route.rawValue,
+                                    status: Int(response.status.code), since: started, logger: answering.logger)
+        guard case .stream(let stream) = write(response, on: channel, with: answering) else { return }
+        channel.eventLoop.execute { channel.flush() }
+        do {
+            try await stream.relay()
+            try await channel.writeAndFlush(HTTPServerResponsePart.end(nil)).get()
+        } catch {
+            notWrittenWhole(error, on: channel, logger: answering.logger)
+        }
+    }
+
+    /// Writes the response's head with the date and the server's name, and a whole body with its
+    /// end (flushed); returns the body, for a stream to be relayed.
+    @inline(never)
+    private static func write(_ response: consuming GatewayResponse, on channel: any Channel, with answering: Answering) -> GatewayResponse.Body {
+        response.headers.add(name: "date", value: answering.date.now)
+        response.headers.add(name: "server", value: answering.serverName)
+        channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: response.headers)),
+                      promise: nil)
+        if case .whole(let bytes) = response.body {
+            channel.write(HTTPServerResponsePart.body(.byteBuffer(bytes)), promise: nil)
+            channel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: nil)
+        }
+        return response.body
+    }
+
+    /// The client left, the drain bound cut the connection, or the body failed (a stream the
+    /// upstream cut): an answer not written whole ends its connection, so that the client sees it end.
+    @inline(never)
+    private static func notWrittenWhole(_ error: any Error, on channel: any Channel, logger: Logger) {
+        logger.trace("the response was not written whole: \(error)")
+        channel.close(promise: nil)
+    }
+
+    // MARK: - The router's routes
+
+    /// The request as the router's routes see it. A client sends its path as it is (origin form,
+    /// `/v1/...`): it is taken as it is, with no URL parser run over it; any other form (a proxy's
+    /// absolute URL, `*`) is converted by NIOHTTPTypesHTTP1, which parses it. HTTPTypes takes the
+    /// first `Host` field as the authority, out of the fields. The body is handed over once.
+    @inline(never)
+    static func request(_ request: ClientRequest) throws -> Request {
+        let head = request.head
+        let converted: HTTPRequest
+        if head.uri.utf8.first == UInt8(ascii: "/") {
+            converted = HTTPRequest(method: try HTTPRequest.Method(head.method), scheme: "http", authority: head.headers.first(name: "host"),
+                                    path: head.uri, headerFields: HTTPFields(head.headers, splitCookie: false))
+        } else {
+            converted = try HTTPRequest(head, secure: false, splitCookie: false)
+        }
+        return Request(head: converted, body: request.takeBody().map { RequestBody(asyncSequence: HandedOverBody($0)) } ?? RequestBody(buffer: ByteBuffer()))
+    }
+
     /// The responder's answer to one request. Its own async function: the context and everything
     /// the routes need are let go of before the response is written, which for a stream lasts minutes.
     /// What it does besides awaiting is in `@inline(never)` functions, out of the frame the
     /// request's task allocates and keeps.
-    private static func respond(to request: Request, on channel: any Channel, with responder: Responder, requests: RequestMetrics,
-                                logger: Logger) async -> Response {
-        let context = ConnectionContext(source: ApplicationRequestContextSource(channel: channel, logger: logger))
+    private static func respond(to request: Request, on channel: any Channel, with answering: Answering) async -> Response {
+        let context = ConnectionContext(source: ApplicationRequestContextSource(channel: channel, logger: answering.logger))
         let started = ContinuousClock().now
         let response: Response
         do {
-            response = try await responder.respond(to: request, context: context)
+            response = try await answering.responder.respond(to: request, context: context)
         } catch {
-            response = unhandled(error, logger: logger)
+            response = unhandled(error, logger: answering.logger)
         }
-        requests.answered(request, context: context, status: response.status.code, since: started)
+        answering.requests.answered(request, context: context, status: response.status.code, since: started)
         return response
     }
 
-    /// Writes the answer to `request`, its end included. A whole body leaves with its head in one
-    /// write; a stream's head goes out with what the body writes before it first waits (a relayed
-    /// stream's first event, usually in the upstream's first read), in one write, or alone in the
-    /// flush queued here, which runs once the body waits. The head is let go of once written, not
-    /// kept for the minutes a stream takes.
-    private static func answer(_ request: Request, on channel: any Channel, with responder: Responder, requests: RequestMetrics,
-                               date: HTTPDate, serverName: String, logger: Logger) async {
-        var response = await respond(to: request, on: channel, with: responder, requests: requests, logger: logger)
-        channel.write(HTTPResponsePart.head(head(taking: &response, date: date.now, server: serverName)), promise: nil)
+    /// Writes the router's answer to `request`, its end included, as the gateway's are written.
+    private static func answerFromRouter(_ request: ClientRequest, on channel: any Channel, with answering: Answering) async {
+        let converted: Request
+        do {
+            converted = try Self.request(request)
+        } catch {
+            // A method HTTPTypes does not accept: nothing more of this connection can be answered.
+            channel.close(promise: nil)
+            return
+        }
+        var response = await respond(to: converted, on: channel, with: answering)
+        channel.write(HTTPServerResponsePart.head(head(taking: &response, date: answering.date.now, server: answering.serverName)), promise: nil)
         do {
             if response.body.contentLength == nil {
                 channel.eventLoop.execute { channel.flush() }
@@ -82,11 +188,7 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
                 try await response.body.write(UnflushedBodyWriter(channel: channel))
             }
         } catch {
-            // The client left, the drain bound cut the connection, or the body failed (a stream the
-            // upstream cut): an answer not written whole ends its connection, so that the client
-            // sees it end.
-            logger.trace("the response was not written whole: \(error)")
-            channel.close(promise: nil)
+            notWrittenWhole(error, on: channel, logger: answering.logger)
         }
     }
 
@@ -97,30 +199,20 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
     }
 
     /// The response's head, with the date and the server's name. Its fields are taken out of
-    /// `response` and grown to fit the two, not copied or doubled. Most responses carry neither
-    /// (the gateway does not relay the upstream's): the two are appended, without the search for
-    /// fields of the same name that setting one by name makes.
+    /// `response` and grown to fit the two, not copied or doubled.
     @inline(never)
-    private static func head(taking response: inout Response, date: String, server: String) -> HTTPResponse {
+    private static func head(taking response: inout Response, date: String, server: String) -> HTTPResponseHead {
         var fields = HTTPFields()
         swap(&fields, &response.headers)
         fields.reserveCapacity(fields.count + 2)
-        if fields.contains(where: { $0.name == .date || $0.name == .server }) {
-            fields[.date] = date
-            fields[.server] = server
-        } else {
-            fields.append(HTTPField(name: .date, value: date))
-            fields.append(HTTPField(name: .server, value: server))
-        }
-        return HTTPResponse(status: response.status, headerFields: fields)
+        fields[.date] = date
+        fields[.server] = server
+        return HTTPResponseHead(HTTPResponse(status: response.status, headerFields: fields))
     }
 
     func run() async throws {
-        let logger = self.logger
-        let responder = self.responder
-        let requests = self.requests
-        let serverName = self.serverName
-        let date = HTTPDate()
+        let answering = Answering(gateway: gateway, sameOrigin: sameOrigin, responder: responder, requests: requests, serverName: serverName,
+                                  logger: logger)
         let idleGrace = self.idleGrace
         let idleTimeout = self.idleTimeout
         let bodyLimit = self.bodyLimit
@@ -128,7 +220,7 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
         let peers = self.peers
         let executor = ServingLoopExecutor(loop: loop)
         let respond: RequestHandler.Respond = { request, channel in
-            await Self.answer(request, on: channel, with: responder, requests: requests, date: date, serverName: serverName, logger: logger)
+            await Self.answer(request, on: channel, with: answering)
         }
         await beforeAccepting()
 
@@ -153,7 +245,8 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
                     try pipeline.addHandler(PeerCheckHandler(policy: peers))
                     try pipeline.configureHTTPServerPipeline(
                         withPipeliningAssistance: false, withErrorHandling: false,
-                        // HTTPFields has checked every field already.
+                        // HTTPFields has checked the router's fields already; the gateway's are
+                        // the upstream's, as NIO's decoder took them, and cco's own.
                         withOutboundHeaderValidation: false)
                     try pipeline.addHandler(RequestHandler(executor: executor, idleTimeout: idleTimeout,
                                                            drain: ConnectionDrain(idleGrace: idleGrace, coordinator: drain),
@@ -195,10 +288,10 @@ private struct UnflushedBodyWriter: ResponseBodyWriter {
     let channel: any Channel
 
     mutating func write(_ buffer: ByteBuffer) async throws {
-        channel.write(HTTPResponsePart.body(buffer), promise: nil)
+        channel.write(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil)
     }
 
     consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
-        channel.writeAndFlush(HTTPResponsePart.end(trailingHeaders), promise: nil)
+        channel.writeAndFlush(HTTPServerResponsePart.end(trailingHeaders.map(HTTPHeaders.init)), promise: nil)
     }
 }

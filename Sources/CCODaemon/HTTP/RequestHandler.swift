@@ -1,14 +1,10 @@
-import HTTPTypes
-import Hummingbird
+import CCOGateway
 import NIOCore
 import NIOHTTP1
-import NIOHTTPTypes
-import NIOHTTPTypesHTTP1
 
 /// Last in a connection's pipeline: collects each request, head and body, as NIO's HTTP/1 decoder
-/// reads it, and answers it in a task of its own on the serving loop, one request at a time. The
-/// routes see HTTPTypes' request and write HTTPTypes' response parts; the conversions to and from
-/// NIO's HTTP/1 types are made here, with no handler of their own between this one and the codec.
+/// reads it, and answers it in a task of its own on the serving loop, one request at a time, in
+/// NIO's HTTP/1 types (the server converts them for the routes that need Hummingbird's).
 ///
 /// The body is read whole before the request is answered: every route of the daemon reads its body
 /// whole first (the gateway to check and forward it), and a request no longer has to be pulled part
@@ -24,10 +20,10 @@ import NIOHTTPTypesHTTP1
 /// connection is drained politely (``ConnectionDrain``).
 final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
     /// Writes the response to `request` on the channel, the end included.
-    typealias Respond = @Sendable (Request, any Channel) async -> Void
+    typealias Respond = @Sendable (ClientRequest, any Channel) async -> Void
 
     /// Bytes of pipelined requests held before the connection stops reading.
     static let queuedBytesLimit = 64 << 10
@@ -183,14 +179,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // NIO's decoder has read the `Connection` header for this: false after `close`, or for
         // HTTP/1.0 without `keep-alive`.
         if !head.isKeepAlive { closeAfterResponse = true }
-        let converted: HTTPRequest
-        do {
-            converted = try Self.request(head)
-        } catch {
-            // A method HTTPTypes does not accept: nothing more of this connection can be answered.
-            return context.close(promise: nil)
-        }
-        let request = Request(head: converted, body: body.map { RequestBody(asyncSequence: HandedOverBody($0)) } ?? RequestBody(buffer: ByteBuffer()))
+        let request = ClientRequest(head: head, body: body)
         let channel = context.channel
         let respond = self.respond
         let finished = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -204,33 +193,21 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// The request as the routes see it. A client sends its path as it is (origin form, `/v1/...`):
-    /// it is taken as it is, with no URL parser run over it; any other form (a proxy's absolute URL,
-    /// `*`) is converted by NIOHTTPTypesHTTP1, which parses it. HTTPTypes takes the first `Host`
-    /// field as the authority, out of the fields.
-    @inline(never)
-    static func request(_ head: HTTPRequestHead) throws -> HTTPRequest {
-        guard head.uri.utf8.first == UInt8(ascii: "/") else { return try HTTPRequest(head, secure: false, splitCookie: false) }
-        return HTTPRequest(method: try HTTPRequest.Method(head.method), scheme: "http", authority: head.headers.first(name: "host"),
-                           path: head.uri, headerFields: HTTPFields(head.headers, splitCookie: false))
-    }
-
-    /// The response's parts as NIO's HTTP/1 encoder takes them.
+    /// The response's parts, on their way to NIO's HTTP/1 encoder: a draining connection's last
+    /// answer says so in its head, and closes the connection after its end.
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
-        case .head(let response):
-            var head = HTTPResponseHead(response)
+        case .head(var head):
             drain.writing(&head)
             context.write(wrapOutboundOut(.head(head)), promise: promise)
-        case .body(let buffer):
-            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: promise)
-        case .end(let trailers):
-            let end = wrapOutboundOut(.end(trailers.map(HTTPHeaders.init)))
+        case .body:
+            context.write(data, promise: promise)
+        case .end:
             if drain.ending(context) {
-                context.writeAndFlush(end, promise: promise)
+                context.writeAndFlush(data, promise: promise)
                 context.close(promise: nil)
             } else {
-                context.write(end, promise: promise)
+                context.write(data, promise: promise)
             }
         }
     }

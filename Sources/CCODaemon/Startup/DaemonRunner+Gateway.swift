@@ -22,7 +22,8 @@ struct DaemonApplication {
 
 extension DaemonRunner {
     /// Opens the analytics database (before anything binds: a broken `database_url` fails the
-    /// start), restores the cache, and routes health, the gateway and the admin endpoints.
+    /// start), restores the cache, and routes health and the admin endpoints (the server answers
+    /// the gateway's routes itself).
     func buildGateway(identity: DaemonIdentity, state: ServingState, level: LogLevelSetting, logFile: RotatingLogFile?,
                       replacedPID: Int32?, loop: any EventLoop, logger: Logger) throws(DaemonError) -> DaemonApplication {
         let writer = try openAnalytics(logger: logger)
@@ -32,7 +33,6 @@ extension DaemonRunner {
 
         let router = Router(context: ConnectionContext.self)
         HealthRoutes(identity: identity, state: state, databaseProblem: { writer.problem }).register(on: router)
-        gateway.register(on: router)
         let adminToken: String
         do {
             adminToken = try AdminToken.loadOrCreate(paths)

@@ -18,7 +18,8 @@ extension DaemonRunner {
         let events = app.writer.events
         let drain = DrainCoordinator(drainTimeout: drainTimeout, recorder: recorder, whenDraining: { events.endAll() })
         let server = HTTPServerService(
-            listener: listener, loop: loop, responder: app.sameOrigin.guarding(app.router.buildResponder()), requests: RequestMetrics(metrics: gateway.metrics),
+            listener: listener, loop: loop, gateway: gateway, sameOrigin: app.sameOrigin,
+            responder: app.sameOrigin.guarding(app.router.buildResponder()), requests: RequestMetrics(metrics: gateway.metrics),
             serverName: "cco/\(CCOVersion.current)",
             // A client that stalls while sending a request, or idles between requests, is
             // disconnected after `client_timeout`; a response being streamed is never cut.

@@ -2,6 +2,7 @@ public import CCOCore
 public import Hummingbird
 public import Logging
 import HTTPTypes
+public import NIOHTTP1
 
 /// Refuses what a web page could make a browser send to a daemon on loopback, before any route:
 /// - a `Host` that is not a loopback name or address, the configured `host`, or one of
@@ -49,17 +50,28 @@ public struct SameOriginGuard: Sendable {
     /// whose frame a connection's task keeps for as long as the connection is open.
     @inline(never)
     private func refusal(of request: Request) -> Response? {
+        refusal(host: request.head.authority, origin: request.headers[.origin], secFetchSite: request.headers[Self.secFetchSite])?.response
+    }
+
+    /// The answer to a request of the gateway's routes that may not go further, nil for one that may.
+    @inline(never)
+    public func refusal(of head: HTTPRequestHead) -> GatewayResponse? {
+        let headers = head.headers
+        return refusal(host: headers.first(name: "host"), origin: headers.first(name: "origin"),
+                       secFetchSite: headers.first(name: "sec-fetch-site"))?.answer
+    }
+
+    private func refusal(host: String?, origin: String?, secFetchSite: String?) -> GatewayError? {
         // Most requests carry a loopback Host and no Origin: settled without building a string.
-        let host = request.head.authority
         if let host, !isAllowed(host: host) {
             return refuse("host", "a request for Host \"\(host.prefix(100))\"",
                           GatewayError(status: .misdirectedRequest, type: "permission_error",
                                        message: "cco: this daemon does not answer for Host \"\(host.prefix(100))\"; if you reach it by that name, add it to allowed_hosts in config.toml"))
         }
-        if let origin = request.headers[.origin], origin.lowercased() != host.map({ "http://" + $0.lowercased() }) {
+        if let origin, origin.lowercased() != host.map({ "http://" + $0.lowercased() }) {
             return refuse("origin", "a request from Origin \"\(origin.prefix(100))\"", Self.crossSite("Origin \"\(origin.prefix(100))\""))
         }
-        if request.headers[Self.secFetchSite]?.lowercased() == "cross-site" {
+        if secFetchSite?.lowercased() == "cross-site" {
             return refuse("cross_site", "a cross-site request (Sec-Fetch-Site)", Self.crossSite("a cross-site page"))
         }
         return nil
@@ -101,9 +113,9 @@ public struct SameOriginGuard: Sendable {
                      message: "cco: refused a request from \(what): the daemon serves its own user's programs, not web pages")
     }
 
-    private func refuse(_ reason: String, _ what: String, _ error: GatewayError) -> Response {
+    private func refuse(_ reason: String, _ what: String, _ error: GatewayError) -> GatewayError {
         metrics.requestRefused(reason)
         logger.warning("refused \(what)")
-        return error.response
+        return error
     }
 }

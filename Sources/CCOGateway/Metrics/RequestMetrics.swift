@@ -1,5 +1,5 @@
 public import Hummingbird
-import Logging
+public import Logging
 
 /// Counts every request the server answers by route pattern, method and status, times it to the
 /// response head, and logs it at debug level.
@@ -18,12 +18,18 @@ public struct RequestMetrics: Sendable {
     /// One answered request, with its response's status.
     @inline(never)
     public func answered(_ request: Request, context: ConnectionContext, status: Int, since started: ContinuousClock.Instant) {
+        answered(method: request.method.rawValue, target: request.uri.description, route: context.endpointPath ?? "unmatched", status: status,
+                 since: started, logger: context.logger)
+    }
+
+    /// One answered request, by its method, target and route pattern (`/v1/models/:id`).
+    @inline(never)
+    public func answered(method: String, target: String, route: String, status: Int, since started: ContinuousClock.Instant, logger: Logger) {
         let duration = ContinuousClock().now - started
-        let route = context.endpointPath ?? "unmatched"
-        metrics.requestAnswered(route: route, method: request.method.rawValue, status: status, duration: duration)
+        metrics.requestAnswered(route: route, method: method, status: status, duration: duration)
         let (seconds, attoseconds) = duration.components
         let milliseconds = Double(seconds) * 1000 + Double(attoseconds) / 1e15
-        context.logger.debug("\(request.method.rawValue) \(request.uri) \(status) in \((milliseconds * 10).rounded() / 10) ms",
-                             metadata: ["hb.request.path": .stringConvertible(request.uri), "hb.request.method": .string(request.method.rawValue)])
+        logger.debug("\(method) \(target) \(status) in \((milliseconds * 10).rounded() / 10) ms",
+                     metadata: ["hb.request.path": .string(target), "hb.request.method": .string(method)])
     }
 }

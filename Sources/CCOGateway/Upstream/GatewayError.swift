@@ -7,6 +7,7 @@ import CCOAnalytics
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import NIOHTTP1
 
 /// An error the gateway answers itself, in the Messages API's error shape, so that SDKs show it:
 /// `{"type":"error","error":{"type":"api_error","message":"…"}}`.
@@ -18,7 +19,21 @@ struct GatewayError: Error, Sendable {
     /// Set on answers the client must not retry.
     var doNotRetry = false
 
+    /// For a route of Hummingbird's router (the admin endpoints).
     var response: Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if doNotRetry { headers[Self.shouldRetry] = "false" }
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: body))
+    }
+
+    /// For the gateway's routes.
+    var answer: GatewayResponse {
+        var headers: HTTPHeaders = ["content-type": "application/json"]
+        if doNotRetry { headers.add(name: Self.shouldRetry.rawName, value: "false") }
+        return GatewayResponse(status: HTTPResponseStatus(statusCode: status.code), headers: headers, bytes: body)
+    }
+
+    private var body: ByteBuffer {
         struct Body: Encodable {
             struct Detail: Encodable {
                 let type: String
@@ -30,9 +45,7 @@ struct GatewayError: Error, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let bytes = (try? encoder.encode(Body(error: .init(type: type, message: message)))) ?? Data("{}".utf8)
-        var headers: HTTPFields = [.contentType: "application/json"]
-        if doNotRetry { headers[Self.shouldRetry] = "false" }
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        return ByteBuffer(bytes: bytes)
     }
 
     /// The official SDKs retry 408, 409, 429 and 5xx unless this says `false`.

@@ -1,7 +1,6 @@
 import NIOCore
 import NIOHTTP1
 import CCOCore
-import NIOHTTPTypes
 import Synchronization
 
 /// One call to the upstream, on an ``UpstreamPool`` connection of the event loop of the client
@@ -246,11 +245,11 @@ final class UpstreamExchange: UpstreamCallReceiver, Sendable {
             return nil
         }
         guard client.isWritable else {
-            let written = client.writeAndFlush(HTTPResponsePart.body(buffer))
+            let written = client.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(buffer)))
             written.whenFailure { _ in self.fail(.clientGone) }
             return written
         }
-        client.writeAndFlush(HTTPResponsePart.body(buffer), promise: nil)
+        client.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil)
         return nil
     }
 

@@ -1,0 +1,120 @@
+public import NIOCore
+public import NIOHTTP1
+import Synchronization
+
+/// A client's request as the daemon's server read it: NIO's head, and its body read whole. The
+/// gateway answers it in NIO's HTTP/1 types from end to end, with no conversion to another
+/// header type and back (each is a copy of every field, with its name checked and lowercased).
+///
+/// The body is handed over once (``takeBody()``): the request lives until its answer has been
+/// written, minutes for a stream, and its body (a Claude Code request is often hundreds of KB) is
+/// let go of as soon as the gateway has it.
+public final class ClientRequest: Sendable {
+    public let head: HTTPRequestHead
+    /// The target in origin form (`/v1/messages?beta=true`): as sent, or the path and query of an
+    /// absolute one (`http://127.0.0.1:3000/v1/...`); nil for any other form (`*`).
+    public let target: String?
+    private let body: Mutex<ByteBuffer?>
+
+    public init(head: HTTPRequestHead, body: ByteBuffer?) {
+        self.head = head
+        target = Self.originForm(of: head.uri)
+        self.body = Mutex(body)
+    }
+
+    static func originForm(of uri: String) -> String? {
+        if uri.utf8.first == UInt8(ascii: "/") { return uri }
+        guard let colon = uri.firstIndex(of: ":"), uri[colon...].hasPrefix("://") else { return nil }
+        let rest = uri[colon...].dropFirst(3)
+        guard let path = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) else { return "/" }
+        return rest[path] == "?" ? "/" + rest[path...] : String(rest[path...])
+    }
+
+    /// The body, once; nil when there was none, or when it has been taken.
+    public func takeBody() -> ByteBuffer? {
+        body.withLock { body in
+            defer { body = nil }
+            return body
+        }
+    }
+}
+
+/// The gateway's routes: the Messages API's calls, forwarded upstream.
+public enum GatewayRoute: String, Sendable {
+    case messages = "/v1/messages"
+    case countTokens = "/v1/messages/count_tokens"
+    case models = "/v1/models"
+    case model = "/v1/models/:id"
+
+    /// The route a request's method and target (origin form: `/v1/...?query`) go to, if any.
+    public init?(method: HTTPMethod, target: String) {
+        let path = target.utf8.firstIndex(of: UInt8(ascii: "?")).map { target[..<$0] } ?? target[...]
+        switch method {
+        case .POST:
+            switch path {
+            case "/v1/messages": self = .messages
+            case "/v1/messages/count_tokens": self = .countTokens
+            default: return nil
+            }
+        case .GET:
+            if path == "/v1/models" {
+                self = .models
+            } else if path.hasPrefix("/v1/models/"), path.count > "/v1/models/".count,
+                      !path.dropFirst("/v1/models/".count).contains("/") {
+                self = .model
+            } else {
+                return nil
+            }
+        default:
+            return nil
+        }
+    }
+
+    /// Whether identical calls may be answered from the response cache.
+    var isCacheable: Bool { self == .messages || self == .countTokens }
+}
+
+/// The gateway's answer to a ``ClientRequest``, for the server to write: a whole body (with its
+/// `content-length` among the headers), or a stream relayed from the upstream as it arrives.
+public struct GatewayResponse: Sendable {
+    public enum Body: Sendable {
+        case whole(ByteBuffer)
+        case stream(GatewayStream)
+    }
+
+    public var status: HTTPResponseStatus
+    public var headers: HTTPHeaders
+    public let body: Body
+
+    /// A whole answer: its length is set among `headers`.
+    init(status: HTTPResponseStatus, headers: HTTPHeaders, bytes: ByteBuffer) {
+        var headers = headers
+        headers.replaceOrAdd(name: "content-length", value: String(bytes.readableBytes))
+        self.status = status
+        self.headers = headers
+        body = .whole(bytes)
+    }
+
+    init(status: HTTPResponseStatus, headers: HTTPHeaders, stream: GatewayStream) {
+        self.status = status
+        self.headers = headers
+        body = .stream(stream)
+    }
+}
+
+/// A streamed answer's body: ``relay()`` writes the upstream's events to the client's connection
+/// as they come, and records the call when the stream ends. The call's upstream slot is held until
+/// then, or until this is let go of unrelayed, which also cancels the upstream call.
+public final class GatewayStream: Sendable {
+    private let relayBody: @Sendable () async throws -> Void
+
+    init(relay: @escaping @Sendable () async throws -> Void) {
+        relayBody = relay
+    }
+
+    /// Returns once the stream has ended whole; throws what cut it short. The server writes the
+    /// answer's end after it.
+    public func relay() async throws {
+        try await relayBody()
+    }
+}
