@@ -167,10 +167,15 @@ public final class Gateway: Sendable {
             }
             body = whole
         }
-        // No preference (nil) leaves the check where the task runs.
-        let elsewhere = (body?.readableBytes ?? 0) > Self.largestBodyCheckedInPlace ? globalConcurrentExecutor : nil
-        let checked = await withTaskExecutorPreference(elsewhere) { [body] in
-            self.check(head, target: target, body: body, route: route, settings: settings)
+        let checked: Step<CheckedCall>
+        if (body?.readableBytes ?? 0) > Self.largestBodyCheckedInPlace {
+            checked = await withTaskExecutorPreference(globalConcurrentExecutor) { [body] in
+                self.check(head, target: target, body: body, route: route, settings: settings)
+            }
+        } else {
+            // Where the task runs: even a preference of none costs a call a closure and two task
+            // switches.
+            checked = check(head, target: target, body: body, route: route, settings: settings)
         }
         switch checked {
         case .answered(let response):
@@ -312,6 +317,17 @@ public final class Gateway: Sendable {
             return GatewayResponse(status: head.status, headers: headers, stream: relay(exchange, call: call, holding: upstream.slot))
         }
         let contentType = head.headers.first(name: "content-type") ?? ""
+        let cacheKey = head.status == .ok ? upstream.checked.cacheKey : nil
+        return GatewayResponse(status: head.status, headers: headers, bytes: bytes) { [call] in
+            self.answered(call, with: bytes, contentType: contentType, cacheKey: cacheKey)
+        }
+    }
+
+    /// A whole answer has been written: its usage is read, it is cached when it may be, and the
+    /// call is recorded. Off the answer's way, but before the connection's next request is read.
+    @inline(never)
+    private func answered(_ call: GatewayCall, with bytes: ByteBuffer, contentType: String, cacheKey: CacheKey?) {
+        var call = call
         let array = Array(buffer: bytes)
         // count_tokens answers are free; only messages carry billed usage.
         if call.route == GatewayRoute.messages.rawValue, let read = UsageReader.read(array) {
@@ -319,12 +335,12 @@ public final class Gateway: Sendable {
             call.serviceTier = read.serviceTier
             if call.model == nil { call.model = read.model }
         }
-        if let cacheKey = upstream.checked.cacheKey, head.status == .ok {
+        if let cacheKey {
             let entry = CachedResponse(contentType: contentType, body: array, model: call.model, usage: call.usage,
                                        storedAtMilliseconds: WallClock.nowMilliseconds())
             cache.put(cacheKey.hex, entry, bytes: entry.cost)
         }
-        return finish(call, GatewayResponse(status: head.status, headers: headers, bytes: bytes))
+        record(call)
     }
 
     /// The cached answer, marked as such, with its age in seconds.
@@ -443,14 +459,16 @@ public final class Gateway: Sendable {
     /// The client's request as the upstream gets it: its target (origin form) under the upstream's
     /// base path, its headers but those of one connection or for cco, then `Host` and the body's length.
     static func upstreamRequest(_ request: HTTPRequestHead, target: String, body: ByteBuffer?, to upstream: UpstreamURL) -> UpstreamRequest {
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(request.headers.count + 2)
+        // Gathered as pairs, then made headers: `HTTPHeaders.add` checks each name's bytes again,
+        // and these were checked as NIO's decoder read them.
+        var fields: [(String, String)] = []
+        fields.reserveCapacity(request.headers.count + 2)
         for (name, value) in request.headers where !notForwarded.contains(name) && !ccoPrefix.isPrefix(of: name) {
-            headers.add(name: name, value: value)
+            fields.append((name, value))
         }
-        headers.add(name: "Host", value: upstream.authority)
-        if let body { headers.add(name: "Content-Length", value: String(body.readableBytes)) }
-        let head = HTTPRequestHead(version: .http1_1, method: request.method, uri: upstream.target(forPath: target), headers: headers)
+        fields.append(("Host", upstream.authority))
+        if let body { fields.append(("Content-Length", String(body.readableBytes))) }
+        let head = HTTPRequestHead(version: .http1_1, method: request.method, uri: upstream.target(forPath: target), headers: HTTPHeaders(fields))
         return UpstreamRequest(head: head, body: body)
     }
 
@@ -458,12 +476,12 @@ public final class Gateway: Sendable {
     /// the server's date and name, added next: growing would double what a stream's head keeps
     /// while it runs.
     static func relayedResponseHeaders(_ headers: HTTPHeaders) -> HTTPHeaders {
-        var relayed = HTTPHeaders()
+        var relayed: [(String, String)] = []
         relayed.reserveCapacity(headers.count + 3)
         for (name, value) in headers where !notRelayed.contains(name) {
-            relayed.add(name: name, value: value)
+            relayed.append((name, value))
         }
-        return relayed
+        return HTTPHeaders(relayed)
     }
 
     /// `x-api-key` (older clients) or `Authorization: Bearer …` (today's SDKs); only ever hashed.

@@ -74,6 +74,59 @@ import Testing
         }
     }
 
+    @Test func aWholeAnswerIsCachedAndCountedBeforeTheNextCallOnItsConnectionIsRead() async throws {
+        let fake = try FakeUpstream()
+        try await withStateDirectory { cco in
+            try cco.configure(upstream: fake.url, "[budget]\ndaily_usd = 0.01\n")
+            let (_, port) = try cco.startOnFreePort()
+            func request(_ content: String, closing: Bool = false) -> String {
+                let body = #"{"model":"claude-sonnet-4-5","max_tokens":1000,"messages":[{"role":"user","content":"\#(content)"}]}"#
+                return "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nx-api-key: sk-test\r\nanthropic-version: 2023-06-01\r\n"
+                    + "x-claude-code-session-id: s-1\r\ncontent-type: application/json\r\ncontent-length: \(body.utf8.count)\r\n"
+                    + (closing ? "connection: close\r\n" : "") + "\r\n" + body
+            }
+            // Sent at once, non-streamed: each waits in the daemon while the one before is answered.
+            // The same call again is answered from the cache (free); another is checked against
+            // what the first cost.
+            let replies = try Self.exchange(request("hi") + request("hi") + request("hello", closing: true), port: port)
+            // Each answer's status line follows the body before it.
+            let statuses = replies.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) }
+            #expect(statuses == ["200", "200", "400"], "\(replies)")
+            #expect(replies.contains("x-cco-cache: hit"))
+            #expect(try fake.counts().messages == 1)
+        }
+    }
+
+    /// Writes `text` on a new connection and reads until the daemon closes it.
+    static func exchange(_ text: String, port: Int) throws -> String {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw TestFailure("socket: errno \(errno)") }
+        defer { close(socket) }
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw TestFailure("connect to port \(port): errno \(errno)") }
+        let bytes = Array(text.utf8)
+        guard bytes.withUnsafeBytes({ send(socket, $0.baseAddress, $0.count, 0) }) == bytes.count else { throw TestFailure("send: errno \(errno)") }
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else {
+                if count < 0 { throw TestFailure("recv: errno \(errno), after \(received.count) bytes") }
+                break
+            }
+            received += buffer[..<count]
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
     @Test func whatWasSpentSurvivesARestartAndAStopAndStart() async throws {
         let fake = try FakeUpstream()
         try await withStateDirectory { cco in

@@ -97,9 +97,11 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
         } else {
             response = await answering.gateway.answer(request, route: route, on: channel)
         }
+        let status = Int(response.status.code)
+        let body = write(response, on: channel, with: answering)
         answering.requests.answered(method: request.head.method.rawValue, target: request.head.uri, route: route.rawValue,
-                                    status: Int(response.status.code), since: started, logger: answering.logger)
-        guard case .stream(let stream) = write(response, on: channel, with: answering) else { return }
+                                    status: status, since: started, logger: answering.logger)
+        guard case .stream(let stream) = body else { return }
         channel.eventLoop.execute { channel.flush() }
         do {
             try await stream.relay()
@@ -110,7 +112,7 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
     }
 
     /// Writes the response's head with the date and the server's name, and a whole body with its
-    /// end (flushed); returns the body, for a stream to be relayed.
+    /// end (flushed), then lets the gateway record it; returns the body, for a stream to be relayed.
     @inline(never)
     private static func write(_ response: consuming GatewayResponse, on channel: any Channel, with answering: Answering) -> GatewayResponse.Body {
         response.headers.add(name: "date", value: answering.date.now)
@@ -120,6 +122,7 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
         if case .whole(let bytes) = response.body {
             channel.write(HTTPServerResponsePart.body(.byteBuffer(bytes)), promise: nil)
             channel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: nil)
+            response.whenWritten?()
         }
         return response.body
     }

@@ -2,7 +2,8 @@ public import Hummingbird
 public import Logging
 
 /// Counts every request the server answers by route pattern, method and status, times it to the
-/// response head, and logs it at debug level.
+/// response head (to the end of a whole answer of the gateway's, which leaves with its head), and
+/// logs it at debug level.
 ///
 /// Called by the server around the router rather than installed as a router middleware: a
 /// middleware layer is one more async frame and context copy in every request's chain, measurable

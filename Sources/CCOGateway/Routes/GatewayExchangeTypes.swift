@@ -85,20 +85,27 @@ public struct GatewayResponse: Sendable {
     public var status: HTTPResponseStatus
     public var headers: HTTPHeaders
     public let body: Body
+    /// Run by the server as soon as a whole answer has been written, before anything else is read
+    /// from any connection (it runs on the serving loop, with no suspension between): the gateway
+    /// records the upstream's answers here, off their way to the client, and a budget still counts
+    /// a call before the client's next one is checked.
+    public let whenWritten: (@Sendable () -> Void)?
 
-    /// A whole answer: its length is set among `headers`.
-    init(status: HTTPResponseStatus, headers: HTTPHeaders, bytes: ByteBuffer) {
+    /// A whole answer: its length is added to `headers`, which have none.
+    init(status: HTTPResponseStatus, headers: HTTPHeaders, bytes: ByteBuffer, whenWritten: (@Sendable () -> Void)? = nil) {
         var headers = headers
-        headers.replaceOrAdd(name: "content-length", value: String(bytes.readableBytes))
+        headers.add(name: "content-length", value: String(bytes.readableBytes))
         self.status = status
         self.headers = headers
         body = .whole(bytes)
+        self.whenWritten = whenWritten
     }
 
     init(status: HTTPResponseStatus, headers: HTTPHeaders, stream: GatewayStream) {
         self.status = status
         self.headers = headers
         body = .stream(stream)
+        whenWritten = nil
     }
 }
 
