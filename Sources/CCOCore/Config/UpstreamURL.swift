@@ -9,6 +9,11 @@ public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
     public let port: Int
     /// The path prefix without a trailing slash; empty for none.
     public let basePath: String
+    /// The `Host` header's value: the host (an IPv6 address in brackets), and the port when it is
+    /// not the scheme's default. Made once: every call sends it.
+    public let authority: String
+    /// `https://api.anthropic.com`, with the port only when it is not the scheme's default.
+    public let origin: String
 
     public init?(_ text: String) {
         let scheme: String
@@ -40,22 +45,14 @@ public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
         self.host = String(host)
         self.port = port
         self.basePath = path
+        let hostText = host.contains(":") ? "[\(host)]" : String(host)
+        self.authority = port == (scheme == "https" ? 443 : 80) ? hostText : "\(hostText):\(port)"
+        origin = "\(scheme)://\(self.authority)"
     }
 
     /// The request target for a path such as `/v1/messages?beta=true`: under the base path.
     public func target(forPath path: String) -> String {
         basePath + path
-    }
-
-    /// `https://api.anthropic.com`, with the port only when it is not the scheme's default.
-    public var origin: String { "\(scheme)://\(authority)" }
-
-    /// The `Host` header's value: the host (an IPv6 address in brackets), and the port when it is
-    /// not the scheme's default.
-    public var authority: String {
-        let defaultPort = scheme == "https" ? 443 : 80
-        let hostText = host.contains(":") ? "[\(host)]" : host
-        return port == defaultPort ? hostText : "\(hostText):\(port)"
     }
 
     public var description: String { origin + basePath }

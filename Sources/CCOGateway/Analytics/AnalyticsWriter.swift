@@ -154,11 +154,7 @@ public final class AnalyticsWriter: Service, Sendable {
         let limit = background == nil ? Int.max : Self.backgroundBatch
         try await perform(on: background) { [self] in
             try self.withStore { store in
-                let batch = self.queue.withLock { queue in
-                    let batch = Array(queue.rows.prefix(limit))
-                    queue.rows.removeFirst(batch.count)
-                    return batch
-                }
+                let batch = Array(self.take(atMost: limit))
                 guard !batch.isEmpty else { return }
                 do {
                     try self.write(batch, to: store, givingWay: background != nil)
@@ -176,6 +172,24 @@ public final class AnalyticsWriter: Service, Sendable {
                     throw error
                 }
             }
+        }
+    }
+
+    /// The oldest queued rows, at most `limit`. The queue's lock is also taken by every call the
+    /// serving loop records, so it is held for no work that grows with the batch: a whole queue is
+    /// taken by swapping its storage out (its rows copied, and let go of, after the lock), and the
+    /// queue keeps room for as many again. (Copied under the lock, a batch of a few hundred rows
+    /// held the loop for as long, whenever the writer's thread, at nice 19, lost its core meanwhile.)
+    private func take(atMost limit: Int) -> Deque<RequestRecord> {
+        queue.withLock { queue in
+            guard queue.rows.count > limit else {
+                var taken = Deque<RequestRecord>(minimumCapacity: queue.rows.count)
+                swap(&taken, &queue.rows)
+                return taken
+            }
+            let taken = Deque(queue.rows.prefix(limit))
+            queue.rows.removeFirst(limit)
+            return taken
         }
     }
 

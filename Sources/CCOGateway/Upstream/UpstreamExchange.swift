@@ -97,7 +97,12 @@ final class UpstreamExchange: UpstreamCallReceiver, Sendable {
     /// Sends `request` to `upstream` on a connection of `pool` (whose loop is the client's); the
     /// answer, or why there is none.
     func answer(to request: UpstreamRequest, at upstream: UpstreamURL, from pool: UpstreamPool) async throws -> Answer {
-        client.eventLoop.execute { self.send(request, to: upstream, from: pool, onNewConnection: false) }
+        // At once from a task on the loop (the gateway's run there): no turn of the loop between.
+        if client.eventLoop.inEventLoop {
+            send(request, to: upstream, from: pool, onNewConnection: false)
+        } else {
+            client.eventLoop.execute { self.send(request, to: upstream, from: pool, onNewConnection: false) }
+        }
         return try await withTaskCancellationHandler {
             try await answer.futureResult.get()
         } onCancel: {

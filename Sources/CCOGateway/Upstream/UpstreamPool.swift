@@ -63,16 +63,12 @@ final class UpstreamPool: Sendable {
         return configuration
     }
 
-    /// The pool's key for an upstream: connections are shared by scheme, host and port.
-    static func origin(of upstream: UpstreamURL) -> String {
-        "\(upstream.scheme)://\(upstream.host):\(upstream.port)"
-    }
-
     /// On the loop: an idle connection to `upstream`, or a new one (always, when `fresh`), or why
     /// there is none. An idle connection is handed over at once, before this returns.
     func connection(to upstream: UpstreamURL, fresh: Bool = false,
                     _ body: @escaping @Sendable (Result<UpstreamConnection, UpstreamError>) -> Void) {
-        let origin = Self.origin(of: upstream)
+        // Connections are shared by scheme, host and port.
+        let origin = upstream.origin
         // The sweep has not run while the machine slept: the age is checked here too.
         let oldest = now() - Duration(idleTimeout)
         while !fresh, let idle = state.value.idle[origin]?.popLast() {
