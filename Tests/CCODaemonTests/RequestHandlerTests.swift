@@ -203,6 +203,19 @@ import CCOGateway
         try await server.close()
     }
 
+    /// The gateway passes a client's fields upstream as NIO's decoder read them, with no check of
+    /// its own: the decoder refuses any that could split or smuggle a request.
+    @Test(arguments: ["x-test: a\u{0}b", "x-test: a\u{1}b", "x-test: a\rb", "x-te st: a", "x-test\u{7f}: a", "x-test: a\u{7f}b"])
+    func aFieldWithAControlByteOrANameThatIsNoTokenIsRefused(field: String) async throws {
+        let server = try await Server()
+        let client = try await server.connect()
+        try await client.send("POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\n\(field)\r\ncontent-length: 0\r\n\r\n")
+        #expect(try await client.closedByServer())
+        let text = try await client.read { _ in true }
+        #expect(text.hasPrefix("HTTP/1.1 400 Bad Request\r\n"), "\(text)")
+        try await server.close()
+    }
+
     @Test func aRequestCutOffMidBodyByTheClientNeverReachesTheRoute() async throws {
         let server = try await Server()
         let client = try await server.connect()

@@ -249,7 +249,9 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
                     try pipeline.configureHTTPServerPipeline(
                         withPipeliningAssistance: false, withErrorHandling: false,
                         // HTTPFields has checked the router's fields already; the gateway's are
-                        // the upstream's, as NIO's decoder took them, and cco's own.
+                        // the upstream's, as NIO's decoder read them (llhttp refuses a name that
+                        // is not a token and a value with CR, LF or another control byte), and
+                        // cco's own.
                         withOutboundHeaderValidation: false)
                     try pipeline.addHandler(RequestHandler(executor: executor, idleTimeout: idleTimeout,
                                                            drain: ConnectionDrain(idleGrace: idleGrace, coordinator: drain),

@@ -60,8 +60,10 @@ final class UpstreamConnection: Sendable {
     /// and the connection it makes.
     static func attach(to channel: any Channel, origin: String, pool: UpstreamPool) throws -> UpstreamConnection {
         let operations = channel.pipeline.syncOperations
-        // The request's fields were checked as HTTPFields (a name is a token, a value holds no
-        // CR, LF or NUL): NIO's outbound check of every field again is work with nothing to find.
+        // The request's fields are the client's as NIO's decoder read them (llhttp refuses a name
+        // that is not a token and a value with CR, LF or another control byte), and cco's own
+        // `Host` and `Content-Length`: NIO's outbound check of every field again is work with
+        // nothing to find.
         try operations.addHTTPClientHandlers(leftOverBytesStrategy: .fireError, enableOutboundHeaderValidation: false)
         let handler = Handler(pool: pool)
         try operations.addHandler(handler)
