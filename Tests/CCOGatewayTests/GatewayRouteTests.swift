@@ -11,15 +11,18 @@ import Testing
         (.POST, "/v1/messages/count_tokens", .countTokens), (.POST, "/v1/messages/count_tokens?beta=true", .countTokens),
         (.GET, "/v1/models", .models), (.GET, "/v1/models?limit=5", .models),
         (.GET, "/v1/models/claude-sonnet-4-5", .model), (.GET, "/v1/models/claude-sonnet-4-5?beta=true", .model),
+        // Empty segments skipped, as Hummingbird's router did.
+        (.POST, "/v1/messages/", .messages), (.POST, "//v1//messages?beta=true", .messages), (.GET, "/v1/models/", .models),
+        (.POST, "/v1/messages/count_tokens/", .countTokens),
     ])
     func theMessagesAPIsCallsAreTheGateways(method: HTTPMethod, target: String, route: GatewayRoute) {
         #expect(GatewayRoute(method: method, target: target) == route)
     }
 
     @Test(arguments: [
-        (HTTPMethod.GET, "/v1/messages"), (.POST, "/v1/models"), (.PUT, "/v1/messages"), (.POST, "/v1/messages/"),
-        (.POST, "/v1/messagesx"), (.GET, "/v1/models/"), (.GET, "/v1/models/a/b"), (.GET, "/health"), (.GET, "/"),
-        (.POST, "/api/reload"), (.GET, "/V1/MODELS"),
+        (HTTPMethod.GET, "/v1/messages"), (.POST, "/v1/models"), (.PUT, "/v1/messages"), (.POST, "/v1/messagesx"),
+        (.GET, "/v1/models/a/b"), (.POST, "/v1/messages/count_tokens/x"), (.GET, "/health"), (.GET, "/"),
+        (.POST, "/api/reload"), (.GET, "/V1/MODELS"), (.POST, "/v2/messages"),
     ])
     func otherRequestsAreNot(method: HTTPMethod, target: String) {
         #expect(GatewayRoute(method: method, target: target) == nil)

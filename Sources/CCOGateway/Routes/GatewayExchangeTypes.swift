@@ -47,26 +47,26 @@ public enum GatewayRoute: String, Sendable {
     case model = "/v1/models/:id"
 
     /// The route a request's method and target (origin form: `/v1/...?query`) go to, if any.
+    /// Empty segments (a doubled or trailing `/`) are skipped, as Hummingbird's router skips them.
     public init?(method: HTTPMethod, target: String) {
         let path = target.utf8.firstIndex(of: UInt8(ascii: "?")).map { target[..<$0] } ?? target[...]
-        switch method {
-        case .POST:
-            switch path {
-            case "/v1/messages": self = .messages
-            case "/v1/messages/count_tokens": self = .countTokens
-            default: return nil
-            }
-        case .GET:
-            if path == "/v1/models" {
-                self = .models
-            } else if path.hasPrefix("/v1/models/"), path.count > "/v1/models/".count,
-                      !path.dropFirst("/v1/models/".count).contains("/") {
-                self = .model
-            } else {
-                return nil
-            }
-        default:
-            return nil
+        // What clients send, matched without splitting the path.
+        switch (method, path) {
+        case (.POST, "/v1/messages"): self = .messages
+        case (.POST, "/v1/messages/count_tokens"): self = .countTokens
+        case (.GET, "/v1/models"): self = .models
+        default: self.init(method: method, segments: path.split(separator: "/"))
+        }
+    }
+
+    private init?(method: HTTPMethod, segments: [Substring]) {
+        guard segments.count >= 2, segments[0] == "v1" else { return nil }
+        switch (method, segments[1], segments.count) {
+        case (.POST, "messages", 2): self = .messages
+        case (.POST, "messages", 3) where segments[2] == "count_tokens": self = .countTokens
+        case (.GET, "models", 2): self = .models
+        case (.GET, "models", 3): self = .model
+        default: return nil
         }
     }
 
