@@ -106,13 +106,10 @@ public final class Gateway: Sendable {
         let target: String
         let cacheKey: CacheKey?
         let cacheState: String
-        let cacheable: Bool
         let settings: Settings
 
-        init(call: GatewayCall, head: HTTPRequestHead, target: String, cacheKey: CacheKey?, cacheState: String, cacheable: Bool,
-             settings: Settings) {
-            (self.call, self.head, self.target, self.cacheKey, self.cacheState, self.cacheable, self.settings) =
-                (call, head, target, cacheKey, cacheState, cacheable, settings)
+        init(call: GatewayCall, head: HTTPRequestHead, target: String, cacheKey: CacheKey?, cacheState: String, settings: Settings) {
+            (self.call, self.head, self.target, self.cacheKey, self.cacheState, self.settings) = (call, head, target, cacheKey, cacheState, settings)
         }
     }
 
@@ -144,20 +141,20 @@ public final class Gateway: Sendable {
         case next(Next)
     }
 
-    /// One call on `route` (``GatewayRoute(method:target:)`` of the request's method and origin-form
-    /// target): check the body, answer from the cache when allowed, else relay upstream.
-    /// `connection` is the client's: a stream's events are written to it as they come.
-    public func answer(_ request: ClientRequest, route: GatewayRoute, on connection: any Channel) async -> GatewayResponse {
-        switch await prepare(request, route: route) {
+    /// One call on `route`, the route of the request's method and `target`, its target in origin
+    /// form (``GatewayRoute/init(method:target:)``, ``ClientRequest/target``): check the body,
+    /// answer from the cache when allowed, else relay upstream. `connection` is the client's: a
+    /// stream's events are written to it as they come.
+    public func answer(_ request: ClientRequest, at target: String, route: GatewayRoute, on connection: any Channel) async -> GatewayResponse {
+        switch await prepare(request, at: target, route: route) {
         case .answered(let response): return response
         case .next(let upstream): return await send(upstream, answering: connection)
         }
     }
 
-    private func prepare(_ request: ClientRequest, route: GatewayRoute) async -> Step<UpstreamCall> {
+    private func prepare(_ request: ClientRequest, at target: String, route: GatewayRoute) async -> Step<UpstreamCall> {
         let settings = settings.withLock { $0 }
         let head = request.head
-        let target = request.target ?? route.rawValue
         var body: ByteBuffer?
         if head.method == .POST {
             // The server keeps at most one byte past the limit.
@@ -201,7 +198,7 @@ public final class Gateway: Sendable {
 
     @inline(never)
     private func budgetsNeedReading(for checked: CheckedCall) -> Bool {
-        checked.call.route == GatewayRoute.messages.rawValue && writer.ledger?.isActive == true
+        checked.call.route == .messages && writer.ledger?.isActive == true
             && writer.budgetsNeedReading(session: checked.call.attribution.session)
     }
 
@@ -214,7 +211,7 @@ public final class Gateway: Sendable {
     /// What is known of a call before its body is read: its client and attribution.
     @inline(never)
     private static func call(_ head: HTTPRequestHead, route: GatewayRoute, settings: Settings) -> GatewayCall {
-        var call = GatewayCall(route: route.rawValue, client: head.headers.first(name: "user-agent"), pricing: settings.pricing)
+        var call = GatewayCall(route: route, client: head.headers.first(name: "user-agent"), pricing: settings.pricing)
         call.attribution = attribution(of: head.headers)
         return call
     }
@@ -254,15 +251,14 @@ public final class Gateway: Sendable {
             }
             cacheKey = key
         }
-        return .next(CheckedCall(call: call, head: head, target: target, cacheKey: cacheKey, cacheState: cacheState, cacheable: route.isCacheable,
-                                 settings: settings))
+        return .next(CheckedCall(call: call, head: head, target: target, cacheKey: cacheKey, cacheState: cacheState, settings: settings))
     }
 
     /// The budgets' verdict, the upstream request, and an upstream slot.
     @inline(never)
     private func admit(_ checked: CheckedCall, body: ByteBuffer?) -> Step<UpstreamCall> {
         let (call, settings) = (checked.call, checked.settings)
-        if call.route == GatewayRoute.messages.rawValue, let budgets = writer.ledger, budgets.isActive,
+        if call.route == .messages, let budgets = writer.ledger, budgets.isActive,
            let refusal = budgets.check(session: call.attribution.session, project: call.attribution.project) {
             metrics.budgetRefused(refusal.budget.label)
             logger.warning("call refused: \(refusal.budget) of \(USD.text(refusal.limitUSD)) is spent (\(USD.text(refusal.spentUSD)))")
@@ -306,7 +302,7 @@ public final class Gateway: Sendable {
         case .whole(let answerHead, _), .stream(let answerHead): head = answerHead
         }
         var headers = Self.relayedResponseHeaders(head.headers)
-        if upstream.checked.cacheable { headers.add(name: Self.cacheHeader, value: upstream.checked.cacheState) }
+        if upstream.checked.call.route.isCacheable { headers.add(name: Self.cacheHeader, value: upstream.checked.cacheState) }
         call.status = Int(head.status.code)
         call.requestID = head.headers.first(name: "request-id")
         for (name, value) in head.headers {
@@ -330,7 +326,7 @@ public final class Gateway: Sendable {
         var call = call
         let array = Array(buffer: bytes)
         // count_tokens answers are free; only messages carry billed usage.
-        if call.route == GatewayRoute.messages.rawValue, let read = UsageReader.read(array) {
+        if call.route == .messages, let read = UsageReader.read(array) {
             call.usage = read.usage
             call.serviceTier = read.serviceTier
             if call.model == nil { call.model = read.model }
@@ -371,11 +367,11 @@ public final class Gateway: Sendable {
         call.take(end.scanner)
         if let error = end.error {
             call.incomplete = true
-            logger.warning("stream on \(call.route) ended early: \(error)")
+            logger.warning("stream on \(call.route.rawValue) ended early: \(error)")
             record(call)
             throw error
         }
-        if call.incomplete { logger.warning("stream on \(call.route) ended without message_stop") }
+        if call.incomplete { logger.warning("stream on \(call.route.rawValue) ended without message_stop") }
         record(call)
     }
 
@@ -414,7 +410,7 @@ public final class Gateway: Sendable {
             }
         }
         writer.record(row)
-        logger.debug("\(call.route) \(call.status) model=\(call.model ?? "-") cache=\(call.cacheHit ? "hit" : "no") tokens=\(call.usage.input)/\(call.usage.output)")
+        logger.debug("\(call.route.rawValue) \(call.status) model=\(call.model ?? "-") cache=\(call.cacheHit ? "hit" : "no") tokens=\(call.usage.input)/\(call.usage.output)")
     }
 
     @inline(never)
@@ -530,7 +526,7 @@ public final class Gateway: Sendable {
 
 /// What is learned about one call as it proceeds, recorded once when it ends.
 struct GatewayCall: Sendable {
-    let route: String
+    let route: GatewayRoute
     let client: String?
     let pricing: PricingTable
     let arrivedMilliseconds = WallClock.nowMilliseconds()
@@ -546,7 +542,7 @@ struct GatewayCall: Sendable {
     var requestID: String?
     var rateLimits: [String: String] = [:]
 
-    init(route: String, client: String?, pricing: PricingTable) {
+    init(route: GatewayRoute, client: String?, pricing: PricingTable) {
         self.route = route
         self.client = client
         self.pricing = pricing
@@ -564,7 +560,7 @@ struct GatewayCall: Sendable {
     func record() -> RequestRecord {
         let elapsed = (ContinuousClock().now - started).components
         var row = RequestRecord(
-            timestampMilliseconds: arrivedMilliseconds, route: route, model: model, status: status,
+            timestampMilliseconds: arrivedMilliseconds, route: route.rawValue, model: model, status: status,
             latencyMilliseconds: Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15,
             usage: usage, cacheHit: cacheHit, streamed: streamed, incomplete: incomplete, serviceTier: serviceTier,
             client: client, attribution: attribution, requestID: requestID)

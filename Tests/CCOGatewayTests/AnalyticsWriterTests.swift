@@ -171,7 +171,7 @@ func sampleRow(_ ts: Int64) -> RequestRecord {
         let gateway = Gateway(config: config, prices: .builtIn, writer: writer, metrics: GatewayMetrics(), loop: MultiThreadedEventLoopGroup.singleton.next(), logger: Logger(label: "test"))
         config.pricing = ["claude-sonnet-4-5": PriceOverride(input: 1_000_000, output: 0, cacheRead: 0, cacheWrite: 0)]
         gateway.apply(config, prices: .builtIn)
-        var call = GatewayCall(route: "/v1/messages", client: nil, pricing: gateway.pricing)
+        var call = GatewayCall(route: .messages, client: nil, pricing: gateway.pricing)
         call.model = "claude-sonnet-4-5-20250929"
         call.status = 200
         call.usage = TokenUsage(input: 2)

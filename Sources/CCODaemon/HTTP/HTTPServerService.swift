@@ -77,7 +77,7 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
     /// Writes the answer to `request`, its end included.
     private static func answer(_ request: ClientRequest, on channel: any Channel, with answering: Answering) async {
         if let target = request.target, let route = GatewayRoute(method: request.head.method, target: target) {
-            await answer(request, route: route, on: channel, with: answering)
+            await answer(request, at: target, route: route, on: channel, with: answering)
         } else {
             await answerFromRouter(request, on: channel, with: answering)
         }
@@ -89,13 +89,14 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
     /// stream's first event (usually in the upstream's first read), in one write, or alone in the
     /// flush queued here, which runs once the stream waits. The head is let go of once written,
     /// not kept for the minutes a stream takes.
-    private static func answer(_ request: ClientRequest, route: GatewayRoute, on channel: any Channel, with answering: Answering) async {
+    private static func answer(_ request: ClientRequest, at target: String, route: GatewayRoute, on channel: any Channel,
+                               with answering: Answering) async {
         let started = ContinuousClock().now
         let response: GatewayResponse
         if let refusal = answering.sameOrigin.refusal(of: request.head) {
             response = refusal
         } else {
-            response = await answering.gateway.answer(request, route: route, on: channel)
+            response = await answering.gateway.answer(request, at: target, route: route, on: channel)
         }
         let status = Int(response.status.code)
         let body = write(response, on: channel, with: answering)
