@@ -314,7 +314,7 @@ public final class Gateway: Sendable {
         }
         let contentType = head.headers.first(name: "content-type") ?? ""
         let cacheKey = head.status == .ok ? upstream.checked.cacheKey : nil
-        return GatewayResponse(status: head.status, headers: headers, bytes: bytes) { [call] in
+        return GatewayResponse(status: head.status, headers: consume headers, bytes: bytes) { [call] in
             self.answered(call, with: bytes, contentType: contentType, cacheKey: cacheKey)
         }
     }
@@ -453,7 +453,8 @@ public final class Gateway: Sendable {
     ])
 
     /// The client's request as the upstream gets it: its target (origin form) under the upstream's
-    /// base path, its headers but those of one connection or for cco, then `Host` and the body's length.
+    /// base path, its headers but those of one connection or for cco, then `Host` and the body's
+    /// length: the only framing it has (the upstream connection's encoder adds none).
     static func upstreamRequest(_ request: HTTPRequestHead, target: String, body: ByteBuffer?, to upstream: UpstreamURL) -> UpstreamRequest {
         // Gathered as pairs, then made headers: `HTTPHeaders.add` checks each name's bytes again,
         // and these were checked as NIO's decoder read them.
@@ -468,12 +469,12 @@ public final class Gateway: Sendable {
         return UpstreamRequest(head: head, body: body)
     }
 
-    /// The upstream's answer's headers as the client gets them. Sized for the cache's verdict and
-    /// the server's date and name, added next: growing would double what a stream's head keeps
-    /// while it runs.
+    /// The upstream's answer's headers as the client gets them. Sized for the cache's verdict, a
+    /// whole answer's length and the server's date and name, added next: growing would copy them,
+    /// and double what a stream's head keeps while it runs.
     static func relayedResponseHeaders(_ headers: HTTPHeaders) -> HTTPHeaders {
         var relayed: [(String, String)] = []
-        relayed.reserveCapacity(headers.count + 3)
+        relayed.reserveCapacity(headers.count + 4)
         for (name, value) in headers where !notRelayed.contains(name) {
             relayed.append((name, value))
         }

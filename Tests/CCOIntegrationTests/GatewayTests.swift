@@ -684,6 +684,29 @@ import Testing
         }
     }
 
+    /// The upstream request's framing is cco's alone (NIO's encoder sets none on that
+    /// connection): a client's chunked body reaches the upstream whole, with its length and no
+    /// `Transfer-Encoding`, and a call's answer still comes back framed to the client.
+    @Test func aChunkedRequestBodyReachesTheUpstreamWithItsLengthAndNoTransferEncoding() async throws {
+        let fake = try FakeUpstream()
+        try await withGateway(fake, "cache_mode = \"off\"") { cco, port in
+            let body = #"{"model":"claude-sonnet-4-5","max_tokens":64,"messages":[{"role":"user","content":"chunked"}]}"#
+            let half = body.utf8.count / 2
+            let (first, second) = (String(body.prefix(half)), String(body.dropFirst(half)))
+            let chunks = String(first.utf8.count, radix: 16) + "\r\n" + first + "\r\n"
+                + String(second.utf8.count, radix: 16) + "\r\n" + second + "\r\n0\r\n\r\n"
+            let reply = try BudgetTests.exchange("POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nx-api-key: sk-test-key\r\n"
+                + "anthropic-version: 2023-06-01\r\ncontent-type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                + chunks, port: port)
+            #expect(reply.hasPrefix("HTTP/1.1 200 OK"))
+            #expect(reply.lowercased().contains("content-length: "), "a whole answer is framed by its length")
+            let seen = try fake.counts().lastHeaders
+            #expect(seen["content-length"] == String(body.utf8.count))
+            #expect(seen["transfer-encoding"] == nil)
+            #expect(try fake.counts().messages == 1)
+        }
+    }
+
     // MARK: - Helpers
 
 

@@ -99,7 +99,7 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
             response = await answering.gateway.answer(request, at: target, route: route, on: channel)
         }
         let status = Int(response.status.code)
-        let body = write(response, on: channel, with: answering)
+        let body = write(consume response, on: channel, with: answering)
         answering.requests.answered(method: request.head.method.rawValue, target: request.head.uri, route: route.rawValue,
                                     status: status, since: started, logger: answering.logger)
         guard case .stream(let stream) = body else { return }

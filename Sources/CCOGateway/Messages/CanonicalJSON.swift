@@ -57,6 +57,9 @@ struct CanonicalJSON {
 
 extension CanonicalJSON.TopLevelMembers {
     fileprivate mutating func note(key: Range<Int>, value: Range<Int>) {
+        // A request's or an answer's top level has a handful of members: one allocation, not one
+        // at each doubling.
+        if ranges.isEmpty { ranges.reserveCapacity(16) }
         ranges.append((key.lowerBound + 1 ..< key.upperBound - 1, value))
     }
 }
@@ -110,6 +113,7 @@ private struct Scanner {
         let start = out.count
         // Each member is written as `"key":value` at a range of `out`; sorted at the end if needed.
         var members: [(key: Range<Int>, whole: Range<Int>)] = []
+        if writing { members.reserveCapacity(8) }
         skipWhitespace()
         if peek == UInt8(ascii: "}") {
             position += 1

@@ -92,11 +92,11 @@ public struct GatewayResponse: Sendable {
     public let whenWritten: (@Sendable () -> Void)?
 
     /// A whole answer: its length is added to `headers`, which have none.
-    init(status: HTTPResponseStatus, headers: HTTPHeaders, bytes: ByteBuffer, whenWritten: (@Sendable () -> Void)? = nil) {
-        var headers = headers
+    init(status: HTTPResponseStatus, headers: consuming HTTPHeaders, bytes: ByteBuffer, whenWritten: (@Sendable () -> Void)? = nil) {
+        // Added while `headers` is this init's alone: added to `self.headers`, they were copied.
         headers.add(name: "content-length", value: String(bytes.readableBytes))
         self.status = status
-        self.headers = headers
+        self.headers = consume headers
         body = .whole(bytes)
         self.whenWritten = whenWritten
     }

@@ -63,8 +63,13 @@ final class UpstreamConnection: Sendable {
         // The request's fields are the client's as NIO's decoder read them (llhttp refuses a name
         // that is not a token and a value with CR, LF or another control byte), and cco's own
         // `Host` and `Content-Length`: NIO's outbound check of every field again is work with
-        // nothing to find.
-        try operations.addHTTPClientHandlers(leftOverBytesStrategy: .fireError, enableOutboundHeaderValidation: false)
+        // nothing to find. Its framing is cco's too (`Gateway.upstreamRequest`: a body's length, never
+        // a client's `Transfer-Encoding`), so NIO's encoder does not look for framing fields to
+        // remove, which copied the whole header block a call (the head's fields are shared by then).
+        var encoding = HTTPRequestEncoder.Configuration()
+        encoding.automaticallySetFramingHeaders = false
+        try operations.addHTTPClientHandlers(leftOverBytesStrategy: .fireError, enableOutboundHeaderValidation: false,
+                                             encoderConfiguration: encoding)
         let handler = Handler(pool: pool)
         try operations.addHandler(handler)
         let connection = UpstreamConnection(channel: channel, origin: origin, handler: handler)
