@@ -88,6 +88,18 @@ func withDatabasePath<T>(_ body: (String) throws -> T) throws -> T {
         #expect(try db.scalar("SELECT sum(v) FROM t") == .integer(4950))
     }
 
+    /// Text is bound by its bytes and length, whatever its storage: inline (short), on the heap,
+    /// bridged from a substring, empty (empty text, not NULL), or with a NUL inside.
+    @Test(arguments: ["", "a", "/v1/messages", "req_011CVx4zK2 ✓", String(repeating: "é", count: 300), "nul\u{0}inside",
+                      String("xx-prefixed-substring".dropFirst(3))])
+    func textOfEveryLengthAndStorageIsBoundWhole(text: String) throws {
+        let db = try Connection(path: ":memory:")
+        try db.execute("CREATE TABLE t (s TEXT)")
+        let insert = try db.makeStatement(sql: "INSERT INTO t VALUES (?)")
+        try insert.run { row in row.bind(text) }
+        #expect(try db.rows("SELECT s, length(CAST(s AS BLOB)), s IS NULL FROM t") == [[.text(text), .integer(Int64(text.utf8.count)), .integer(0)]])
+    }
+
     @Test func aStatementRunByItsBindingsBindsEachValueInOrderAndNilAsNull() throws {
         let db = try Connection(path: ":memory:")
         try db.execute("CREATE TABLE t (i INTEGER, r REAL, s TEXT, b INTEGER, n TEXT)")

@@ -176,18 +176,20 @@ public final class AnalyticsWriter: Service, Sendable {
     }
 
     /// The oldest queued rows, at most `limit`. The queue's lock is also taken by every call the
-    /// serving loop records, so it is held for no work that grows with the batch: a whole queue is
-    /// taken by swapping its storage out (its rows copied, and let go of, after the lock), and the
-    /// queue keeps room for as many again. (Copied under the lock, a batch of a few hundred rows
-    /// held the loop for as long, whenever the writer's thread, at nice 19, lost its core meanwhile.)
+    /// serving loop records, so it is held for no work that grows with the batch, and for no
+    /// allocation: a whole queue is taken by swapping its storage out (its rows copied, and let go
+    /// of, after the lock) for storage made before the lock with room for as many again. (Copied
+    /// under the lock, a batch of a few hundred rows held the loop for as long, whenever the
+    /// writer's thread, at nice 19, lost its core meanwhile; the storage made under it, tens of KB
+    /// and at times a system call to grow the heap, did the same less often.)
     private func take(atMost limit: Int) -> Deque<RequestRecord> {
-        queue.withLock { queue in
+        var taken = Deque<RequestRecord>(minimumCapacity: min(queueDepth, limit) + 16)
+        return queue.withLock { queue in
             guard queue.rows.count > limit else {
-                var taken = Deque<RequestRecord>(minimumCapacity: queue.rows.count)
                 swap(&taken, &queue.rows)
                 return taken
             }
-            let taken = Deque(queue.rows.prefix(limit))
+            taken.append(contentsOf: queue.rows.prefix(limit))
             queue.rows.removeFirst(limit)
             return taken
         }

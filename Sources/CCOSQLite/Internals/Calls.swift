@@ -46,8 +46,17 @@ internal func sqlite_sql(_ statement: OpaquePointer) -> String { sqlite3_sql(sta
 internal func sqlite_bind_null(_ statement: OpaquePointer, _ index: CInt) -> CInt { sqlite3_bind_null(statement, index) }
 internal func sqlite_bind_int64(_ statement: OpaquePointer, _ index: CInt, _ value: Int64) -> CInt { sqlite3_bind_int64(statement, index, value) }
 internal func sqlite_bind_double(_ statement: OpaquePointer, _ index: CInt, _ value: Double) -> CInt { sqlite3_bind_double(statement, index, value) }
+/// By its UTF-8 bytes and their count: passed as a C string, a string short enough to be held
+/// inline (a route, a request's id, a tier) was first copied to the heap with a NUL after it, for
+/// every bind of every row. An empty string is bound as empty text, not as NULL.
 internal func sqlite_bind_text(_ statement: OpaquePointer, _ index: CInt, _ value: String) -> CInt {
-    sqlite3_bind_text(statement, index, value, -1, transient)
+    var value = value
+    return value.withUTF8 { bytes in
+        bytes.withMemoryRebound(to: CChar.self) { text in
+            guard let start = text.baseAddress, !text.isEmpty else { return sqlite3_bind_text(statement, index, "", 0, transient) }
+            return sqlite3_bind_text64(statement, index, start, sqlite3_uint64(text.count), transient, UInt8(SQLITE_UTF8))
+        }
+    }
 }
 internal func sqlite_bind_blob(_ statement: OpaquePointer, _ index: CInt, _ value: [UInt8]) -> CInt {
     value.withUnsafeBytes { sqlite3_bind_blob64(statement, index, $0.baseAddress, sqlite3_uint64($0.count), transient) }
@@ -58,8 +67,10 @@ internal func sqlite_column_type(_ statement: OpaquePointer, _ index: CInt) -> C
 internal func sqlite_column_int64(_ statement: OpaquePointer, _ index: CInt) -> Int64 { sqlite3_column_int64(statement, index) }
 internal func sqlite_column_double(_ statement: OpaquePointer, _ index: CInt) -> Double { sqlite3_column_double(statement, index) }
 internal func sqlite_column_text(_ statement: OpaquePointer, _ index: CInt) -> String {
+    // By its length, as it was bound: text may hold a NUL. (The text first, then its length in
+    // bytes: the order SQLite asks for.)
     guard let text = sqlite3_column_text(statement, index) else { return "" }
-    return String(cString: text)
+    return String(decoding: UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(statement, index))), as: UTF8.self)
 }
 internal func sqlite_column_blob(_ statement: OpaquePointer, _ index: CInt) -> [UInt8] {
     let count = Int(sqlite3_column_bytes(statement, index))
