@@ -244,11 +244,12 @@ public final class AnalyticsStore {
 
     /// Records the latest `anthropic-ratelimit-unified-*` headers (names without the prefix): one
     /// response's headers replace the previous response's.
-    private func recordRateLimits(_ limits: [String: String], atMilliseconds milliseconds: Int64) throws {
+    private func recordRateLimits(_ limits: [RateLimitHeader], atMilliseconds milliseconds: Int64) throws {
         try statement(\.clearRateLimits, "DELETE FROM rate_limits").run([])
-        let insert = try statement(\.insertRateLimit, "INSERT INTO rate_limits (name, value, ts_ms) VALUES (?, ?, ?)")
-        for (name, value) in limits {
-            try insert.run([.text(name), .text(value), .integer(milliseconds)])
+        // A name repeated (in another case, say) keeps its last value.
+        let insert = try statement(\.insertRateLimit, "INSERT OR REPLACE INTO rate_limits (name, value, ts_ms) VALUES (?, ?, ?)")
+        for limit in limits {
+            try insert.run([.text(limit.key), .text(limit.value), .integer(milliseconds)])
         }
     }
 

@@ -33,8 +33,8 @@ public struct RequestRecord: Sendable, Hashable {
     public var attribution: Attribution
     /// The upstream's `request-id`.
     public var requestID: String?
-    /// The upstream's `anthropic-ratelimit-unified-*` headers, without that prefix.
-    public var rateLimits: [String: String] = [:]
+    /// The upstream's `anthropic-ratelimit-unified-*` headers, as they came.
+    public var rateLimits: [RateLimitHeader] = []
     /// Counted by this process's budget ledger as it was answered (not stored): once written, the
     /// row is not counted again when the ledger reads what others wrote.
     public var countedInBudget = false
@@ -109,5 +109,25 @@ public struct Attribution: Sendable, Hashable {
         if parts.count == 2, startsWithDigit(parts[1]) { return (String(parts[0]), String(parts[1])) }
         if words.count > 1, startsWithDigit(words[1]) { return (String(first), String(words[1])) }
         return (String(first), nil)
+    }
+}
+
+/// One of an answer's `anthropic-ratelimit-unified-*` headers, kept as it came: its name is cut to
+/// its ``key`` only for the one row of a batch whose headers the store keeps (the latest), not for
+/// every call on its way.
+public struct RateLimitHeader: Sendable, Hashable {
+    public static let prefix = "anthropic-ratelimit-unified-"
+    /// The whole header name, in the case it came in.
+    public let name: String
+    public let value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    /// `5h-utilization` of `anthropic-ratelimit-unified-5h-utilization` (in any case).
+    public var key: String {
+        String(decoding: name.utf8.dropFirst(Self.prefix.utf8.count), as: UTF8.self).lowercased()
     }
 }

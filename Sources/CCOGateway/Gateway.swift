@@ -306,7 +306,7 @@ public final class Gateway: Sendable {
         call.status = Int(head.status.code)
         call.requestID = head.headers.first(name: "request-id")
         for (name, value) in head.headers {
-            if let limit = Self.rateLimitName(name) { call.rateLimits[limit] = value }
+            if let limit = Self.rateLimitHeader(name, value) { call.rateLimits.append(limit) }
         }
 
         guard case .whole(_, let bytes) = answer else {
@@ -493,12 +493,13 @@ public final class Gateway: Sendable {
     }
 
     /// Claude Code's unified rate-limit headers (5-hour and 7-day utilization, status, resets).
-    static let rateLimitPrefix = HeaderNames(["anthropic-ratelimit-unified-"])
-    /// `5h-utilization` of `anthropic-ratelimit-unified-5h-utilization` (any case), nil for other
-    /// headers; most responses have none, so no header name is copied or lowercased to find out.
-    static func rateLimitName(_ name: String) -> String? {
+    static let rateLimitPrefix = HeaderNames([RateLimitHeader.prefix])
+    /// The header when it is one of those (its name in any case, with something after the prefix),
+    /// else nil. A subscription's every answer has several: they are kept as they came, no name
+    /// copied or lowercased, and the store reads the latest of a batch.
+    static func rateLimitHeader(_ name: String, _ value: String) -> RateLimitHeader? {
         guard name.utf8.count > rateLimitPrefix.longest, rateLimitPrefix.isPrefix(of: name) else { return nil }
-        return String(decoding: name.utf8.dropFirst(rateLimitPrefix.longest), as: UTF8.self).lowercased()
+        return RateLimitHeader(name: name, value: value)
     }
 
     /// Claude Code's session and agent headers, the client's product, and `x-cco-project` (set with
@@ -541,7 +542,7 @@ struct GatewayCall: Sendable {
     var serviceTier: String?
     var attribution = Attribution()
     var requestID: String?
-    var rateLimits: [String: String] = [:]
+    var rateLimits: [RateLimitHeader] = []
 
     init(route: GatewayRoute, client: String?, pricing: PricingTable) {
         self.route = route

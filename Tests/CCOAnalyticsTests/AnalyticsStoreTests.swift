@@ -46,6 +46,27 @@ func row(_ ts: Int64, model: String = "claude-sonnet-4-5-20250929", status: Int 
         }
     }
 
+    /// A batch keeps the rate-limit headers of its latest call that had any, named without their
+    /// prefix and in lower case; a name that came twice (in two cases) keeps its last value.
+    @Test func theLatestCallsRateLimitHeadersAreKeptByTheirLowercasedNames() async throws {
+        try await withDatabasePath { path in
+            let store = try AnalyticsStore(path: path)
+            let now = WallClock.nowMilliseconds()
+            var older = row(now - 300)
+            older.rateLimits = [RateLimitHeader(name: "anthropic-ratelimit-unified-status", value: "rejected")]
+            var latest = row(now - 200)
+            latest.rateLimits = [
+                RateLimitHeader(name: "Anthropic-RateLimit-Unified-5h-Utilization", value: "0.25"),
+                RateLimitHeader(name: "anthropic-ratelimit-unified-status", value: "allowed_warning"),
+                RateLimitHeader(name: "ANTHROPIC-RATELIMIT-UNIFIED-STATUS", value: "allowed"),
+            ]
+            try store.write([older, latest, row(now - 100)], projects: [])
+            let report = try store.stats(range: .all, groupBy: .model, nowMilliseconds: now)
+            #expect(report.rateLimits == ["5h-utilization": "0.25", "status": "allowed"])
+            #expect(report.rateLimitsAtMilliseconds == now - 200)
+        }
+    }
+
     @Test func rangesStartWhereTheySay() async throws {
         try await withDatabasePath { path in
             let store = try AnalyticsStore(path: path)

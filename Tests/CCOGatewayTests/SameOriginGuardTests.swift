@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Logging
+import CCOAnalytics
 import NIOCore
 import NIOHTTP1
 import NIOEmbedded
@@ -52,14 +53,14 @@ import CCOCore
 
 @Suite struct GatewayHeaderTests {
     @Test func rateLimitHeadersAreFoundInAnyCase() {
-        #expect(Gateway.rateLimitName("anthropic-ratelimit-unified-5h-utilization") == "5h-utilization")
-        #expect(Gateway.rateLimitName("Anthropic-RateLimit-Unified-Status") == "status")
-        #expect(Gateway.rateLimitName("anthropic-ratelimit-unified-") == nil)
-        #expect(Gateway.rateLimitName("anthropic-ratelimit-requests-limit") == nil)
-        #expect(Gateway.rateLimitName("content-type") == nil)
-        #expect(Gateway.rateLimitName("anthropic-ratelimit-unified-7D-Reset") == "7d-reset")
-        #expect(Gateway.rateLimitName("x-anthropic-ratelimit-unified-status") == nil)
-        #expect(Gateway.rateLimitName("anthropic_ratelimit_unified_status") == nil)
+        #expect(Gateway.rateLimitHeader("anthropic-ratelimit-unified-5h-utilization", "v")?.key == "5h-utilization")
+        #expect(Gateway.rateLimitHeader("Anthropic-RateLimit-Unified-Status", "v")?.key == "status")
+        #expect(Gateway.rateLimitHeader("anthropic-ratelimit-unified-", "v")?.key == nil)
+        #expect(Gateway.rateLimitHeader("anthropic-ratelimit-requests-limit", "v")?.key == nil)
+        #expect(Gateway.rateLimitHeader("content-type", "v")?.key == nil)
+        #expect(Gateway.rateLimitHeader("anthropic-ratelimit-unified-7D-Reset", "v")?.key == "7d-reset")
+        #expect(Gateway.rateLimitHeader("x-anthropic-ratelimit-unified-status", "v")?.key == nil)
+        #expect(Gateway.rateLimitHeader("anthropic_ratelimit_unified_status", "v")?.key == nil)
     }
 
     @Test func theUpstreamGetsTheEndToEndHeadersWithItsOwnHostAndTheBodysLengthUnderItsBasePath() throws {
