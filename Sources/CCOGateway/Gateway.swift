@@ -211,9 +211,8 @@ public final class Gateway: Sendable {
     /// What is known of a call before its body is read: its client and attribution.
     @inline(never)
     private static func call(_ head: HTTPRequestHead, route: GatewayRoute, settings: Settings) -> GatewayCall {
-        var call = GatewayCall(route: route, client: head.headers.first(name: "user-agent"), pricing: settings.pricing)
-        call.attribution = attribution(of: head.headers)
-        return call
+        GatewayCall(route: route, client: head.headers.first(name: "user-agent"), attribution: attribution(of: head.headers),
+                    pricing: settings.pricing)
     }
 
     /// The body parsed, and the answer from the cache when there is one.
@@ -528,11 +527,25 @@ public final class Gateway: Sendable {
 
 /// What is learned about one call as it proceeds, recorded once when it ends.
 struct GatewayCall: Sendable {
-    let route: GatewayRoute
-    let client: String?
-    let pricing: PricingTable
-    let arrivedMilliseconds = WallClock.nowMilliseconds()
-    let started = ContinuousClock().now
+    /// What is known of a call as it arrives, and does not change: one object, which every copy of
+    /// the call (a call is copied a few times on its way) shares instead of copying each string.
+    private final class Arrival: Sendable {
+        let route: GatewayRoute
+        let client: String?
+        let attribution: Attribution
+        let pricing: PricingTable
+        let arrivedMilliseconds = WallClock.nowMilliseconds()
+        let started = ContinuousClock().now
+
+        init(route: GatewayRoute, client: String?, attribution: Attribution, pricing: PricingTable) {
+            (self.route, self.client, self.attribution, self.pricing) = (route, client, attribution, pricing)
+        }
+    }
+
+    private let arrival: Arrival
+    var route: GatewayRoute { arrival.route }
+    var client: String? { arrival.client }
+    var attribution: Attribution { arrival.attribution }
     var model: String?
     var status = 0
     var usage = TokenUsage.zero
@@ -540,14 +553,11 @@ struct GatewayCall: Sendable {
     var streamed = false
     var incomplete = false
     var serviceTier: String?
-    var attribution = Attribution()
     var requestID: String?
     var rateLimits: [RateLimitHeader] = []
 
-    init(route: GatewayRoute, client: String?, pricing: PricingTable) {
-        self.route = route
-        self.client = client
-        self.pricing = pricing
+    init(route: GatewayRoute, client: String?, attribution: Attribution = Attribution(), pricing: PricingTable) {
+        arrival = Arrival(route: route, client: client, attribution: attribution, pricing: pricing)
     }
 
     /// What a stream's scanner learned: its usage, model, tier, and whether it ended with `message_stop`.
@@ -560,14 +570,14 @@ struct GatewayCall: Sendable {
 
     /// The analytics row, priced.
     func record() -> RequestRecord {
-        let elapsed = (ContinuousClock().now - started).components
+        let elapsed = (ContinuousClock().now - arrival.started).components
         var row = RequestRecord(
-            timestampMilliseconds: arrivedMilliseconds, route: route.rawValue, model: model, status: status,
+            timestampMilliseconds: arrival.arrivedMilliseconds, route: route.rawValue, model: model, status: status,
             latencyMilliseconds: Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15,
             usage: usage, cacheHit: cacheHit, streamed: streamed, incomplete: incomplete, serviceTier: serviceTier,
             client: client, attribution: attribution, requestID: requestID)
         row.rateLimits = rateLimits
-        row.price(with: pricing)
+        row.price(with: arrival.pricing)
         return row
     }
 }
