@@ -170,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "CCOGatewayTests",
             dependencies: [
-                "CCOGateway", "CCOCore", "CCOAnalytics", "CCOSQLite",
+                "CCOGateway", "CCOCore", "CCOAnalytics", "CCOSQLite", "CCOTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -3,18 +3,13 @@ import Glibc
 #endif
 import CCOCore
 import CCOSQLite
+import CCOTestSupport
 import Testing
 @testable import CCOAnalytics
 
+/// A database path in a fresh folder, removed afterwards with whatever SQLite made beside it.
 func withDatabasePath<T>(_ body: (String) async throws -> T) async throws -> T {
-    var template = Array("/tmp/cco-analytics-XXXXXX".utf8CString)
-    guard let made = mkdtemp(&template) else { fatalError("mkdtemp failed") }
-    let dir = String(cString: made)
-    defer {
-        for suffix in ["", "-wal", "-shm"] { unlink(dir + "/a.db" + suffix) }
-        rmdir(dir)
-    }
-    return try await body(dir + "/a.db")
+    try await withTemporaryDirectory { dir in try await body(dir + "/a.db") }
 }
 
 let day: Int64 = 86_400_000

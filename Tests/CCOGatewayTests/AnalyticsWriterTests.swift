@@ -4,6 +4,7 @@ import Glibc
 import CCOAnalytics
 import CCOCore
 import CCOSQLite
+import CCOTestSupport
 import Foundation
 import Logging
 import NIOPosix
@@ -11,13 +12,10 @@ import Synchronization
 import Testing
 @testable import CCOGateway
 
+/// A database path in a fresh folder, removed afterwards with whatever a test made beside the
+/// database (a copy, and the log and index SQLite opens beside it).
 func withWriterDatabase<T>(_ body: (String) async throws -> T) async throws -> T {
-    var template = Array("/tmp/cco-writer-XXXXXX".utf8CString)
-    guard let made = mkdtemp(&template) else { fatalError("mkdtemp failed") }
-    let dir = String(cString: made)
-    // Whatever a test made beside the database (a copy, and the log and index SQLite opens beside it).
-    defer { try? FileManager.default.removeItem(atPath: dir) }
-    return try await body(dir + "/a.db")
+    try await withTemporaryDirectory { dir in try await body(dir + "/a.db") }
 }
 
 func sampleRow(_ ts: Int64) -> RequestRecord {

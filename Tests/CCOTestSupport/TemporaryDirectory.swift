@@ -13,6 +13,15 @@ public func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T 
     return try body(path)
 }
 
+/// The same, for a body that awaits.
+public func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
+    var template = Array("/tmp/cco-test-XXXXXX".utf8CString)
+    guard let made = mkdtemp(&template) else { fatalError("mkdtemp failed: \(errno)") }
+    let path = String(cString: made)
+    defer { removeTree(path) }
+    return try await body(path)
+}
+
 public func removeTree(_ path: String) {
     guard let dir = opendir(path) else { unlink(path); return }
     while let entry = readdir(dir) {
