@@ -53,7 +53,8 @@ internal func sqlite_bind_text(_ statement: OpaquePointer, _ index: CInt, _ valu
     var value = value
     return value.withUTF8 { bytes in
         bytes.withMemoryRebound(to: CChar.self) { text in
-            guard let start = text.baseAddress, !text.isEmpty else { return sqlite3_bind_text(statement, index, "", 0, transient) }
+            // A null pointer would bind NULL: an empty string with no storage is bound as "".
+            guard let start = text.baseAddress else { return sqlite3_bind_text(statement, index, "", 0, transient) }
             return sqlite3_bind_text64(statement, index, start, sqlite3_uint64(text.count), transient, UInt8(SQLITE_UTF8))
         }
     }
