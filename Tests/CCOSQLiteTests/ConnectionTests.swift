@@ -117,6 +117,36 @@ func withDatabasePath<T>(_ body: (String) throws -> T) throws -> T {
         ])
     }
 
+    /// A run binds its text where it lies in one buffer the statement keeps: each value is its own
+    /// whatever came before it in this run or in an earlier, longer one, and nothing of a run's
+    /// text is left bound once it returns.
+    @Test func textOfARunIsEachValuesOwnAndNotLeftBound() throws {
+        let db = try Connection(path: ":memory:")
+        try db.execute("CREATE TABLE t (a TEXT, b TEXT, c TEXT, d INTEGER)")
+        let insert = try db.makeStatement(sql: "INSERT INTO t VALUES (?, ?, ?, ?)")
+        let runs: [[String?]] = [
+            [String(repeating: "long ✓ ", count: 20_000), "b", ""],
+            ["x", nil, "third"],
+            ["", "", String(repeating: "z", count: 40)],
+            ["nul\u{0}inside", "é", "last"],
+        ]
+        for (index, texts) in runs.enumerated() {
+            try insert.run { row in
+                for text in texts { row.bind(text) }
+                row.bind(index)
+            }
+        }
+        let expected: [[SQLiteValue]] = runs.enumerated().map { index, texts in
+            texts.map { $0.map(SQLiteValue.text) ?? .null } + [.integer(Int64(index))]
+        }
+        #expect(try db.rows("SELECT * FROM t ORDER BY rowid") == expected)
+        // Stepped again after its run, a statement sees NULL: it holds no pointer into the buffer.
+        let echo = try db.makeStatement(sql: "SELECT ?, ?")
+        try echo.run { row in row.bind("kept only for the run"); row.bind(1) }
+        #expect(try echo.step())
+        #expect(echo.row() == [.null, .null])
+    }
+
     @Test func aSecondWriterWaitsForTheBusyTimeoutInsteadOfFailing() throws {
         try withDatabasePath { path throws in
             let first = try Connection(path: path)

@@ -59,6 +59,29 @@ internal func sqlite_bind_text(_ statement: OpaquePointer, _ index: CInt, _ valu
         }
     }
 }
+/// Binds each of `texts`' values where it lies in `texts.bytes` (SQLITE_STATIC: not copied),
+/// runs `body`, then sets every parameter to NULL, so that the statement holds no pointer into the
+/// buffer once `body` has returned or thrown.
+///
+/// - Returns: the first bind's failure (`body` then does not run), or SQLITE_OK.
+internal func sqlite_with_texts_bound(_ statement: OpaquePointer, _ texts: TextArena,
+                                      _ body: () throws(SQLiteError) -> Void) throws(SQLiteError) -> CInt {
+    guard !texts.spans.isEmpty else {
+        try body()
+        return SQLITE_OK
+    }
+    return try texts.bytes.withUnsafeBufferPointer { bytes throws(SQLiteError) -> CInt in
+        defer { _ = sqlite3_clear_bindings(statement) }
+        let base = UnsafeRawPointer(bytes.baseAddress!)
+        for span in texts.spans {
+            let text = (base + span.offset).assumingMemoryBound(to: CChar.self)
+            let r = sqlite3_bind_text64(statement, span.parameter, text, sqlite3_uint64(span.count), nil, UInt8(SQLITE_UTF8))
+            if r != SQLITE_OK { return r }
+        }
+        try body()
+        return SQLITE_OK
+    }
+}
 internal func sqlite_bind_blob(_ statement: OpaquePointer, _ index: CInt, _ value: [UInt8]) -> CInt {
     value.withUnsafeBytes { sqlite3_bind_blob64(statement, index, $0.baseAddress, sqlite3_uint64($0.count), transient) }
 }
