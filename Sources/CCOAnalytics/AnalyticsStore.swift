@@ -13,7 +13,8 @@ public final class AnalyticsStore {
     private var prepared = PreparedStatements()
 
     private struct PreparedStatements {
-        var insert: Statement?
+        /// By the number of rows each inserts (one of ``AnalyticsStore/rowsPerInsert``).
+        var inserts: [Int: Statement] = [:]
         var clearRateLimits: Statement?
         var insertRateLimit: Statement?
     }
@@ -112,7 +113,7 @@ public final class AnalyticsStore {
     }
 
     /// Inserts `records` in one transaction.
-    public func insert(_ records: some Collection<RequestRecord>) throws {
+    public func insert(_ records: [RequestRecord]) throws {
         guard !records.isEmpty else { return }
         try connection.transaction { try insertRows(records) }
     }
@@ -120,15 +121,16 @@ public final class AnalyticsStore {
     /// In one transaction: inserts `records`, gives the earlier calls of each session in
     /// `projects` that project, and keeps the latest rate-limit headers of `records`.
     ///
-    /// - Parameter betweenRows: called after each row but the last (the analytics writer's
-    ///   background thread gives way to other threads there).
+    /// - Parameter betweenStatements: called between the INSERT statements of the rows (each of
+    ///   up to 16 rows, ``rowsPerInsert``): the analytics writer's background thread gives way to
+    ///   other threads there.
     /// - Returns: the ids the rows were given (consecutive: the transaction holds the write lock).
     @discardableResult
     public func write(_ records: [RequestRecord], projects: [(session: String, project: String)],
-                      betweenRows: () -> Void = {}) throws -> ClosedRange<Int64>? {
+                      betweenStatements: () -> Void = {}) throws -> ClosedRange<Int64>? {
         guard !records.isEmpty else { return nil }
         return try connection.transaction {
-            try insertRows(records, betweenRows: betweenRows)
+            try insertRows(records, betweenStatements: betweenStatements)
             let last = connection.lastInsertRowID
             for (session, project) in projects { try assignProject(project, toSession: session) }
             if let latest = records.last(where: { !$0.rateLimits.isEmpty }) {
@@ -138,28 +140,52 @@ public final class AnalyticsStore {
         }
     }
 
-    private func insertRows(_ records: some Collection<RequestRecord>, betweenRows: () -> Void = {}) throws {
-        let statement = try statement(\.insert, """
-            INSERT INTO requests (ts_ms, route, model, status, latency_ms, input_tokens, output_tokens,
-                cache_read_tokens, cache_write_tokens, cache_hit, streamed, cost_usd, saved_usd, priced, client,
-                cache_write_1h_tokens, web_search_requests, service_tier, long_context, incomplete, session_id,
-                agent_id, parent_agent_id, client_name, client_version, request_id, project)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        for (index, r) in records.enumerated() {
-            if index > 0 { betweenRows() }
-            try statement.run { row in
-                let a = r.attribution
-                row.bind(r.timestampMilliseconds); row.bind(r.route); row.bind(r.model)
-                row.bind(r.status); row.bind(r.latencyMilliseconds); row.bind(r.usage.input)
-                row.bind(r.usage.output); row.bind(r.usage.cacheRead); row.bind(r.usage.cacheWrite)
-                row.bind(r.cacheHit); row.bind(r.streamed); row.bind(r.costUSD); row.bind(r.savedUSD)
-                row.bind(r.priced); row.bind(r.client)
-                row.bind(r.usage.cacheWrite1h); row.bind(r.usage.webSearchRequests); row.bind(r.serviceTier)
-                row.bind(r.longContext); row.bind(r.incomplete); row.bind(a.session); row.bind(a.agent)
-                row.bind(a.parentAgent); row.bind(a.clientName); row.bind(a.clientVersion); row.bind(r.requestID); row.bind(a.project)
+    /// The rows one INSERT statement takes: a batch goes 16 rows to a statement, and what is left
+    /// by statements of 8, 4, 2 and 1. (With a statement for every row, the statement's own work,
+    /// its start, its cursors on the table and its indexes, its end, was a quarter of a row's cost.)
+    static let rowsPerInsert = [16, 8, 4, 2, 1]
+
+    static let insertedColumns = """
+        ts_ms, route, model, status, latency_ms, input_tokens, output_tokens, cache_read_tokens,
+        cache_write_tokens, cache_hit, streamed, cost_usd, saved_usd, priced, client, cache_write_1h_tokens,
+        web_search_requests, service_tier, long_context, incomplete, session_id, agent_id, parent_agent_id,
+        client_name, client_version, request_id, project
+        """
+
+    /// The prepared INSERT of `rows` rows.
+    private func insertStatement(rows: Int) throws(SQLiteError) -> Statement {
+        if let statement = prepared.inserts[rows] { return statement }
+        let columns = Self.insertedColumns.split(separator: ",").count
+        let values = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
+        let statement = try connection.makeStatement(sql: "INSERT INTO requests (\(Self.insertedColumns)) VALUES "
+            + Array(repeating: values, count: rows).joined(separator: ", "))
+        prepared.inserts[rows] = statement
+        return statement
+    }
+
+    private func insertRows(_ records: [RequestRecord], betweenStatements: () -> Void = {}) throws {
+        var next = 0
+        while next < records.count {
+            let rows = Self.rowsPerInsert.first { $0 <= records.count - next } ?? 1
+            if next > 0 { betweenStatements() }
+            try insertStatement(rows: rows).run { row in
+                for record in records[next ..< next + rows] { Self.bind(record, to: &row) }
             }
+            next += rows
         }
+    }
+
+    /// Binds the values of `r`, in the order of ``insertedColumns``.
+    private static func bind(_ r: RequestRecord, to row: inout Statement.Bindings) {
+        let a = r.attribution
+        row.bind(r.timestampMilliseconds); row.bind(r.route); row.bind(r.model)
+        row.bind(r.status); row.bind(r.latencyMilliseconds); row.bind(r.usage.input)
+        row.bind(r.usage.output); row.bind(r.usage.cacheRead); row.bind(r.usage.cacheWrite)
+        row.bind(r.cacheHit); row.bind(r.streamed); row.bind(r.costUSD); row.bind(r.savedUSD)
+        row.bind(r.priced); row.bind(r.client)
+        row.bind(r.usage.cacheWrite1h); row.bind(r.usage.webSearchRequests); row.bind(r.serviceTier)
+        row.bind(r.longContext); row.bind(r.incomplete); row.bind(a.session); row.bind(a.agent)
+        row.bind(a.parentAgent); row.bind(a.clientName); row.bind(a.clientVersion); row.bind(r.requestID); row.bind(a.project)
     }
 
     /// Deletes rows older than `milliseconds` since the epoch, the oldest first, at most `limit`.

@@ -85,18 +85,65 @@ func row(_ ts: Int64, model: String = "claude-sonnet-4-5-20250929", status: Int 
         }
     }
 
-    @Test func aWriteCallsItsHookBetweenRowsEachTimeWithTheRowsBeforeItInserted() async throws {
+    @Test func aWriteCallsItsHookBetweenStatementsEachTimeWithTheRowsBeforeItInserted() async throws {
         try await withDatabasePath { path in
             let store = try AnalyticsStore(path: path)
             let now = WallClock.nowMilliseconds()
             var seen: [Int] = []
-            let ids = try store.write([row(now - 3), row(now - 2), row(now - 1)], projects: []) {
+            // 16 + 2 + 1 rows: three statements.
+            let ids = try store.write((0 ..< 19).map { row(now - 19 + Int64($0)) }, projects: []) {
                 seen.append((try? store.rowCount()) ?? -1)
             }
-            #expect(seen == [1, 2])
-            #expect(ids?.count == 3)
-            #expect(try store.rowCount() == 3)
+            #expect(seen == [16, 18])
+            #expect(ids?.count == 19)
+            #expect(try store.rowCount() == 19)
         }
+    }
+
+    /// Rows go to the database 16 to a statement and the rest by statements of 8, 4, 2 and 1: a
+    /// batch of each size is stored whole, in order, every column as given.
+    @Test(arguments: [1, 2, 3, 7, 15, 16, 17, 31, 32, 45])
+    func aBatchOfAnySizeIsStoredWholeInOrderWithEveryColumn(count: Int) throws {
+        let store = try AnalyticsStore(path: ":memory:")
+        let records = (0 ..< count).map(distinctRecord)
+        let ids = try store.write(records, projects: [])
+        #expect(ids == 1 ... Int64(count))
+        let stored = try store.connection.rows("SELECT \(AnalyticsStore.insertedColumns) FROM requests ORDER BY id")
+        #expect(stored.count == count)
+        for (index, (row, record)) in zip(stored, records).enumerated() {
+            #expect(row == columns(of: record), "row \(index + 1) of \(count)")
+        }
+    }
+
+    /// A record whose every field differs from the next one's, with text of every storage (absent,
+    /// empty, short, long and not ASCII).
+    private func distinctRecord(_ i: Int) -> RequestRecord {
+        var record = RequestRecord(
+            timestampMilliseconds: 1_764_000_000_000 + Int64(i), route: i % 3 == 0 ? "/v1/messages" : "/v1/messages/count_tokens",
+            model: i % 4 == 0 ? nil : "claude-opus-4-5-\(i)", status: 200 + i, latencyMilliseconds: Double(i) + 0.5,
+            usage: TokenUsage(input: i, output: 2 * i, cacheRead: 3 * i, cacheWrite: 4 * i, cacheWrite1h: 5 * i, webSearchRequests: i % 2),
+            cacheHit: i % 2 == 0, streamed: i % 3 == 0, incomplete: i % 5 == 0, serviceTier: i % 2 == 0 ? "standard" : nil,
+            costUSD: Double(i) / 1000, savedUSD: Double(i) / 3, priced: i % 7 != 0,
+            client: i % 6 == 0 ? "" : "claude-cli/2.0.\(i) (external, cli) ✓",
+            attribution: Attribution(session: "session-\(i % 3)-" + String(repeating: "é", count: i * 7), agent: i % 2 == 0 ? nil : "agent-\(i)",
+                                     parentAgent: i % 3 == 1 ? "agent-\(i - 1)" : nil, clientName: "claude-cli", clientVersion: "2.0.\(i)",
+                                     project: i % 4 == 1 ? "/home/dev/project-\(i)" : nil),
+            requestID: "req_011CV\(i)")
+        record.longContext = i % 8 == 3
+        return record
+    }
+
+    /// The values of `record` in the order of the store's inserted columns.
+    private func columns(of record: RequestRecord) -> [SQLiteValue] {
+        let text = { (value: String?) in value.map(SQLiteValue.text) ?? .null }
+        let flag = { (value: Bool) in SQLiteValue.integer(value ? 1 : 0) }
+        let u = record.usage, a = record.attribution
+        return [.integer(record.timestampMilliseconds), .text(record.route), text(record.model), .integer(Int64(record.status)),
+                .real(record.latencyMilliseconds), .integer(Int64(u.input)), .integer(Int64(u.output)), .integer(Int64(u.cacheRead)),
+                .integer(Int64(u.cacheWrite)), flag(record.cacheHit), flag(record.streamed), .real(record.costUSD), .real(record.savedUSD),
+                flag(record.priced), text(record.client), .integer(Int64(u.cacheWrite1h)), .integer(Int64(u.webSearchRequests)),
+                text(record.serviceTier), flag(record.longContext), flag(record.incomplete), text(a.session), text(a.agent),
+                text(a.parentAgent), text(a.clientName), text(a.clientVersion), text(record.requestID), text(a.project)]
     }
 
     @Test func retentionInBatchesDeletesTheOldestFirstAndNoMoreThanItsLimit() async throws {

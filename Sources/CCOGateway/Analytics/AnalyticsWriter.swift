@@ -197,7 +197,7 @@ public final class AnalyticsWriter: Service, Sendable {
 
     /// Inserts `batch` with the projects of its sessions, gives earlier calls of a session whose
     /// project was just found that project, and keeps the latest rate-limit headers.
-    /// On the background thread (`givingWay`), other threads may run between its rows.
+    /// On the background thread (`givingWay`), other threads may run between its INSERT statements (of up to 16 rows each).
     private func write(_ batch: [RequestRecord], to store: AnalyticsStore, givingWay: Bool) throws {
         var batch = batch
         var found: [(session: String, project: String)] = []
@@ -211,7 +211,7 @@ public final class AnalyticsWriter: Service, Sendable {
         do {
             // Counted from the transaction's start: finding projects may read a session's files first.
             let courtesy = givingWay ? BackgroundThread.Courtesy() : nil
-            let ids = try store.write(batch, projects: found, betweenRows: { courtesy?.giveWay() })
+            let ids = try store.write(batch, projects: found, betweenStatements: { courtesy?.giveWay() })
             publishNewCalls(from: store)
             if let ledger, let ids {
                 ledger.wrote(batch, ids: ids)

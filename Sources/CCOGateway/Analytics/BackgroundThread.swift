@@ -36,11 +36,12 @@ final class BackgroundThread: Sendable {
     }
 
     /// Lets other threads run between the steps of one piece of work on this thread (the writer's
-    /// rows), for the first ``budget`` of it: a thread woken for a call (the server's, its client's,
-    /// the upstream's) that the scheduler put on this core runs then, not when the transaction
-    /// ends. Nice 19 alone did not do that: a batch (~0.8 ms for the 130 rows of 50 ms at 2,600
-    /// calls a second) kept its core, and the calls that waited for it made the 99th percentile at
-    /// one connection 0.83 ms instead of 0.67 (docs/benchmarks.md).
+    /// INSERT statements, of up to 16 rows each), for the first ``budget`` of it: a thread woken
+    /// for a call (the server's, its client's, the upstream's) that the scheduler put on this core
+    /// runs then, not when the transaction ends. Nice 19 alone did not do that: a batch (~0.8 ms
+    /// for the 130 rows of 50 ms at 2,600 calls a second) kept its core, and the calls that waited
+    /// for it made the 99th percentile at one connection 0.83 ms instead of 0.67
+    /// (docs/benchmarks.md).
     ///
     /// Only at first: a yield that lets another thread run charges this one the rest of its time
     /// slice, worth many slices of a normal thread at nice 19, and on a machine whose cores were
