@@ -8,6 +8,8 @@ public final class Connection {
     private var closed = false
     /// The path given to `open`, or `:memory:`.
     public let path: String
+    /// The write-ahead log's pages, once ``checkpointAutomatically(atPages:)`` counts them.
+    private let log = WriteAheadLog()
 
     /// Opens (creating when missing) the database at `path`, or an in-memory one for `:memory:`.
     ///
@@ -105,6 +107,27 @@ public final class Connection {
         }
     }
 
+    /// Makes a commit fold the write-ahead log back into the database file only once the log holds
+    /// `pages` pages (SQLite's own automatic checkpoint folds it at 1000), and counts its pages for
+    /// ``logPages``: a program that folds the log at moments of its choosing (``checkpoint()``)
+    /// keeps this as the bound for when no such moment comes.
+    public func checkpointAutomatically(atPages pages: Int) {
+        log.limit = pages
+        sqlite_count_log_pages(handle, into: log)
+    }
+
+    /// Pages of the write-ahead log not yet folded back into the database file, as of the last
+    /// commit or checkpoint; 0 unless ``checkpointAutomatically(atPages:)`` counts them.
+    public var logPages: Int { log.pages }
+
+    /// Folds the write-ahead log back into the database file as far as readers allow, without
+    /// waiting for them (a passive checkpoint). It syncs the log and the file to disk: the work a
+    /// commit past the automatic checkpoint's bound would otherwise do.
+    public func checkpoint() throws(SQLiteError) {
+        let r = sqlite_checkpoint(handle, nil, into: log)
+        guard r == sqliteOK else { throw error(r, sql: "PRAGMA wal_checkpoint(PASSIVE)") }
+    }
+
     /// `PRAGMA user_version`: the schema version the migrator has reached.
     public var userVersion: Int {
         get throws(SQLiteError) {
@@ -120,3 +143,9 @@ public final class Connection {
 
 @available(*, unavailable)
 extension Connection: Sendable {}
+
+/// What a connection knows of its write-ahead log: updated by SQLite's hook after each commit.
+final class WriteAheadLog {
+    var pages = 0
+    var limit = Int(CInt.max)
+}

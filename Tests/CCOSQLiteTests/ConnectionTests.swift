@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import Testing
 @testable import CCOSQLite
 
@@ -145,6 +146,33 @@ func withDatabasePath<T>(_ body: (String) throws -> T) throws -> T {
         try echo.run { row in row.bind("kept only for the run"); row.bind(1) }
         #expect(try echo.step())
         #expect(echo.row() == [.null, .null])
+    }
+
+    /// With its own bound, a commit folds the write-ahead log back into the file only once the log
+    /// passes it; a checkpoint folds it at once. The log's pages are counted at every commit.
+    @Test func aCommitFoldsTheLogOnlyPastItsBoundAndACheckpointFoldsItAtOnce() throws {
+        try withDatabasePath { path throws in
+            let db = try Connection(path: path)
+            try db.execute("CREATE TABLE t (v BLOB)")
+            db.checkpointAutomatically(atPages: 200)
+            let fileSize = { (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? -1 }
+            let empty = fileSize()
+            let insert = try db.makeStatement(sql: "INSERT INTO t VALUES (?)")
+            // A page of its own for each row, one commit each (with the pages above it, 2-3 a commit).
+            for _ in 0 ..< 20 { try insert.run([.blob(Array(repeating: 7, count: 3000))]) }
+            #expect((20 ..< 200).contains(db.logPages), "\(db.logPages) pages")
+            #expect(fileSize() == empty, "nothing folded below the bound")
+            var most = 0
+            for _ in 0 ..< 120 {
+                try insert.run([.blob(Array(repeating: 8, count: 3000))])
+                most = max(most, db.logPages)
+            }
+            #expect(most < 200, "a commit past the bound folded the log: \(most) pages at most")
+            #expect(fileSize() > empty + 20 * 3000)
+            try db.checkpoint()
+            #expect(db.logPages == 0)
+            #expect(try db.scalar("SELECT count(*) FROM t") == .integer(140))
+        }
     }
 
     @Test func aSecondWriterWaitsForTheBusyTimeoutInsteadOfFailing() throws {

@@ -28,6 +28,30 @@ internal func sqlite_busy_timeout(_ handle: OpaquePointer, _ ms: CInt) -> CInt {
 internal func sqlite_changes(_ handle: OpaquePointer) -> Int { Int(sqlite3_changes64(handle)) }
 internal func sqlite_last_insert_rowid(_ handle: OpaquePointer) -> Int64 { sqlite3_last_insert_rowid(handle) }
 
+/// Replaces SQLite's automatic checkpoint (the default write-ahead log hook, which folds the log at
+/// 1000 pages) with one that counts the log's pages into `log` after every commit and folds the log
+/// once it holds `log.limit` pages.
+internal func sqlite_count_log_pages(_ handle: OpaquePointer, into log: WriteAheadLog) {
+    let context = Unmanaged.passUnretained(log).toOpaque()
+    _ = sqlite3_wal_hook(handle, { context, handle, name, pages in
+        let log = Unmanaged<WriteAheadLog>.fromOpaque(context!).takeUnretainedValue()
+        log.pages = Int(pages)
+        // As SQLite's own hook: a checkpoint that fails (a reader in the way) is tried at the next commit.
+        if log.pages >= log.limit, let handle { _ = sqlite_checkpoint(handle, name, into: log) }
+        return SQLITE_OK
+    }, context)
+}
+
+/// A passive checkpoint of database `name` (nil: every attached one): folds as much of the log as
+/// no reader still needs, without waiting; sets `log.pages` to what is left.
+internal func sqlite_checkpoint(_ handle: OpaquePointer, _ name: UnsafePointer<CChar>?, into log: WriteAheadLog) -> CInt {
+    var pages: CInt = 0
+    var folded: CInt = 0
+    let r = sqlite3_wal_checkpoint_v2(handle, name, SQLITE_CHECKPOINT_PASSIVE, &pages, &folded)
+    if r == SQLITE_OK { log.pages = max(0, Int(pages) - Int(folded)) }
+    return r
+}
+
 internal func sqlite_exec(_ handle: OpaquePointer, _ sql: String) -> CInt {
     sqlite3_exec(handle, sql, nil, nil, nil)
 }
