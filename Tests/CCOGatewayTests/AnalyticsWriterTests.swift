@@ -81,6 +81,34 @@ func sampleRow(_ ts: Int64) -> RequestRecord {
         #expect(writer.wakeups.load(ordering: .relaxed) >= 1)
     }
 
+    /// A checkpoint syncs the write-ahead log and the database file to disk: the writer folds a log
+    /// of `quietCheckpointPages` or more once rows stop coming for a second, between calls rather
+    /// than in the commit of one, and leaves a smaller log to grow (no disk sync for a few rows).
+    @Test(.timeLimit(.minutes(1)), arguments: [(1, true), (100_000, false)])
+    func theLogIsFoldedOnceRowsStopComingWhenItHoldsEnoughPages(pages: Int, folded: Bool) async throws {
+        try await withWriterDatabase { path in
+            let writer = try AnalyticsWriter(path: path, retentionDays: 0, flushInterval: .milliseconds(10),
+                                             quietCheckpointPages: pages, logger: Logger(label: "test"))
+            let running = Task { try await writer.run() }
+            defer { running.cancel() }
+            let now = WallClock.nowMilliseconds()
+            for i in 0 ..< 300 { writer.record(sampleRow(now - Int64(i))) }
+            #expect(await CallEventsTests.waitUntil { writer.counters.written == 300 })
+            let written = ContinuousClock.now
+            #expect(writer.logPages.load(ordering: .relaxed) > 0, "the rows are in the log first")
+            while writer.logPages.load(ordering: .relaxed) > 0 && ContinuousClock.now - written < .seconds(3) {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let waited = ContinuousClock.now - written
+            if folded {
+                #expect(writer.logPages.load(ordering: .relaxed) == 0)
+                #expect(waited >= .milliseconds(900), "folded only after a quiet second, not at once: \(waited)")
+            } else {
+                #expect(writer.logPages.load(ordering: .relaxed) > 0, "a log below the bound is left to grow")
+            }
+        }
+    }
+
     /// `cco daemon stop` leaves the whole database in analytics.db: a user who copies that one
     /// file (a backup, a bug report) copies every call, and a query after the stop is refused
     /// instead of reaching a closed connection.

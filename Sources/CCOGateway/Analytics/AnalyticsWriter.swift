@@ -19,8 +19,9 @@ import Synchronization
 /// the rows of the last `flushInterval` (plus the write in progress).
 ///
 /// With nothing queued it sleeps until a row comes, waking only for its housekeeping (the
-/// database check every 5 s, retention hourly, and every 250 ms while someone follows
-/// `/api/events`): an idle daemon costs the machine no wake-ups of its own.
+/// database check every 5 s, retention hourly, every 250 ms while someone follows `/api/events`,
+/// and once, a second after the last row, to fold a write-ahead log of 1000 pages or more back
+/// into the database file): an idle daemon costs the machine no wake-ups of its own.
 ///
 /// Keep it before the HTTP server in the service group: the group stops services in reverse
 /// order, so the writer's final flush happens after the server has drained its requests.
@@ -65,12 +66,18 @@ public final class AnalyticsWriter: Service, Sendable {
     private let alarm = Alarm()
     /// Times the writer's loop woke up, for the tests that it sleeps while idle.
     let wakeups = Atomic<Int>(0)
+    /// Pages of write-ahead log the last write or checkpoint left unfolded.
+    let logPages = Atomic<Int>(0)
+    /// Pages of write-ahead log that the writer folds back into the database file once no row has
+    /// come for ``quietBeforeCheckpoint`` (SQLite's own bound; a commit folds it only at
+    /// ``AnalyticsStore/checkpointPagesUnderLoad``).
+    let quietCheckpointPages: Int
     private let logger: Logger
 
     /// Opens the database at `path` (`:memory:` for none on disk), migrating it.
     public init(path: String, retentionDays: Int, flushInterval: Duration = .milliseconds(50),
                 queueLimit: Int = 200_000, threadPool: NIOThreadPool = .singleton, projects: ProjectResolver? = nil,
-                ledger: BudgetLedger? = nil, logger: Logger) throws {
+                ledger: BudgetLedger? = nil, quietCheckpointPages: Int = 1000, logger: Logger) throws {
         let opened = try AnalyticsStore(path: path)
         // Read at once only when a budget is set: a reload that sets the first one reads it then.
         if let ledger, ledger.isActive { try ledger.load(from: opened) }
@@ -81,6 +88,7 @@ public final class AnalyticsWriter: Service, Sendable {
         self.queueLimit = queueLimit
         self.threadPool = threadPool
         self.projects = projects
+        self.quietCheckpointPages = quietCheckpointPages
         self.logger = logger
     }
 
@@ -212,6 +220,7 @@ public final class AnalyticsWriter: Service, Sendable {
             // Counted from the transaction's start: finding projects may read a session's files first.
             let courtesy = givingWay ? BackgroundThread.Courtesy() : nil
             let ids = try store.write(batch, projects: found, betweenStatements: { courtesy?.giveWay() })
+            logPages.store(store.logPages, ordering: .relaxed)
             publishNewCalls(from: store)
             if let ledger, let ids {
                 ledger.wrote(batch, ids: ids)
@@ -363,6 +372,9 @@ public final class AnalyticsWriter: Service, Sendable {
         }
     }
 
+    /// How long no row comes before the writer folds the write-ahead log (``quietCheckpointPages``).
+    static let quietBeforeCheckpoint: Duration = .seconds(1)
+
     /// How often the database is checked for `/health` (and the ledger counts other processes'
     /// rows) while nothing is written.
     static let pingInterval: Duration = .seconds(5)
@@ -380,6 +392,8 @@ public final class AnalyticsWriter: Service, Sendable {
         var lastRetention = clock.now
         var lastPing = clock.now
         var lastForeignCheck = clock.now
+        // Set by a write that left a log to fold once rows stop coming.
+        var lastWrite: ContinuousClock.Instant?
         let (background, lowered) = await BackgroundThread.start()
         if case .failure(let errno) = lowered {
             logger.debug("analytics: writing at normal priority, the system refused a background one: \(errno)")
@@ -388,6 +402,7 @@ public final class AnalyticsWriter: Service, Sendable {
         await ping(on: background)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             var wakeAt = min(lastPing + Self.pingInterval, lastRetention + Self.retentionInterval)
+            if let lastWrite { wakeAt = min(wakeAt, lastWrite + Self.quietBeforeCheckpoint) }
             if events.hasSubscribers { wakeAt = min(wakeAt, lastForeignCheck + Self.foreignCallInterval) }
             if queueDepth == 0 {
                 let (alarm, deadline) = (alarm, wakeAt)
@@ -401,8 +416,13 @@ public final class AnalyticsWriter: Service, Sendable {
                     try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.flushInterval) }
                 }
                 await writeQueued(clock: clock, on: background)
+                if logPages.load(ordering: .relaxed) >= quietCheckpointPages { lastWrite = clock.now }
             }
             let now = clock.now
+            if let last = lastWrite, queueDepth == 0, now - last >= Self.quietBeforeCheckpoint {
+                await checkpoint(on: background)
+                lastWrite = nil
+            }
             if events.hasSubscribers && now - lastForeignCheck >= Self.foreignCallInterval {
                 await publishForeignCalls(on: background)
                 lastForeignCheck = now
@@ -484,6 +504,21 @@ public final class AnalyticsWriter: Service, Sendable {
             if deleted > 0 { logger.info("analytics: removed \(deleted) rows older than \(days) days") }
         } catch {
             logger.warning("analytics: retention failed: \(error)")
+        }
+    }
+
+    /// Folds the write-ahead log back into the database file: rows have stopped coming for a
+    /// moment, so its disk work falls between calls rather than on them.
+    private func checkpoint(on background: BackgroundThread) async {
+        do {
+            try await background.run { [self] in
+                try self.withStore { store in
+                    try store.checkpoint()
+                    self.logPages.store(store.logPages, ordering: .relaxed)
+                }
+            }
+        } catch {
+            logger.debug("analytics: the write-ahead log could not be folded now, a later commit will: \(error)")
         }
     }
 
