@@ -205,7 +205,8 @@ public final class AnalyticsWriter: Service, Sendable {
 
     /// Inserts `batch` with the projects of its sessions, gives earlier calls of a session whose
     /// project was just found that project, and keeps the latest rate-limit headers.
-    /// On the background thread (`givingWay`), other threads may run between its INSERT statements (of up to 16 rows each).
+    /// On the background thread (`givingWay`), other threads may run between its INSERT statements
+    /// (of up to 16 rows each).
     private func write(_ batch: [RequestRecord], to store: AnalyticsStore, givingWay: Bool) throws {
         var batch = batch
         var found: [(session: String, project: String)] = []
@@ -392,8 +393,9 @@ public final class AnalyticsWriter: Service, Sendable {
         var lastRetention = clock.now
         var lastPing = clock.now
         var lastForeignCheck = clock.now
-        // Set by a write that left a log to fold once rows stop coming.
-        var lastWrite: ContinuousClock.Instant?
+        // When the last write that left a log to fold ended: the log is folded once no row has
+        // come for quietBeforeCheckpoint since.
+        var logWrittenAt: ContinuousClock.Instant?
         let (background, lowered) = await BackgroundThread.start()
         if case .failure(let errno) = lowered {
             logger.debug("analytics: writing at normal priority, the system refused a background one: \(errno)")
@@ -402,7 +404,7 @@ public final class AnalyticsWriter: Service, Sendable {
         await ping(on: background)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             var wakeAt = min(lastPing + Self.pingInterval, lastRetention + Self.retentionInterval)
-            if let lastWrite { wakeAt = min(wakeAt, lastWrite + Self.quietBeforeCheckpoint) }
+            if let logWrittenAt { wakeAt = min(wakeAt, logWrittenAt + Self.quietBeforeCheckpoint) }
             if events.hasSubscribers { wakeAt = min(wakeAt, lastForeignCheck + Self.foreignCallInterval) }
             if queueDepth == 0 {
                 let (alarm, deadline) = (alarm, wakeAt)
@@ -416,12 +418,12 @@ public final class AnalyticsWriter: Service, Sendable {
                     try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.flushInterval) }
                 }
                 await writeQueued(clock: clock, on: background)
-                if logPages.load(ordering: .relaxed) >= quietCheckpointPages { lastWrite = clock.now }
+                if logPages.load(ordering: .relaxed) >= quietCheckpointPages { logWrittenAt = clock.now }
             }
             let now = clock.now
-            if let last = lastWrite, queueDepth == 0, now - last >= Self.quietBeforeCheckpoint {
+            if let written = logWrittenAt, queueDepth == 0, now - written >= Self.quietBeforeCheckpoint {
                 await checkpoint(on: background)
-                lastWrite = nil
+                logWrittenAt = nil
             }
             if events.hasSubscribers && now - lastForeignCheck >= Self.foreignCallInterval {
                 await publishForeignCalls(on: background)
