@@ -87,7 +87,13 @@ public final class AnalyticsStore {
         connection = try Connection(path: path)
         try Self.migrator.migrate(connection)
         connection.checkpointAutomatically(atPages: Self.checkpointPagesUnderLoad)
+        try connection.execute("PRAGMA journal_size_limit=\(Self.keptLogBytes)")
     }
+
+    /// What the write-ahead log's file is cut back to when SQLite starts it over after a whole
+    /// checkpoint: a log that grew towards ``checkpointPagesUnderLoad`` under a steady load does
+    /// not keep its ~32 MB on disk (SQLite's default keeps the largest size the file reached).
+    public static let keptLogBytes = 4 << 20
 
     /// Pages of write-ahead log past which a commit folds the log back into the database file
     /// whatever the load (~32 MB of log). The analytics writer folds it sooner, once calls stop

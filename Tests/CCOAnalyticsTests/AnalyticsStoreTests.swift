@@ -4,6 +4,7 @@ import Glibc
 import CCOCore
 import CCOSQLite
 import CCOTestSupport
+import Foundation
 import Testing
 @testable import CCOAnalytics
 
@@ -97,6 +98,26 @@ func row(_ ts: Int64, model: String = "claude-sonnet-4-5-20250929", status: Int 
             #expect(seen == [16, 18])
             #expect(ids?.count == 19)
             #expect(try store.rowCount() == 19)
+        }
+    }
+
+    /// A log that grew past ``AnalyticsStore/keptLogBytes`` (a steady load puts off its checkpoint)
+    /// is cut back to it when SQLite starts it over, rather than keeping its largest size on disk.
+    @Test func theLogFileIsCutBackOnceFoldedAfterGrowingPastWhatIsKept() async throws {
+        try await withDatabasePath { path in
+            let store = try AnalyticsStore(path: path)
+            let logSize = { (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0 }
+            let now = WallClock.nowMilliseconds()
+            var written = 0
+            // Small transactions: each writes the table's and index's last pages again.
+            while logSize() <= AnalyticsStore.keptLogBytes + (1 << 20) {
+                try store.write((0 ..< 10).map { row(now - 100_000 + Int64(written + $0)) }, projects: [])
+                written += 10
+            }
+            try store.checkpoint()
+            try store.write([row(now)], projects: [])
+            #expect(logSize() <= AnalyticsStore.keptLogBytes, "\(logSize()) bytes of log after \(written) rows")
+            #expect(try store.rowCount() == written + 1)
         }
     }
 
