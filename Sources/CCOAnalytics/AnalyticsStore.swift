@@ -97,18 +97,13 @@ public final class AnalyticsStore {
 
     /// Pages of write-ahead log past which a commit folds the log back into the database file
     /// whatever the load (~32 MB of log). The analytics writer folds it sooner, once calls stop
-    /// coming for a moment (``checkpoint()``): a checkpoint syncs the log and the file to disk, and
+    /// coming for a moment (`Connection.checkpoint()`): a checkpoint syncs the log and the file to disk, and
     /// made in the commit that passed SQLite's own bound of 1000 pages, every few seconds under a
     /// steady load, its disk work showed in the 99th percentile of the calls answered meanwhile.
     public static let checkpointPagesUnderLoad = 8000
 
     /// Pages of write-ahead log not yet folded back into the database file, as of the last commit.
     public var logPages: Int { connection.logPages }
-
-    /// Folds the write-ahead log back into the database file, as far as readers allow.
-    public func checkpoint() throws {
-        try connection.checkpoint()
-    }
 
     /// Opens an existing database without writing to it (for `cco stats` with no daemon running).
     /// A file an older cco wrote is brought to the current schema first (no daemon holds it).

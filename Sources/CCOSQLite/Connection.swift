@@ -122,10 +122,15 @@ public final class Connection {
 
     /// Folds the write-ahead log back into the database file as far as readers allow, without
     /// waiting for them (a passive checkpoint). It syncs the log and the file to disk: the work a
-    /// commit past the automatic checkpoint's bound would otherwise do.
-    public func checkpoint() throws(SQLiteError) {
+    /// commit past the automatic checkpoint's bound would otherwise do. Any connection to the
+    /// file may fold the log that another's commits wrote.
+    ///
+    /// - Returns: the pages of the log left unfolded (a reader still needed them).
+    @discardableResult
+    public func checkpoint() throws(SQLiteError) -> Int {
         let r = sqlite_checkpoint(handle, nil, into: log)
         guard r == sqliteOK else { throw error(r, sql: "PRAGMA wal_checkpoint(PASSIVE)") }
+        return log.pages
     }
 
     /// `PRAGMA user_version`: the schema version the migrator has reached.

@@ -114,7 +114,7 @@ func row(_ ts: Int64, model: String = "claude-sonnet-4-5-20250929", status: Int 
                 try store.write((0 ..< 10).map { row(now - 100_000 + Int64(written + $0)) }, projects: [])
                 written += 10
             }
-            try store.checkpoint()
+            try store.connection.checkpoint()
             try store.write([row(now)], projects: [])
             #expect(logSize() <= AnalyticsStore.keptLogBytes, "\(logSize()) bytes of log after \(written) rows")
             #expect(try store.rowCount() == written + 1)

@@ -95,6 +95,8 @@ func sampleRow(_ ts: Int64) -> RequestRecord {
             for i in 0 ..< 300 { writer.record(sampleRow(now - Int64(i))) }
             #expect(await CallEventsTests.waitUntil { writer.counters.written == 300 })
             let written = ContinuousClock.now
+            let fileSize = { (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? -1 }
+            let sizeBefore = fileSize()
             #expect(writer.logPages.load(ordering: .relaxed) > 0, "the rows are in the log first")
             while writer.logPages.load(ordering: .relaxed) > 0 && ContinuousClock.now - written < .seconds(3) {
                 try await Task.sleep(for: .milliseconds(20))
@@ -103,8 +105,10 @@ func sampleRow(_ ts: Int64) -> RequestRecord {
             if folded {
                 #expect(writer.logPages.load(ordering: .relaxed) == 0)
                 #expect(waited >= .milliseconds(900), "folded only after a quiet second, not at once: \(waited)")
+                #expect(fileSize() > sizeBefore, "the rows are in the database file itself")
             } else {
                 #expect(writer.logPages.load(ordering: .relaxed) > 0, "a log below the bound is left to grow")
+                #expect(fileSize() == sizeBefore)
             }
         }
     }

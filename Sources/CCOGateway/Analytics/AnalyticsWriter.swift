@@ -45,6 +45,11 @@ public final class AnalyticsWriter: Service, Sendable {
 
     /// nil once ``run()`` has written the last rows and closed the database.
     private let store: Mutex<AnalyticsStore?>
+    /// A connection of the writer's own to the database file, for the checkpoints it makes when
+    /// rows stop coming: a checkpoint syncs the log and the file to disk, and a query or a call's
+    /// budget check (the first call after a pause reads the ledger) should not wait for that
+    /// behind the store's lock. nil for a database in memory, which has no log.
+    private let checkpointer: Mutex<Connection?>
     private let queue: Mutex<Queue>
     private let databaseProblem = Mutex<String?>(nil)
     public let flushInterval: Duration
@@ -82,6 +87,7 @@ public final class AnalyticsWriter: Service, Sendable {
         // Read at once only when a budget is set: a reload that sets the first one reads it then.
         if let ledger, ledger.isActive { try ledger.load(from: opened) }
         store = Mutex(opened)
+        checkpointer = Mutex(path == ":memory:" ? nil : try Connection(path: path))
         self.ledger = ledger
         queue = Mutex(Queue(retentionDays: retentionDays))
         self.flushInterval = flushInterval
@@ -462,6 +468,11 @@ public final class AnalyticsWriter: Service, Sendable {
     private func closeStore() async {
         do {
             try await threadPool.runIfActive { [self] in
+                // The checkpointer first: the store's connection, closing last, folds the log.
+                try self.checkpointer.withLock { connection in
+                    try connection?.close()
+                    connection = nil
+                }
                 try self.store.withLock { store in
                     try store?.close()
                     store = nil
@@ -514,9 +525,9 @@ public final class AnalyticsWriter: Service, Sendable {
     private func checkpoint(on background: BackgroundThread) async {
         do {
             try await background.run { [self] in
-                try self.withStore { store in
-                    try store.checkpoint()
-                    self.logPages.store(store.logPages, ordering: .relaxed)
+                try self.checkpointer.withLock { connection in
+                    guard let connection else { return }
+                    self.logPages.store(try connection.checkpoint(), ordering: .relaxed)
                 }
             }
         } catch {
