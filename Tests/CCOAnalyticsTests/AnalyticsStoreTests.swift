@@ -109,11 +109,13 @@ func row(_ ts: Int64, model: String = "claude-sonnet-4-5-20250929", status: Int 
             let logSize = { (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0 }
             let now = WallClock.nowMilliseconds()
             var written = 0
-            // Small transactions: each writes the table's and index's last pages again.
-            while logSize() <= AnalyticsStore.keptLogBytes + (1 << 20) {
+            // Small transactions: each writes the table's and index's last pages again (~5 MB
+            // of log takes ~4000 rows).
+            while logSize() <= AnalyticsStore.keptLogBytes + (1 << 20) && written < 100_000 {
                 try store.write((0 ..< 10).map { row(now - 100_000 + Int64(written + $0)) }, projects: [])
                 written += 10
             }
+            try #require(logSize() > AnalyticsStore.keptLogBytes, "the log never grew past what is kept")
             try store.connection.checkpoint()
             try store.write([row(now)], projects: [])
             #expect(logSize() <= AnalyticsStore.keptLogBytes, "\(logSize()) bytes of log after \(written) rows")
