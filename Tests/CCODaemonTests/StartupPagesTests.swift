@@ -1,3 +1,4 @@
+import CCOCore
 import Foundation
 import Logging
 import Testing
@@ -52,34 +53,63 @@ import Testing
     }
 
     #if os(Linux)
+    /// This process's mappings, read to the end as the daemon reads them (`String(contentsOfFile:)`
+    /// stops short of the end of a file in `/proc`).
+    static func ownMappings() throws -> String {
+        try #require(try FileSystem.readTextIfExists("/proc/self/smaps"))
+    }
+
     /// The test process itself drops its code and read-only data and goes on running: what it runs
     /// next is mapped back from the page cache, and its relocated and written data is untouched.
+    /// What was dropped is seen in a file the test maps and reads: the code of the test process is
+    /// mapped back at once by the other tests running beside it.
     @Test func aProcessThatDropsItsStartUpPagesRunsOnWithTheSameCodeAndData() throws {
-        func residentKB(of mappings: [StartupPages.Mapping]) throws -> Int {
-            let smaps = try String(contentsOfFile: "/proc/self/smaps", encoding: .utf8)
-            var total = 0, counting = false
+        /// Where `path` is mapped, and how much of it is resident.
+        func mapping(of path: String) throws -> (start: UInt, residentKB: Int)? {
+            let smaps = try Self.ownMappings()
+            var start: UInt?
             for line in smaps.split(separator: "\n") {
                 let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-                if let range = fields.first?.split(separator: "-"), range.count == 2, let start = UInt(range[0], radix: 16) {
-                    counting = mappings.contains { $0.start == start }
-                } else if counting, fields.first == "Rss:", fields.count >= 2, let kb = Int(fields[1]) {
-                    total += kb
+                if let range = fields.first?.split(separator: "-"), range.count == 2, let begin = UInt(range[0], radix: 16) {
+                    start = fields.last.map(String.init) == path ? begin : nil
+                } else if let start, fields.first == "Rss:", fields.count >= 2, let kb = Int(fields[1]) {
+                    return (start, kb)
                 }
             }
-            return total
+            return nil
         }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("startup-pages-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("read-only")
+        try Data((0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 / 4096) }).write(to: file)
+        let length = 4 << 20
+        let descriptor = open(file.path, O_RDONLY)
+        try #require(descriptor >= 0)
+        defer { close(descriptor) }
+        let base = try #require(mmap(nil, length, PROT_READ, MAP_PRIVATE, descriptor, 0).flatMap { $0 == MAP_FAILED ? nil : $0 })
+        defer { munmap(base, length) }
+        let mapped = UnsafeRawBufferPointer(start: base, count: length)
+        var sum = 0
+        for page in stride(from: 0, to: length, by: 4096) { sum &+= Int(mapped[page]) }
+        let (start, before) = try #require(try mapping(of: file.path))
+        #expect(start == UInt(bitPattern: base))
+
         let written = (0..<1000).map { "value \($0)" }
-        let code = StartupPages.droppable(smaps: try String(contentsOfFile: "/proc/self/smaps", encoding: .utf8))
+        let code = StartupPages.droppable(smaps: try Self.ownMappings())
         let function: @convention(c) () -> Int32 = { 42 }
         let address = unsafeBitCast(function, to: UInt.self)
         #expect(code.contains { $0.start <= address && address < $0.end }, "the test's own code is among the mappings dropped")
-        let before = try residentKB(of: code)
+        #expect(code.contains { $0.start == start }, "the mapped file is among them")
 
         let dropped = StartupPages.drop(logger: Logger(label: "test"))
 
-        let after = try residentKB(of: code)
-        #expect(dropped > 0)
-        #expect(after < before / 2, "resident in the dropped mappings: \(before) kB before, \(after) kB after")
+        let after = try #require(try mapping(of: file.path)).residentKB
+        #expect(dropped >= length)
+        #expect(before >= 4000 && after == 0, "resident of the mapped file: \(before) kB before, \(after) kB after")
+        var again = 0
+        for page in stride(from: 0, to: length, by: 4096) { again &+= Int(mapped[page]) }
+        #expect(again == sum, "the file's bytes are mapped back as they were")
         #expect(written == (0..<1000).map { "value \($0)" })
         #expect(function() == 42)
         let decoded = try JSONDecoder().decode([String: Int].self, from: Data(#"{"a": 1}"#.utf8))

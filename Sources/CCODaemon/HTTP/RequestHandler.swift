@@ -14,7 +14,8 @@ import NIOHTTP1
 /// Requests a client sends before the previous answer has ended (pipelining) wait here, in order;
 /// while more than ``queuedBytesLimit`` of them wait, the connection stops reading. A connection is
 /// closed after the answer to a request that asked for it (`Connection: close`), once its client has
-/// shut its side and everything it sent has been answered, and after a malformed request (`400`).
+/// shut its side and everything it sent whole has been answered (a request it left unfinished is
+/// dropped), and after a malformed request (`400`).
 /// A client that sends nothing for `idleTimeout`, between requests or in the middle of one, is
 /// disconnected; one waiting for its answer never is. When the server stops accepting, the
 /// connection is drained politely (``ConnectionDrain``).
@@ -264,8 +265,17 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard error is HTTPParserError else {
+        guard let error = error as? HTTPParserError else {
             context.close(promise: nil)
+            return
+        }
+        if error == .invalidEOFState {
+            // The client shut its side in the middle of a request, which will never end: it is dropped
+            // unanswered, whether or not the one before is still being answered.
+            queued.removeAll()
+            queuedBytes = 0
+            inputClosed = true
+            if isResponding { closeAfterResponse = true } else { context.close(promise: nil) }
             return
         }
         // Nothing after a malformed request can be trusted: what is being answered ends the connection.
