@@ -298,3 +298,52 @@ import CCOGateway
         #expect(try await routed.body.collect(upTo: 100).readableBytes == 0, "the bytes went with the first read")
     }
 }
+
+/// How a request's body is gathered from the parts NIO's decoder reads (``RequestHandler/append(_:to:limit:of:)``).
+@Suite struct RequestBodyTests {
+    static func head(announcing length: Int?) -> HTTPRequestHead {
+        HTTPRequestHead(version: .http1_1, method: .POST, uri: "/v1/messages", headers: length.map { ["content-length": "\($0)"] } ?? [:])
+    }
+
+    static func address(_ buffer: ByteBuffer?) -> UnsafeRawPointer? {
+        buffer?.withUnsafeReadableBytes { UnsafeRawPointer($0.baseAddress) }
+    }
+
+    @Test func aBodyInOnePartIsThatPartNotACopy() {
+        let part = ByteBuffer(string: #"{"model":"claude-sonnet-4-5"}"#)
+        var body: ByteBuffer?
+        RequestHandler.append(part, to: &body, limit: 1 << 20, of: Self.head(announcing: part.readableBytes))
+        #expect(body == part)
+        #expect(Self.address(body) == Self.address(part))
+    }
+
+    @Test func aBodyInSeveralPartsGoesIntoOneBufferOfTheAnnouncedSizeWrittenInPlace() {
+        let parts = (0..<3).map { ByteBuffer(repeating: UInt8(ascii: "a") + UInt8($0), count: 100_000) }
+        let head = Self.head(announcing: 300_000)
+        var body: ByteBuffer?
+        RequestHandler.append(parts[0], to: &body, limit: 1 << 20, of: head)
+        RequestHandler.append(parts[1], to: &body, limit: 1 << 20, of: head)
+        #expect((body?.capacity ?? 0) >= 300_000, "the announced length at the second part")
+        let second = Self.address(body)
+        RequestHandler.append(parts[2], to: &body, limit: 1 << 20, of: head)
+        #expect(Self.address(body) == second, "the third part is written where the second went")
+        #expect(body == ByteBuffer(bytes: parts.flatMap { Array($0.readableBytesView) }))
+    }
+
+    @Test func aClientThatAnnouncesMoreThanItSendsGetsABufferAtMostFourMegabytesAheadOfIt() {
+        let head = Self.head(announcing: 1 << 30)
+        var body: ByteBuffer?
+        for _ in 0..<3 { RequestHandler.append(ByteBuffer(repeating: 0x61, count: 10), to: &body, limit: 2 << 30, of: head) }
+        #expect(body?.readableBytes == 30)
+        let capacity = body?.capacity ?? 0
+        #expect(capacity >= 20 + RequestHandler.largestAllocationAhead && capacity <= 2 * RequestHandler.largestAllocationAhead,
+                "\(capacity) bytes for 30 that came of the 1 GB announced")
+    }
+
+    @Test func aBodyPastTheLimitIsKeptToOneBytePastIt() {
+        let head = Self.head(announcing: 5000)
+        var body: ByteBuffer?
+        for _ in 0..<5 { RequestHandler.append(ByteBuffer(repeating: 0x62, count: 1000), to: &body, limit: 2500, of: head) }
+        #expect(body?.readableBytes == 2501)
+    }
+}

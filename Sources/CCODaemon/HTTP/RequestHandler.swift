@@ -152,7 +152,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// a dozen buffers, and with them faulted in fresh pages: 60 µs more per call,
     /// docs/benchmarks.md; a burst of 1024 such requests peaked as high either way.)
     @inline(never)
-    private static func append(_ buffer: ByteBuffer, to body: inout ByteBuffer?, limit: Int, of head: HTTPRequestHead) {
+    static func append(_ buffer: ByteBuffer, to body: inout ByteBuffer?, limit: Int, of head: HTTPRequestHead) {
         let room = limit + 1 - (body?.readableBytes ?? 0)
         guard room > 0 else { return }
         let part = buffer.readableBytes <= room ? buffer : buffer.getSlice(at: buffer.readerIndex, length: room)!
