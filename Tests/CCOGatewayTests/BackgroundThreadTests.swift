@@ -1,6 +1,7 @@
 #if os(Linux)
 import Glibc
 import NIOPosix
+import Synchronization
 import Testing
 @testable import CCOGateway
 
@@ -20,6 +21,19 @@ import Testing
         #expect(elsewhere == Self.nice(), "the other threads keep the nice value they had")
         await thread.stop()
         await #expect(throws: (any Error).self, "a stopped thread takes no more work") { _ = try await thread.run { 1 } }
+    }
+
+    /// A batch gives way between its statements for its first 2 ms only, then runs on to its end.
+    @Test func aBatchGivesWayOnlyWithinItsFirstTwoMilliseconds() {
+        let start = ContinuousClock.now
+        let clock = Mutex(start)
+        let yields = Mutex(0)
+        let courtesy = BackgroundThread.Courtesy(now: { clock.withLock { $0 } }, yield: { yields.withLock { $0 += 1 } })
+        for elapsed: Duration in [.zero, .microseconds(500), .microseconds(1999), .milliseconds(2), .milliseconds(3), .seconds(1)] {
+            clock.withLock { $0 = start + elapsed }
+            courtesy.giveWay()
+        }
+        #expect(yields.withLock { $0 } == 3, "at 0, 0.5 and 1.999 ms; not at 2 ms or after")
     }
 }
 #endif
