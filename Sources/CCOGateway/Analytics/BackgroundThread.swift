@@ -49,23 +49,19 @@ final class BackgroundThread: Sendable {
     /// seconds (`/api/stats` 5.6 and 30.5 s). A batch past its budget runs on to its end.
     struct Courtesy {
         static let budget: Duration = .milliseconds(2)
-        private let now: () -> ContinuousClock.Instant
-        private let yield: () -> Void
         private let until: ContinuousClock.Instant
 
-        /// Counts its budget from `now()`; `now` and `yield` are the clock and the scheduler's
-        /// yield, or a test's.
-        init(now: @escaping () -> ContinuousClock.Instant = { ContinuousClock.now },
-             yield: @escaping () -> Void = { _ = system_sched_yield() }) {
-            self.now = now
-            self.yield = yield
-            until = now() + Courtesy.budget
+        init(startingAt start: ContinuousClock.Instant = .now) {
+            until = start + Courtesy.budget
         }
+
+        /// Whether a step ending at `now` gives way: only within the budget.
+        func givesWay(at now: ContinuousClock.Instant) -> Bool { now < until }
 
         /// Yields the core when another thread waits for it and the budget is not spent; with
         /// nothing else to run, returns at once.
         func giveWay() {
-            if now() < until { yield() }
+            if givesWay(at: .now) { system_sched_yield() }
         }
     }
 
