@@ -61,9 +61,15 @@ import CCOGateway
             channel.embeddedEventLoop.run()
         }
 
-        /// The head written, once the answer has written it.
+        /// The head written, once the answer has written it, as a client's HTTP/1 parser reads it.
         func writtenHead() throws -> HTTPResponseHead? {
-            guard case .head(let head)? = try channel.readOutbound(as: HTTPServerResponsePart.self) else { return nil }
+            let reader = EmbeddedChannel(handler: ByteToMessageHandler(HTTPResponseDecoder()))
+            // The parser pairs each answer with a request's method.
+            try reader.writeOutbound(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/health")))
+            while let bytes = try channel.readOutbound(as: ByteBuffer.self) {
+                try reader.writeInbound(bytes)
+            }
+            guard case .head(let head)? = try reader.readInbound(as: HTTPClientResponsePart.self) else { return nil }
             return head
         }
 

@@ -38,10 +38,9 @@ import CCOGateway
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let pipeline = channel.pipeline.syncOperations
-                        try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
                         let drain = ConnectionDrain(idleGrace: .seconds(1), coordinator: DrainCoordinator(drainTimeout: .seconds(60), recorder: nil))
-                        try pipeline.addHandler(RequestHandler(executor: executor, idleTimeout: idleTimeout, drain: drain, bodyLimit: { bodyLimit },
-                                                               respond: respond))
+                        try pipeline.addHTTPServerHandlers(RequestHandler(executor: executor, idleTimeout: idleTimeout, drain: drain,
+                                                                          bodyLimit: { bodyLimit }, respond: respond))
                     }
                 }
                 .bind(host: "127.0.0.1", port: 0).get()

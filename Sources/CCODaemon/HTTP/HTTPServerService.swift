@@ -247,16 +247,9 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(PeerCheckHandler(policy: peers))
-                    try pipeline.configureHTTPServerPipeline(
-                        withPipeliningAssistance: false, withErrorHandling: false,
-                        // HTTPFields has checked the router's fields already; the gateway's are
-                        // the upstream's, as NIO's decoder read them (llhttp refuses a name that
-                        // is not a token and a value with CR, LF or another control byte), and
-                        // cco's own.
-                        withOutboundHeaderValidation: false)
-                    try pipeline.addHandler(RequestHandler(executor: executor, idleTimeout: idleTimeout,
-                                                           drain: ConnectionDrain(idleGrace: idleGrace, coordinator: drain),
-                                                           bodyLimit: bodyLimit, respond: respond))
+                    try pipeline.addHTTPServerHandlers(RequestHandler(executor: executor, idleTimeout: idleTimeout,
+                                                                      drain: ConnectionDrain(idleGrace: idleGrace, coordinator: drain),
+                                                                      bodyLimit: bodyLimit, respond: respond))
                     drain.handling(channel)
                 }
             }

@@ -19,10 +19,14 @@ import NIOHTTP1
 /// A client that sends nothing for `idleTimeout`, between requests or in the middle of one, is
 /// disconnected; one waiting for its answer never is. When the server stops accepting, the
 /// connection is drained politely (``ConnectionDrain``).
+///
+/// It writes its answers' bytes itself, each head in one pass (``MessageHead``), framed for the
+/// request it answers (``ResponseFraming``): an answer to `HEAD` without its body, one of unknown
+/// length in chunks, or to an HTTP/1.0 client until the connection closes.
 final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundOut = IOData
     /// Writes the response to `request` on the channel, the end included.
     typealias Respond = @Sendable (ClientRequest, any Channel) async -> Void
 
@@ -30,6 +34,11 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     static let queuedBytesLimit = 64 << 10
     /// The most a body's buffer is made larger than what has arrived, whatever its head announces.
     static let largestAllocationAhead = 4 << 20
+    /// A chunk this small is sent in one buffer with its size line and CRLF, not as three writes.
+    static let largestCopiedChunk = 2048
+    private static let crlf = ByteBuffer(string: "\r\n")
+    private static let lastChunk = ByteBuffer(string: "0\r\n\r\n")
+    private static let badRequest = ByteBuffer(string: "HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n")
 
     private enum State {
         case idle
@@ -58,6 +67,9 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The client asked for the connection to close after this answer, or shut its side.
     private var closeAfterResponse = false
     private var inputClosed = false
+    /// The request being answered, for its answer's framing, and that framing once its head is written.
+    private var answering: (method: HTTPMethod, version: HTTPVersion) = (.GET, .http1_1)
+    private var framing = ResponseFraming.length
 
     init(executor: ServingLoopExecutor, idleTimeout: TimeAmount, drain: ConnectionDrain, bodyLimit: @escaping @Sendable () -> Int,
          respond: @escaping Respond) {
@@ -180,6 +192,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // NIO's decoder has read the `Connection` header for this: false after `close`, or for
         // HTTP/1.0 without `keep-alive`.
         if !head.isKeepAlive { closeAfterResponse = true }
+        answering = (head.method, head.version)
         let request = ClientRequest(head: head, body: body)
         let channel = context.channel
         let respond = self.respond
@@ -194,22 +207,67 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// The response's parts, on their way to NIO's HTTP/1 encoder: a draining connection's last
-    /// answer says so in its head, and closes the connection after its end.
+    /// The response's parts as bytes: a draining connection's last answer says so in its head,
+    /// and closes the connection after its end, as does one framed by the connection's close.
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .head(var head):
             drain.writing(&head)
-            context.write(wrapOutboundOut(.head(head)), promise: promise)
-        case .body:
-            context.write(data, promise: promise)
-        case .end:
-            if drain.ending(context) {
-                context.writeAndFlush(data, promise: promise)
-                context.close(promise: nil)
-            } else {
-                context.write(data, promise: promise)
+            framing = ResponseFraming(status: head.status, fields: head.headers, method: answering.method, version: answering.version)
+            var buffer = context.channel.allocator.buffer(capacity: 0)
+            buffer.writeResponseHead(head, framing: framing)
+            context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
+        case .body(let part):
+            switch framing {
+            case .none:
+                // Not written; the promise is completed in order.
+                context.write(wrapOutboundOut(.byteBuffer(context.channel.allocator.buffer(capacity: 0))), promise: promise)
+            case .length, .close:
+                context.write(wrapOutboundOut(part), promise: promise)
+            case .chunked:
+                writeChunk(part, context: context, promise: promise)
             }
+        case .end(let trailers):
+            let closes = drain.ending(context) || framing == .close
+            var last: ByteBuffer?
+            if framing == .chunked {
+                if let trailers {
+                    last = context.channel.allocator.buffer(capacity: 0)
+                    last!.writeLastChunk(trailers: trailers)
+                } else {
+                    last = Self.lastChunk
+                }
+            } else if promise != nil || closes {
+                // Nothing to write: the promise is completed in order, behind the body.
+                last = context.channel.allocator.buffer(capacity: 0)
+            }
+            if let last {
+                if closes {
+                    context.writeAndFlush(wrapOutboundOut(.byteBuffer(last)), promise: promise)
+                } else {
+                    context.write(wrapOutboundOut(.byteBuffer(last)), promise: promise)
+                }
+            }
+            if closes { context.close(promise: nil) }
+        }
+    }
+
+    /// A body part as a chunk: its size line, the part and a CRLF. A small part is copied in
+    /// between the two, a large one (or a file's region) goes as it is, between two writes.
+    private func writeChunk(_ part: IOData, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        let size = part.readableBytes
+        // An empty chunk would end the body: nothing is written but the promise, in order.
+        guard size > 0 else { return context.write(wrapOutboundOut(part), promise: promise) }
+        var sizeLine = context.channel.allocator.buffer(capacity: size <= Self.largestCopiedChunk ? size + 24 : 24)
+        sizeLine.writeChunkSize(size)
+        if size <= Self.largestCopiedChunk, case .byteBuffer(let bytes) = part {
+            sizeLine.writeImmutableBuffer(bytes)
+            sizeLine.writeImmutableBuffer(Self.crlf)
+            context.write(wrapOutboundOut(.byteBuffer(sizeLine)), promise: promise)
+        } else {
+            context.write(wrapOutboundOut(.byteBuffer(sizeLine)), promise: nil)
+            context.write(wrapOutboundOut(part), promise: nil)
+            context.write(wrapOutboundOut(.byteBuffer(Self.crlf)), promise: promise)
         }
     }
 
@@ -286,9 +344,16 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         state = .responding
-        let head = HTTPResponseHead(version: .http1_1, status: .badRequest, headers: ["connection": "close", "content-length": "0"])
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(Self.badRequest)), promise: nil)
         context.close(promise: nil)
+    }
+}
+
+extension ChannelPipeline.SynchronousOperations {
+    /// A client connection's HTTP/1 handlers: NIO's request decoder, then `handler`, which answers
+    /// each request and writes its answer's bytes.
+    func addHTTPServerHandlers(_ handler: RequestHandler) throws {
+        try addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+        try addHandler(handler)
     }
 }

@@ -60,21 +60,39 @@ final class UpstreamConnection: Sendable {
     /// and the connection it makes.
     static func attach(to channel: any Channel, origin: String, pool: UpstreamPool) throws -> UpstreamConnection {
         let operations = channel.pipeline.syncOperations
-        // The request's fields are the client's as NIO's decoder read them (llhttp refuses a name
-        // that is not a token and a value with CR, LF or another control byte), and cco's own
-        // `Host` and `Content-Length`: NIO's outbound check of every field again is work with
-        // nothing to find. Its framing is cco's too (`Gateway.upstreamRequest`: a body's length, never
-        // a client's `Transfer-Encoding`), so NIO's encoder does not look for framing fields to
-        // remove, which copied the whole header block a call (the head's fields are shared by then).
-        var encoding = HTTPRequestEncoder.Configuration()
-        encoding.automaticallySetFramingHeaders = false
-        try operations.addHTTPClientHandlers(leftOverBytesStrategy: .fireError, enableOutboundHeaderValidation: false,
-                                             encoderConfiguration: encoding)
+        try operations.addHandler(RequestEncoder())
+        // The decoder sees each request's head on its way out, for the method (an answer to `HEAD`
+        // has no body).
+        try operations.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .fireError)))
         let handler = Handler(pool: pool)
         try operations.addHandler(handler)
         let connection = UpstreamConnection(channel: channel, origin: origin, handler: handler)
         handler.connection = connection
         return connection
+    }
+
+    /// Writes a request's head in one pass (``MessageHead``), and its body as it is. Its framing is
+    /// the head's own (`Gateway.upstreamRequest`: a body's `Content-Length`, never a client's
+    /// `Transfer-Encoding`), so no field is looked for, added or removed.
+    fileprivate final class RequestEncoder: ChannelOutboundHandler {
+        typealias OutboundIn = HTTPClientRequestPart
+        typealias OutboundOut = IOData
+
+        func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+            switch unwrapOutboundIn(data) {
+            case .head(let head):
+                var buffer = context.channel.allocator.buffer(capacity: 0)
+                buffer.writeRequestHead(head)
+                context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
+            case .body(let part):
+                context.write(wrapOutboundOut(part), promise: promise)
+            case .end:
+                // Nothing to write; the promise is completed in order behind the body.
+                if let promise {
+                    context.write(wrapOutboundOut(.byteBuffer(context.channel.allocator.buffer(capacity: 0))), promise: promise)
+                }
+            }
+        }
     }
 
     /// The end of the pipeline: hands the answer's parts to the call's receiver, and holds reads
