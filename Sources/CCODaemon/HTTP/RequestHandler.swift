@@ -213,9 +213,8 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapOutboundIn(data) {
         case .head(var head):
             drain.writing(&head)
-            framing = ResponseFraming(status: head.status, fields: head.headers, method: answering.method, version: answering.version)
             var buffer = context.channel.allocator.buffer(capacity: 0)
-            buffer.writeResponseHead(head, framing: framing)
+            framing = buffer.writeResponseHead(head, answering: answering.method, version: answering.version)
             context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
         case .body(let part):
             switch framing {

@@ -17,12 +17,13 @@ public enum ResponseFraming: Equatable, Sendable {
     /// read chunks.
     case close
 
-    /// The framing of an answer of `status` and `fields` to a request of `method` and `version`.
-    public init(status: HTTPResponseStatus, fields: HTTPHeaders, method: HTTPMethod, version: HTTPVersion) {
+    /// The framing of an answer of `status`, with a `Content-Length` field or not, to a request of
+    /// `method` and `version`.
+    public init(status: HTTPResponseStatus, hasContentLength: Bool, method: HTTPMethod, version: HTTPVersion) {
         let code = status.code
         if method == .HEAD || (100..<200).contains(code) || code == 204 || code == 304 || (method == .CONNECT && (200..<300).contains(code)) {
             self = .none
-        } else if fields.contains(where: { MessageHead.named($0.name, "content-length") }) {
+        } else if hasContentLength {
             self = .length
         } else if version.major > 1 || (version.major == 1 && version.minor >= 1) {
             self = .chunked
@@ -47,11 +48,11 @@ public enum MessageHead {
         }
     }
 
-    /// Whether a response's field is written with the `framing` its server chose.
-    static func writes(_ name: String, status: HTTPResponseStatus) -> Bool {
+    /// Whether a response's field is written: not a `Transfer-Encoding` (the server frames the
+    /// body), nor a `Content-Length` in a 1xx or a 204 (RFC 9110 §8.6).
+    static func writes(_ name: String, code: UInt) -> Bool {
         if named(name, "transfer-encoding") { return false }
-        // RFC 9110 §8.6: no Content-Length in a 1xx or a 204.
-        if status.code < 200 || status.code == 204 { return !named(name, "content-length") }
+        if code < 200 || code == 204 { return !named(name, "content-length") }
         return true
     }
 
@@ -65,24 +66,29 @@ public enum MessageHead {
 }
 
 extension ByteBuffer {
-    /// The head of a response framed as `framing`: its fields but a `Transfer-Encoding` (and a
-    /// `Content-Length` in a 1xx or 204), then `Transfer-Encoding: chunked` for chunks.
-    public mutating func writeResponseHead(_ head: HTTPResponseHead, framing: ResponseFraming) {
+    /// The head of an answer to a request of `method` and `version`, framed for it, which it
+    /// returns: its fields but a `Transfer-Encoding` (and a `Content-Length` in a 1xx or 204), then
+    /// `Transfer-Encoding: chunked` for chunks.
+    public mutating func writeResponseHead(_ head: HTTPResponseHead, answering method: HTTPMethod, version requestVersion: HTTPVersion) -> ResponseFraming {
         let version = MessageHead.versionText(head.version)
         let code = head.status.code
         let codeText = (100...999).contains(code) ? nil : String(code)
         let reason = head.status.reasonPhrase
         let chunkedLine: StaticString = "transfer-encoding: chunked\r\n"
-        // Fields other than the framing's are common, and checked twice: when counted and when written.
+        // One pass over the fields counts their bytes and finds the body's length; the fields not
+        // written (rare) are checked again as they are written.
         var omitted = 0
+        var hasContentLength = false
         var count = version.utf8.count + 1 + (codeText?.utf8.count ?? 3) + 1 + reason.utf8.count + 2
         for (name, value) in head.headers {
-            if MessageHead.writes(name, status: head.status) {
+            if MessageHead.writes(name, code: code) {
                 count += name.utf8.count + 2 + value.utf8.count + 2
+                if !hasContentLength { hasContentLength = MessageHead.named(name, "content-length") }
             } else {
                 omitted += 1
             }
         }
+        let framing = ResponseFraming(status: head.status, hasContentLength: hasContentLength, method: method, version: requestVersion)
         if framing == .chunked { count += chunkedLine.utf8CodeUnitCount }
         count += 2
         writeJoined(count: count) { bytes in
@@ -97,16 +103,17 @@ extension ByteBuffer {
             }
             bytes.append(UInt8(ascii: " "))
             bytes.append(reason)
-            bytes.append("\r\n")
-            for (name, value) in head.headers where omitted == 0 || MessageHead.writes(name, status: head.status) {
+            bytes.append(UInt8(ascii: "\r"), UInt8(ascii: "\n"))
+            for (name, value) in head.headers where omitted == 0 || MessageHead.writes(name, code: code) {
                 bytes.append(name)
-                bytes.append(": ")
+                bytes.append(UInt8(ascii: ":"), UInt8(ascii: " "))
                 bytes.append(value)
-                bytes.append("\r\n")
+                bytes.append(UInt8(ascii: "\r"), UInt8(ascii: "\n"))
             }
             if framing == .chunked { bytes.append(chunkedLine) }
-            bytes.append("\r\n")
+            bytes.append(UInt8(ascii: "\r"), UInt8(ascii: "\n"))
         }
+        return framing
     }
 
     /// The head of a request, its fields as they are: its framing is its own (the gateway gives
@@ -125,14 +132,14 @@ extension ByteBuffer {
             bytes.append(head.uri)
             bytes.append(UInt8(ascii: " "))
             bytes.append(version)
-            bytes.append("\r\n")
+            bytes.append(UInt8(ascii: "\r"), UInt8(ascii: "\n"))
             for (name, value) in head.headers {
                 bytes.append(name)
-                bytes.append(": ")
+                bytes.append(UInt8(ascii: ":"), UInt8(ascii: " "))
                 bytes.append(value)
-                bytes.append("\r\n")
+                bytes.append(UInt8(ascii: "\r"), UInt8(ascii: "\n"))
             }
-            bytes.append("\r\n")
+            bytes.append(UInt8(ascii: "\r"), UInt8(ascii: "\n"))
         }
     }
 
@@ -144,7 +151,7 @@ extension ByteBuffer {
                 let digit = UInt8((size >> shift) & 0xF)
                 bytes.append(digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10)
             }
-            bytes.append("\r\n")
+            bytes.append(UInt8(ascii: "\r"), UInt8(ascii: "\n"))
         }
     }
 
@@ -159,11 +166,11 @@ extension ByteBuffer {
             bytes.append("0\r\n")
             for (name, value) in trailers ?? [:] {
                 bytes.append(name)
-                bytes.append(": ")
+                bytes.append(UInt8(ascii: ":"), UInt8(ascii: " "))
                 bytes.append(value)
-                bytes.append("\r\n")
+                bytes.append(UInt8(ascii: "\r"), UInt8(ascii: "\n"))
             }
-            bytes.append("\r\n")
+            bytes.append(UInt8(ascii: "\r"), UInt8(ascii: "\n"))
         }
     }
 }

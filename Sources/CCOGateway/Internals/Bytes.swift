@@ -27,6 +27,7 @@ struct JoinedBytes: ~Copyable {
         self.room = room
     }
 
+    @inline(__always)
     mutating func append(_ text: String) {
         let done: Void? = text.utf8.withContiguousStorageIfAvailable { bytes in
             append(UnsafeRawBufferPointer(bytes))
@@ -36,6 +37,7 @@ struct JoinedBytes: ~Copyable {
         }
     }
 
+    @inline(__always)
     mutating func append(_ text: StaticString) {
         if text.hasPointerRepresentation {
             append(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
@@ -44,12 +46,23 @@ struct JoinedBytes: ~Copyable {
         }
     }
 
+    @inline(__always)
     mutating func append(_ byte: UInt8) {
         precondition(written < room.count, "a message head's length was miscounted")
         room[written] = byte
         written += 1
     }
 
+    /// `a` then `b`: a field's `: ` or a line's CRLF, stored rather than copied.
+    @inline(__always)
+    mutating func append(_ a: UInt8, _ b: UInt8) {
+        precondition(written + 2 <= room.count, "a message head's length was miscounted")
+        room[written] = a
+        room[written + 1] = b
+        written += 2
+    }
+
+    @inline(__always)
     private mutating func append(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
         precondition(bytes.count <= room.count - written, "a message head's length was miscounted")
