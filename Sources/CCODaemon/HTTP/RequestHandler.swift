@@ -38,6 +38,8 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     static let largestCopiedChunk = 2048
     private static let crlf = ByteBuffer(string: "\r\n")
     private static let lastChunk = ByteBuffer(string: "0\r\n\r\n")
+    /// Written for a promise that has nothing to write, so that it is completed in order.
+    private static let nothing = ByteBuffer()
     private static let badRequest = ByteBuffer(string: "HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n")
 
     private enum State {
@@ -219,8 +221,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .body(let part):
             switch framing {
             case .none:
-                // Not written; the promise is completed in order.
-                context.write(wrapOutboundOut(.byteBuffer(context.channel.allocator.buffer(capacity: 0))), promise: promise)
+                context.write(wrapOutboundOut(.byteBuffer(Self.nothing)), promise: promise)
             case .length, .close:
                 context.write(wrapOutboundOut(part), promise: promise)
             case .chunked:
@@ -228,17 +229,18 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
         case .end(let trailers):
             let closes = drain.ending(context) || framing == .close
-            var last: ByteBuffer?
-            if framing == .chunked {
+            let last: ByteBuffer?
+            switch framing {
+            case .chunked:
                 if let trailers {
-                    last = context.channel.allocator.buffer(capacity: 0)
-                    last!.writeLastChunk(trailers: trailers)
+                    var block = context.channel.allocator.buffer(capacity: 0)
+                    block.writeLastChunk(trailers: trailers)
+                    last = block
                 } else {
                     last = Self.lastChunk
                 }
-            } else if promise != nil || closes {
-                // Nothing to write: the promise is completed in order, behind the body.
-                last = context.channel.allocator.buffer(capacity: 0)
+            case .none, .length, .close:
+                last = promise != nil || closes ? Self.nothing : nil
             }
             if let last {
                 if closes {

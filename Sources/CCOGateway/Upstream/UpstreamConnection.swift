@@ -77,6 +77,7 @@ final class UpstreamConnection: Sendable {
     fileprivate final class RequestEncoder: ChannelOutboundHandler {
         typealias OutboundIn = HTTPClientRequestPart
         typealias OutboundOut = IOData
+        private static let nothing = ByteBuffer()
 
         func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
             switch unwrapOutboundIn(data) {
@@ -88,9 +89,7 @@ final class UpstreamConnection: Sendable {
                 context.write(wrapOutboundOut(part), promise: promise)
             case .end:
                 // Nothing to write; the promise is completed in order behind the body.
-                if let promise {
-                    context.write(wrapOutboundOut(.byteBuffer(context.channel.allocator.buffer(capacity: 0))), promise: promise)
-                }
+                if let promise { context.write(wrapOutboundOut(.byteBuffer(Self.nothing)), promise: promise) }
             }
         }
     }
