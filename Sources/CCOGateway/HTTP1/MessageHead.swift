@@ -34,9 +34,10 @@ public enum ResponseFraming: Equatable, Sendable {
 }
 
 /// The heads of HTTP/1.1 messages as bytes, written in one pass into one buffer: the start line,
-/// each field as `name: value`, and the empty line. The fields are written as they are: they are
-/// what NIO's decoder accepted from a client or an upstream (llhttp refuses a name that is not a
-/// token and a value with CR, LF or another control byte), and cco's own.
+/// each field as `name: value`, and the empty line. The fields are written as they are, unchecked:
+/// they are what NIO's decoder accepted from a client or an upstream (llhttp refuses a name that is
+/// not a token and a value with CR, LF or another control byte), the router's (HTTPFields checks
+/// them as they are made), and cco's own.
 public enum MessageHead {
     /// Whether `name` is `lowercase`, in any case (field names are ASCII).
     static func named(_ name: String, _ lowercase: StaticString) -> Bool {
