@@ -39,22 +39,24 @@ public enum ResponseFraming: Equatable, Sendable {
 /// not a token and a value with CR, LF or another control byte), the router's (HTTPFields checks
 /// them as they are made), and cco's own.
 public enum MessageHead {
-    /// Whether `name` is `lowercase`, in any case (field names are ASCII).
-    static func named(_ name: String, _ lowercase: StaticString) -> Bool {
-        guard name.utf8.count == lowercase.utf8CodeUnitCount else { return false }
-        return lowercase.withUTF8Buffer { wanted in
-            zip(name.utf8, wanted).allSatisfy { byte, expected in
-                (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte) == expected
-            }
-        }
-    }
+    static let transferEncoding = HeaderNames(["transfer-encoding"])
+    static let contentLength = HeaderNames(["content-length"])
 
     /// Whether a response's field is written: not a `Transfer-Encoding` (the server frames the
     /// body), nor a `Content-Length` in a 1xx or a 204 (RFC 9110 §8.6).
     static func writes(_ name: String, code: UInt) -> Bool {
-        if named(name, "transfer-encoding") { return false }
-        if code < 200 || code == 204 { return !named(name, "content-length") }
+        if transferEncoding.contains(name) { return false }
+        if code < 200 || code == 204 { return !contentLength.contains(name) }
         return true
+    }
+
+    /// The bytes of `fields` as a head's lines, `name: value` and CRLF each.
+    static func length(of fields: HTTPHeaders) -> Int {
+        fields.reduce(0) { $0 + length(of: $1.name, $1.value) }
+    }
+
+    static func length(of name: String, _ value: String) -> Int {
+        name.utf8.count + 2 + value.utf8.count + 2
     }
 
     static func versionText(_ version: HTTPVersion) -> String {
@@ -83,8 +85,8 @@ extension ByteBuffer {
         var count = version.utf8.count + 1 + (codeText?.utf8.count ?? 3) + 1 + reason.utf8.count + 2
         for (name, value) in head.headers {
             if MessageHead.writes(name, code: code) {
-                count += name.utf8.count + 2 + value.utf8.count + 2
-                if !hasContentLength { hasContentLength = MessageHead.named(name, "content-length") }
+                count += MessageHead.length(of: name, value)
+                if !hasContentLength { hasContentLength = MessageHead.contentLength.contains(name) }
             } else {
                 omitted += 1
             }
@@ -106,10 +108,7 @@ extension ByteBuffer {
             bytes.append(reason)
             bytes.append(UInt8(ascii: "\r"), UInt8(ascii: "\n"))
             for (name, value) in head.headers where omitted == 0 || MessageHead.writes(name, code: code) {
-                bytes.append(name)
-                bytes.append(UInt8(ascii: ":"), UInt8(ascii: " "))
-                bytes.append(value)
-                bytes.append(UInt8(ascii: "\r"), UInt8(ascii: "\n"))
+                bytes.appendField(name, value)
             }
             if framing == .chunked { bytes.append(chunkedLine) }
             bytes.append(UInt8(ascii: "\r"), UInt8(ascii: "\n"))
@@ -122,11 +121,7 @@ extension ByteBuffer {
     mutating func writeRequestHead(_ head: HTTPRequestHead) {
         let method = head.method.rawValue
         let version = MessageHead.versionText(head.version)
-        var count = method.utf8.count + 1 + head.uri.utf8.count + 1 + version.utf8.count + 2
-        for (name, value) in head.headers {
-            count += name.utf8.count + 2 + value.utf8.count + 2
-        }
-        count += 2
+        let count = method.utf8.count + 1 + head.uri.utf8.count + 1 + version.utf8.count + 2 + MessageHead.length(of: head.headers) + 2
         writeJoined(count: count) { bytes in
             bytes.append(method)
             bytes.append(UInt8(ascii: " "))
@@ -134,12 +129,7 @@ extension ByteBuffer {
             bytes.append(UInt8(ascii: " "))
             bytes.append(version)
             bytes.append(UInt8(ascii: "\r"), UInt8(ascii: "\n"))
-            for (name, value) in head.headers {
-                bytes.append(name)
-                bytes.append(UInt8(ascii: ":"), UInt8(ascii: " "))
-                bytes.append(value)
-                bytes.append(UInt8(ascii: "\r"), UInt8(ascii: "\n"))
-            }
+            for (name, value) in head.headers { bytes.appendField(name, value) }
             bytes.append(UInt8(ascii: "\r"), UInt8(ascii: "\n"))
         }
     }
@@ -158,20 +148,22 @@ extension ByteBuffer {
 
     /// The last chunk and the trailer's fields, `0\r\n` … `\r\n`.
     public mutating func writeLastChunk(trailers: HTTPHeaders?) {
-        var count = 3
-        for (name, value) in trailers ?? [:] {
-            count += name.utf8.count + 2 + value.utf8.count + 2
-        }
-        count += 2
+        let count = 3 + MessageHead.length(of: trailers ?? [:]) + 2
         writeJoined(count: count) { bytes in
             bytes.append("0\r\n")
-            for (name, value) in trailers ?? [:] {
-                bytes.append(name)
-                bytes.append(UInt8(ascii: ":"), UInt8(ascii: " "))
-                bytes.append(value)
-                bytes.append(UInt8(ascii: "\r"), UInt8(ascii: "\n"))
-            }
+            for (name, value) in trailers ?? [:] { bytes.appendField(name, value) }
             bytes.append(UInt8(ascii: "\r"), UInt8(ascii: "\n"))
         }
+    }
+}
+
+extension JoinedBytes {
+    /// A head's line for a field: `name: value` and CRLF.
+    @inline(__always)
+    mutating func appendField(_ name: String, _ value: String) {
+        append(name)
+        append(UInt8(ascii: ":"), UInt8(ascii: " "))
+        append(value)
+        append(UInt8(ascii: "\r"), UInt8(ascii: "\n"))
     }
 }
