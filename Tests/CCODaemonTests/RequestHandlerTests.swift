@@ -219,6 +219,7 @@ import CCOGateway
         #expect(try await client.closedByServer())
         let text = try await client.read { _ in true }
         #expect(text.hasPrefix("HTTP/1.1 400 Bad Request\r\n") && text.lowercased().contains("connection: close"), "\(text)")
+        #expect(text == "HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n")
         try await server.close()
     }
 

@@ -116,17 +116,4 @@ import CCOGateway
         #expect(try connection.bytes(version: .http1_0) == "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
         #expect(connection.channel.isActive)
     }
-
-    @Test func aMalformedRequestIsAnswered400AndTheConnectionCloses() throws {
-        let channel = EmbeddedChannel()
-        let handler = RequestHandler(executor: ServingLoopExecutor(loop: channel.embeddedEventLoop), idleTimeout: .hours(1),
-                                     drain: ConnectionDrain(idleGrace: .seconds(1), coordinator: DrainCoordinator(drainTimeout: .seconds(600), recorder: nil)),
-                                     bodyLimit: { 1 << 20 }, respond: { _, _ in })
-        try channel.pipeline.syncOperations.addHTTPServerHandlers(handler)
-        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
-        _ = try? channel.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\nbad header\r\n\r\n"))
-        #expect(try channel.readOutbound(as: ByteBuffer.self).map { String(buffer: $0) }
-                == "HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n")
-        #expect(!channel.isActive)
-    }
 }

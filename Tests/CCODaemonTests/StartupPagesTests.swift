@@ -82,8 +82,8 @@ import Testing
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("read-only")
-        try Data((0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 / 4096) }).write(to: file)
         let length = 4 << 20
+        try Data((0..<length).map { UInt8(truncatingIfNeeded: $0 / 4096) }).write(to: file)
         let descriptor = open(file.path, O_RDONLY)
         try #require(descriptor >= 0)
         defer { close(descriptor) }
