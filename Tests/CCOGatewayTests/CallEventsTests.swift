@@ -40,6 +40,16 @@ import Testing
         #expect(await Self.waitUntil { events.subscriberCount == 0 })
     }
 
+    /// What a `HEAD` of `/api/events` leaves: a subscription made and let go of without being read.
+    @Test func aSubscriptionLetGoOfUnreadIsRemoved() async {
+        let events = CallEvents()
+        do {
+            let unread = events.subscribe()
+            #expect(unread != nil && events.subscriberCount == 1)
+        }
+        #expect(await Self.waitUntil { events.subscriberCount == 0 })
+    }
+
     @Test func drainingEndsEveryStreamAndRefusesNewOnes() async {
         let events = CallEvents()
         let open = events.subscribe()!.stream

@@ -707,6 +707,40 @@ import Testing
         }
     }
 
+    /// A `HEAD` of one of the daemon's own pages is answered with the head its `GET` has, and no
+    /// body; the event stream's is answered too, not held open; the connection serves the next
+    /// request; the request is counted as a `HEAD`.
+    @Test func aHEADIsAnsweredWithTheHeadOfItsGETAndNoBodyAndTheConnectionGoesOn() async throws {
+        let fake = try FakeUpstream()
+        try await withGateway(fake) { _, port in
+            let script = try await HTTP.send(.GET, port: port, path: "/dashboard.js")
+            #expect(script.status == 200)
+            let host = "Host: 127.0.0.1:\(port)\r\n"
+            let reply = try BudgetTests.exchange("HEAD /health HTTP/1.1\r\n\(host)\r\n" + "HEAD /dashboard.js HTTP/1.1\r\n\(host)\r\n"
+                + "HEAD /api/events HTTP/1.1\r\n\(host)\r\n" + "HEAD /no-such-page HTTP/1.1\r\n\(host)\r\n"
+                + "GET /ready HTTP/1.1\r\n\(host)Connection: close\r\n\r\n", port: port)
+            // Each answer to a HEAD is a head alone, so the next starts where its empty line ends.
+            var answers = reply.components(separatedBy: "\r\n\r\n")
+            let last = answers.count >= 2 ? answers.removeLast() : ""
+            #expect(answers.count == 5, "\(reply)")
+            guard answers.count == 5 else { return }
+            func field(_ name: String, _ head: String) -> String? {
+                head.split(separator: "\r\n").first { $0.lowercased().hasPrefix(name + ":") }.map { String($0.dropFirst(name.count + 1)).trimmingCharacters(in: .whitespaces) }
+            }
+            #expect(answers[0].hasPrefix("HTTP/1.1 200 OK") && field("content-type", answers[0])?.hasPrefix("application/json") == true)
+            #expect(Int(field("content-length", answers[0]) ?? "") ?? 0 > 0, "the length its GET would have")
+            #expect(answers[1].hasPrefix("HTTP/1.1 200 OK"))
+            #expect(field("content-length", answers[1]) == String(script.text.utf8.count))
+            #expect(answers[2].hasPrefix("HTTP/1.1 200 OK") && field("content-type", answers[2])?.hasPrefix("text/event-stream") == true)
+            #expect(field("transfer-encoding", answers[2]) == nil, "no body follows, chunked or not")
+            #expect(answers[3].hasPrefix("HTTP/1.1 404"))
+            #expect(answers[4].hasPrefix("HTTP/1.1 200 OK") && last.contains("\"status\":\"ready\""), "\(answers[4])\n\(last)")
+            let metrics = try await HTTP.send(.GET, port: port, path: "/metrics").text
+            #expect(metricValue(metrics, #"cco_http_requests_total{route="/health",method="HEAD",status="200"}"#) == 1)
+            #expect(metricValue(metrics, #"cco_http_requests_total{route="/api/events",method="HEAD",status="200"}"#) == 1)
+        }
+    }
+
     // MARK: - Helpers
 
 

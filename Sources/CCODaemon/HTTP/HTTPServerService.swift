@@ -142,16 +142,18 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
     /// `/v1/...`): it is taken as it is, with no URL parser run over it; any other form (a proxy's
     /// absolute URL, `*`) is converted by NIOHTTPTypesHTTP1, which parses it. HTTPTypes takes the
     /// first `Host` field as the authority, out of the fields. The body is handed over once.
+    /// A `HEAD` reaches the routes as a `GET`: its answer is the `GET`'s head (RFC 9110 §9.3.2).
     @inline(never)
     static func request(_ request: ClientRequest) throws -> Request {
         let head = request.head
-        let converted: HTTPRequest
+        var converted: HTTPRequest
         if head.uri.utf8.first == UInt8(ascii: "/") {
             converted = HTTPRequest(method: try HTTPRequest.Method(head.method), scheme: "http", authority: head.headers.first(name: "host"),
                                     path: head.uri, headerFields: HTTPFields(head.headers, splitCookie: false))
         } else {
             converted = try HTTPRequest(head, secure: false, splitCookie: false)
         }
+        if head.method == .HEAD { converted.method = .get }
         return Request(head: converted, body: request.takeBody().map { RequestBody(asyncSequence: HandedOverBody($0)) } ?? RequestBody(buffer: ByteBuffer()))
     }
 
@@ -159,7 +161,7 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
     /// the routes need are let go of before the response is written, which for a stream lasts minutes.
     /// What it does besides awaiting is in `@inline(never)` functions, out of the frame the
     /// request's task allocates and keeps.
-    private static func respond(to request: Request, on channel: any Channel, with answering: Answering) async -> Response {
+    private static func respond(to request: Request, method: HTTPMethod, on channel: any Channel, with answering: Answering) async -> Response {
         let context = ConnectionContext(source: ApplicationRequestContextSource(channel: channel, logger: answering.logger))
         let started = ContinuousClock().now
         let response: Response
@@ -168,11 +170,13 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
         } catch {
             response = unhandled(error, logger: answering.logger)
         }
-        answering.requests.answered(request, context: context, status: response.status.code, since: started)
+        answering.requests.answered(request, as: method.rawValue, context: context, status: response.status.code, since: started)
         return response
     }
 
     /// Writes the router's answer to `request`, its end included, as the gateway's are written.
+    /// The answer to a `HEAD` is its head and end: its body is never run (the event stream's would
+    /// not end), and what the body held (a subscription) is let go of with it.
     private static func answerFromRouter(_ request: ClientRequest, on channel: any Channel, with answering: Answering) async {
         let converted: Request
         do {
@@ -182,8 +186,12 @@ struct HTTPServerService<Responder: HTTPResponder>: Service where Responder.Cont
             channel.close(promise: nil)
             return
         }
-        var response = await respond(to: converted, on: channel, with: answering)
+        var response = await respond(to: converted, method: request.head.method, on: channel, with: answering)
         channel.write(HTTPServerResponsePart.head(head(taking: &response, date: answering.date.now, server: answering.serverName)), promise: nil)
+        guard request.head.method != .HEAD else {
+            channel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: nil)
+            return
+        }
         do {
             if response.body.contentLength == nil {
                 channel.eventLoop.execute { channel.flush() }

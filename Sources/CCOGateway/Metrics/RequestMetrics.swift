@@ -16,10 +16,11 @@ public struct RequestMetrics: Sendable {
         self.metrics = metrics
     }
 
-    /// One answered request, with its response's status.
+    /// One answered request of the router's, with its response's status: by the method the client
+    /// sent (a `HEAD` reaches the routes as a `GET`).
     @inline(never)
-    public func answered(_ request: Request, context: ConnectionContext, status: Int, since started: ContinuousClock.Instant) {
-        answered(method: request.method.rawValue, target: request.uri.description, route: context.endpointPath ?? "unmatched", status: status,
+    public func answered(_ request: Request, as method: String, context: ConnectionContext, status: Int, since started: ContinuousClock.Instant) {
+        answered(method: method, target: request.uri.description, route: context.endpointPath ?? "unmatched", status: status,
                  since: started, logger: context.logger)
     }
 
