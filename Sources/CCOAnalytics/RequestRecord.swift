@@ -101,14 +101,25 @@ public struct Attribution: Sendable, Hashable {
 
     /// The product and version of a User-Agent: `claude-cli/2.0.14 (external, cli)` gives
     /// `claude-cli` and `2.0.14`; `Anthropic/Python 0.75.0` gives `Anthropic/Python` and `0.75.0`.
+    /// Read as bytes: every call has one, and splitting it as a `String` (by characters) cost a
+    /// call more than its whole check.
     public static func product(ofUserAgent userAgent: String) -> (name: String, version: String?)? {
-        let words = userAgent.split(separator: " ")
-        guard let first = words.first else { return nil }
-        let startsWithDigit = { (text: Substring) in text.first.map { $0.isASCII && $0.isNumber } ?? false }
-        let parts = first.split(separator: "/", maxSplits: 1)
-        if parts.count == 2, startsWithDigit(parts[1]) { return (String(parts[0]), String(parts[1])) }
-        if words.count > 1, startsWithDigit(words[1]) { return (String(first), String(words[1])) }
-        return (String(first), nil)
+        let bytes = userAgent.utf8
+        let space = UInt8(ascii: " "), slash = UInt8(ascii: "/")
+        func word(from start: String.Index) -> Substring.UTF8View? {
+            guard let first = bytes[start...].firstIndex(where: { $0 != space }) else { return nil }
+            return bytes[first ..< (bytes[first...].firstIndex(of: space) ?? bytes.endIndex)]
+        }
+        func startsWithDigit(_ text: Substring.UTF8View) -> Bool {
+            text.first.map { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") } ?? false
+        }
+        guard let first = word(from: bytes.startIndex) else { return nil }
+        if let at = first.firstIndex(of: slash), at != first.startIndex {
+            let version = first[first.index(after: at)...]
+            if startsWithDigit(version) { return (String(Substring(first[..<at])), String(Substring(version))) }
+        }
+        if let second = word(from: first.endIndex), startsWithDigit(second) { return (String(Substring(first)), String(Substring(second))) }
+        return (String(Substring(first)), nil)
     }
 }
 

@@ -211,8 +211,8 @@ public final class Gateway: Sendable {
     /// What is known of a call before its body is read: its client and attribution.
     @inline(never)
     private static func call(_ head: HTTPRequestHead, route: GatewayRoute, settings: Settings) -> GatewayCall {
-        GatewayCall(route: route, client: head.headers.first(name: "user-agent"), attribution: attribution(of: head.headers),
-                    pricing: settings.pricing)
+        let (client, attribution) = attribution(of: head.headers)
+        return GatewayCall(route: route, client: client, attribution: attribution, pricing: settings.pricing)
     }
 
     /// The body parsed, and the answer from the cache when there is one.
@@ -300,18 +300,17 @@ public final class Gateway: Sendable {
         switch answer {
         case .whole(let answerHead, _), .stream(let answerHead): head = answerHead
         }
-        var headers = Self.relayedResponseHeaders(head.headers)
+        let relayed = Self.relayed(head.headers)
+        var headers = relayed.headers
         if upstream.checked.call.route.isCacheable { headers.add(name: Self.cacheHeader, value: upstream.checked.cacheState) }
         call.status = Int(head.status.code)
-        call.requestID = head.headers.first(name: "request-id")
-        for (name, value) in head.headers {
-            if let limit = Self.rateLimitHeader(name, value) { call.rateLimits.append(limit) }
-        }
+        call.requestID = relayed.requestID
+        call.rateLimits.append(contentsOf: relayed.rateLimits)
 
         guard case .whole(_, let bytes) = answer else {
             return GatewayResponse(status: head.status, headers: headers, stream: relay(exchange, call: call, holding: upstream.slot))
         }
-        let contentType = head.headers.first(name: "content-type") ?? ""
+        let contentType = relayed.contentType ?? ""
         let cacheKey = head.status == .ok ? upstream.checked.cacheKey : nil
         return GatewayResponse(status: head.status, headers: consume headers, bytes: bytes) { [call] in
             self.answered(call, with: bytes, contentType: contentType, cacheKey: cacheKey)
@@ -468,16 +467,39 @@ public final class Gateway: Sendable {
         return UpstreamRequest(head: head, body: body)
     }
 
-    /// The upstream's answer's headers as the client gets them. Sized for the cache's verdict, a
-    /// whole answer's length and the server's date and name, added next: growing would copy them,
-    /// and double what a stream's head keeps while it runs.
-    static func relayedResponseHeaders(_ headers: HTTPHeaders) -> HTTPHeaders {
-        var relayed: [(String, String)] = []
-        relayed.reserveCapacity(headers.count + 4)
+    /// What the gateway takes from the head of the upstream's answer, read in one pass over its
+    /// fields (an Anthropic answer has two dozen, half of them rate-limit headers).
+    struct RelayedHead {
+        /// The fields as the client gets them. Sized for the cache's verdict, a whole answer's
+        /// length and the server's date and name, added next: growing would copy them, and double
+        /// what a stream's head keeps while it runs.
+        var headers: HTTPHeaders
+        /// The first `request-id` and `content-type`.
+        var requestID: String?
+        var contentType: String?
+        /// Claude Code's unified rate-limit headers, as they came.
+        var rateLimits: [RateLimitHeader] = []
+    }
+
+    static let requestIDName = HeaderNames(["request-id"])
+    static let contentTypeName = HeaderNames(["content-type"])
+
+    static func relayed(_ headers: HTTPHeaders) -> RelayedHead {
+        var fields: [(String, String)] = []
+        fields.reserveCapacity(headers.count + 4)
+        var requestID: String?, contentType: String?
+        var rateLimits: [RateLimitHeader] = []
         for (name, value) in headers where !notRelayed.contains(name) {
-            relayed.append((name, value))
+            fields.append((name, value))
+            if let limit = rateLimitHeader(name, value) {
+                rateLimits.append(limit)
+            } else if requestID == nil, requestIDName.contains(name) {
+                requestID = value
+            } else if contentType == nil, contentTypeName.contains(name) {
+                contentType = value
+            }
         }
-        return HTTPHeaders(relayed)
+        return RelayedHead(headers: HTTPHeaders(fields), requestID: requestID, contentType: contentType, rateLimits: rateLimits)
     }
 
     /// `x-api-key` (older clients) or `Authorization: Bearer …` (today's SDKs); only ever hashed.
@@ -501,14 +523,28 @@ public final class Gateway: Sendable {
         return RateLimitHeader(name: name, value: value)
     }
 
-    /// Claude Code's session and agent headers, the client's product, and `x-cco-project` (set with
-    /// `ANTHROPIC_CUSTOM_HEADERS`).
-    static func attribution(of headers: HTTPHeaders) -> Attribution {
-        let product = headers.first(name: "user-agent").flatMap(Attribution.product(ofUserAgent:))
-        func value(_ name: String) -> String? { headers.first(name: name).flatMap { $0.isEmpty ? nil : String($0.prefix(200)) } }
-        return Attribution(session: value("x-claude-code-session-id"), agent: value("x-claude-code-agent-id"),
-                           parentAgent: value("x-claude-code-parent-agent-id"), clientName: product?.name,
-                           clientVersion: product?.version, project: value("x-cco-project"))
+    static let attributionNames = ["user-agent", "x-claude-code-session-id", "x-claude-code-agent-id", "x-claude-code-parent-agent-id",
+                                   "x-cco-project"].map { HeaderNames([$0]) }
+
+    /// The client (its `User-Agent`), and the call's attribution: Claude Code's session and agent
+    /// headers, the client's product, and `x-cco-project` (set with `ANTHROPIC_CUSTOM_HEADERS`).
+    static func attribution(of headers: HTTPHeaders) -> (client: String?, attribution: Attribution) {
+        var userAgent: String?, session: String?, agent: String?, parentAgent: String?, project: String?
+        HeaderNames.firstValues(of: attributionNames, in: headers) { index, value in
+            // Kept short: they go into every row. (Counted in bytes first: one of 200 bytes or
+            // fewer has no more characters, and counting characters costs more than the pass.)
+            let kept = value.isEmpty ? nil : value.utf8.count <= 200 ? value : String(value.prefix(200))
+            switch index {
+            case 0: userAgent = value
+            case 1: session = kept
+            case 2: agent = kept
+            case 3: parentAgent = kept
+            default: project = kept
+            }
+        }
+        let product = userAgent.flatMap(Attribution.product(ofUserAgent:))
+        return (userAgent, Attribution(session: session, agent: agent, parentAgent: parentAgent, clientName: product?.name,
+                                       clientVersion: product?.version, project: project))
     }
 
     /// `Cache-Control: no-cache` (or `no-store`, or `Pragma: no-cache`): answer from upstream.

@@ -45,11 +45,24 @@ import CCOTestSupport
         ("Anthropic/Python 0.75.0", "Anthropic/Python", "0.75.0"),
         ("curl/8.5.0", "curl", "8.5.0"),
         ("my-tool", "my-tool", nil),
+        ("  claude-cli/2.1.0   (external, sdk-ts)", "claude-cli", "2.1.0"),
+        ("Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0", "Mozilla", "5.0"),
+        ("tool/beta 2", "tool/beta", "2"),
+        ("/1.0 x", "/1.0", nil),
+        ("tool/", "tool/", nil),
+        ("tool 2.0", "tool", "2.0"),
+        ("tool v2", "tool", nil),
+        ("ünïcode/1.0", "ünïcode", "1.0"),
     ] as [(String, String, String?)])
     func theClientIsTheUserAgentsProductAndVersion(userAgent: String, name: String, version: String?) {
         let product = Attribution.product(ofUserAgent: userAgent)
         #expect(product?.name == name)
         #expect(product?.version == version)
+    }
+
+    @Test(arguments: ["", "   "])
+    func aUserAgentOfNoWordNamesNoClient(userAgent: String) {
+        #expect(Attribution.product(ofUserAgent: userAgent) == nil)
     }
 }
 

@@ -90,8 +90,65 @@ import CCOCore
             "Content-Type": "application/json", "Content-Length": "42", "Connection": "keep-alive", "Date": "Sat, 05 Dec 2026 10:00:00 GMT",
             "request-id": "req_1", "Server": "cloudflare", "anthropic-ratelimit-unified-status": "allowed", "Transfer-Encoding": "chunked",
         ]
-        let relayed = Gateway.relayedResponseHeaders(upstream)
-        #expect(relayed.map(\.name) == ["Content-Type", "request-id", "anthropic-ratelimit-unified-status"])
+        let relayed = Gateway.relayed(upstream)
+        #expect(relayed.headers.map(\.name) == ["Content-Type", "request-id", "anthropic-ratelimit-unified-status"])
+    }
+
+    /// The one pass over the answer's fields reads what the call's row keeps, in any case: the
+    /// first `request-id` and `content-type`, and every unified rate-limit header in order.
+    @Test func theAnswersRequestIDContentTypeAndRateLimitsAreReadInThePassThatRelaysIt() {
+        let upstream: HTTPHeaders = [
+            "Date": "Sat, 05 Dec 2026 10:00:00 GMT", "Anthropic-Ratelimit-Unified-Status": "allowed", "Request-Id": "req_1",
+            "content-type": "text/event-stream; charset=utf-8", "anthropic-ratelimit-unified-5h-utilization": "0.25",
+            "request-id": "req_2", "Content-Type": "application/json", "anthropic-ratelimit-requests-limit": "50",
+            "cf-ray": "8f1e2d3c4b5a6978-AMS",
+        ]
+        let relayed = Gateway.relayed(upstream)
+        #expect(relayed.requestID == "req_1")
+        #expect(relayed.contentType == "text/event-stream; charset=utf-8")
+        #expect(relayed.rateLimits.map(\.key) == ["status", "5h-utilization"])
+        #expect(relayed.rateLimits.map(\.value) == ["allowed", "0.25"])
+        #expect(relayed.headers.count == 8, "every field but the date")
+        #expect(Gateway.relayed(["content-length": "2"]).requestID == nil && Gateway.relayed(["content-length": "2"]).contentType == nil)
+    }
+
+    /// The first value of each name, in one pass, names of the same length told apart.
+    @Test func firstValuesAreEachNamesFirstInAnyCase() {
+        let headers: HTTPHeaders = [
+            "Host": "127.0.0.1:3000", "user-agent": "claude-cli/2.0.37 (external, cli)", "HOST": "second.example",
+            "x-claude-code-session-id": "s1", "Origin": "http://127.0.0.1:3000", "x-claude-code-agent-id": "a1",
+        ]
+        let names = ["host", "origin", "sec-fetch-site", "x-claude-code-session-id", "user-agent", "x-claude-code-agent-id"].map { HeaderNames([$0]) }
+        func values(_ names: [HeaderNames], _ headers: HTTPHeaders) -> [String?] {
+            var values = [String?](repeating: nil, count: names.count)
+            HeaderNames.firstValues(of: names, in: headers) { index, value in
+                #expect(values[index] == nil, "each name is handed over once")
+                values[index] = value
+            }
+            return values
+        }
+        #expect(values(names, headers) == ["127.0.0.1:3000", "http://127.0.0.1:3000", nil, "s1", "claude-cli/2.0.37 (external, cli)", "a1"])
+        #expect(values(names, [:]) == [nil, nil, nil, nil, nil, nil])
+        #expect(values([HeaderNames(["pragma"])], ["origin": "x"]) == [nil], "same length, another name")
+        let many = (0 ..< 64).map { HeaderNames(["x-field-\($0)"]) }
+        #expect(values(many, ["x-field-63": "last", "X-Field-0": "first"]) == ["first"] + Array(repeating: nil, count: 62) + ["last"])
+    }
+
+    /// A call's client and attribution: each header's first value, an empty one taken as absent,
+    /// a long one cut to 200 characters (not bytes).
+    @Test func aCallsAttributionIsEachHeadersFirstValueKeptToTwoHundredCharacters() {
+        let long = String(repeating: "é", count: 150) + String(repeating: "a", count: 100)
+        let (client, attribution) = Gateway.attribution(of: [
+            "User-Agent": "claude-cli/2.0.37 (external, cli)", "x-claude-code-session-id": "", "X-Claude-Code-Session-Id": "s2",
+            "x-claude-code-agent-id": long, "x-claude-code-parent-agent-id": String(repeating: "p", count: 200), "x-cco-project": "billing",
+        ])
+        #expect(client == "claude-cli/2.0.37 (external, cli)")
+        #expect(attribution.clientName == "claude-cli" && attribution.clientVersion == "2.0.37")
+        #expect(attribution.session == nil, "the first is empty")
+        #expect(attribution.agent == String(repeating: "é", count: 150) + String(repeating: "a", count: 50))
+        #expect(attribution.parentAgent == String(repeating: "p", count: 200))
+        #expect(attribution.project == "billing")
+        #expect(Gateway.attribution(of: [:]).client == nil && Gateway.attribution(of: [:]).attribution.session == nil)
     }
 
     @Test func headerNamesMatchInAnyCaseAndOnlyWhole() {

@@ -56,10 +56,18 @@ public struct SameOriginGuard: Sendable {
     /// The answer to a request of the gateway's routes that may not go further, nil for one that may.
     @inline(never)
     public func refusal(of head: HTTPRequestHead) -> GatewayResponse? {
-        let headers = head.headers
-        return refusal(host: headers.first(name: "host"), origin: headers.first(name: "origin"),
-                       secFetchSite: headers.first(name: "sec-fetch-site"))?.answer
+        var host: String?, origin: String?, secFetchSite: String?
+        HeaderNames.firstValues(of: Self.checkedNames, in: head.headers) { index, value in
+            switch index {
+            case 0: host = value
+            case 1: origin = value
+            default: secFetchSite = value
+            }
+        }
+        return refusal(host: host, origin: origin, secFetchSite: secFetchSite)?.answer
     }
+
+    private static let checkedNames = ["host", "origin", "sec-fetch-site"].map { HeaderNames([$0]) }
 
     private func refusal(host: String?, origin: String?, secFetchSite: String?) -> GatewayError? {
         // Most requests carry a loopback Host and no Origin: settled without building a string.

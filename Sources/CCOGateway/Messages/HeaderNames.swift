@@ -1,3 +1,5 @@
+import NIOHTTP1
+
 /// Header names matched in any case, byte by byte on a name's own storage, with no string made:
 /// every field of every call is matched against these, in the case its sender wrote it.
 struct HeaderNames: Sendable {
@@ -37,5 +39,24 @@ struct HeaderNames: Sendable {
             guard byte == wanted || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") && byte | 0x20 == wanted) else { return false }
         }
         return true
+    }
+}
+
+extension HeaderNames {
+    /// Hands `found` the first value of each of `names` (each of one name; at most 64) in
+    /// `headers`, with that name's index, in one pass over the fields that ends once every name has
+    /// been found: a request read field by field for each name costs a pass a name, and Claude
+    /// Code's carry two dozen fields.
+    static func firstValues(of names: [HeaderNames], in headers: HTTPHeaders, _ found: (_ index: Int, _ value: String) -> Void) {
+        precondition(names.count <= 64, "at most 64 names at once")
+        var missing: UInt64 = names.count == 64 ? .max : (1 << UInt64(names.count)) - 1
+        for (name, value) in headers {
+            let length = name.utf8.count
+            for index in names.indices where missing & (1 << UInt64(index)) != 0 && names[index].longest == length && names[index].contains(name) {
+                found(index, value)
+                missing &= ~(1 << UInt64(index))
+            }
+            if missing == 0 { return }
+        }
     }
 }
