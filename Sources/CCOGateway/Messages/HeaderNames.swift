@@ -7,15 +7,24 @@ struct HeaderNames: Sendable {
     private let names: [[UInt8]]
     /// The longest name's length in bytes.
     let longest: Int
+    /// Bit `n` set when a name is `n` bytes long (bit 63 for every length from 63 up): most
+    /// fields are told apart from every name by their length alone, before any name is looked at.
+    let lengths: UInt64
 
     init(_ names: [String]) {
         self.names = names.map { Array($0.utf8) }
         longest = self.names.map(\.count).max() ?? 0
+        lengths = self.names.reduce(0) { $0 | Self.bit(forLength: $1.count) }
+    }
+
+    static func bit(forLength length: Int) -> UInt64 {
+        1 << UInt64(min(length, 63))
     }
 
     /// Whether `name` is one of the names, in any case.
     func contains(_ name: String) -> Bool {
-        matches(name) { bytes, candidate in bytes.count == candidate.count && Self.same(bytes, candidate) }
+        guard lengths & Self.bit(forLength: name.utf8.count) != 0 else { return false }
+        return matches(name) { bytes, candidate in bytes.count == candidate.count && Self.same(bytes, candidate) }
     }
 
     /// Whether `name` begins with one of the names, in any case.
@@ -50,8 +59,10 @@ extension HeaderNames {
     static func firstValues(of names: [HeaderNames], in headers: HTTPHeaders, _ found: (_ index: Int, _ value: String) -> Void) {
         precondition(names.count <= 64, "at most 64 names at once")
         var missing: UInt64 = names.count == 64 ? .max : (1 << UInt64(names.count)) - 1
+        let lengths = names.reduce(0) { $0 | $1.lengths }
         for (name, value) in headers {
             let length = name.utf8.count
+            guard lengths & bit(forLength: length) != 0 else { continue }
             for index in names.indices where missing & (1 << UInt64(index)) != 0 && names[index].longest == length && names[index].contains(name) {
                 found(index, value)
                 missing &= ~(1 << UInt64(index))
