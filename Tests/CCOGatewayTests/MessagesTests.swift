@@ -104,6 +104,35 @@ import Testing
 
     /// Only the data of events named as content blocks or pings is passed over unread; an event
     /// under any other name is read by its data's type.
+    /// A read as it lies in a buffer (the gateway feeds a stream's reads so), in chunks of every
+    /// size, reads as the same bytes given as an array do.
+    @Test func aStreamFedFromItsBuffersReadsAsFedFromArrays() {
+        let bytes = Array(Self.stream.utf8)
+        for chunkSize in [1, 5, 64, bytes.count] {
+            var scanner = StreamUsageScanner()
+            var buffer = ByteBuffer()
+            for start in stride(from: 0, to: bytes.count, by: chunkSize) {
+                buffer.clear()
+                buffer.writeBytes(bytes[start ..< min(start + chunkSize, bytes.count)])
+                buffer.withUnsafeReadableBytes { scanner.feed(contiguous: $0) }
+            }
+            #expect(scanner.usage == TokenUsage(input: 120, output: 42, cacheRead: 11, cacheWrite: 7), "chunk size \(chunkSize)")
+            #expect(scanner.completed)
+        }
+    }
+
+    @Test func aByteIsFoundFromWhereTheSearchStarts() {
+        let bytes: [UInt8] = Array("ab\ncd\n".utf8)
+        bytes.withUnsafeBytes { raw in
+            #expect(raw.firstOffset(of: UInt8(ascii: "\n"), from: 0) == 2)
+            #expect(raw.firstOffset(of: UInt8(ascii: "\n"), from: 2) == 2)
+            #expect(raw.firstOffset(of: UInt8(ascii: "\n"), from: 3) == 5)
+            #expect(raw.firstOffset(of: UInt8(ascii: "\n"), from: 6) == nil)
+            #expect(raw.firstOffset(of: UInt8(ascii: "x"), from: 0) == nil)
+        }
+        #expect(UnsafeRawBufferPointer(start: nil, count: 0).firstOffset(of: 0, from: 0) == nil)
+    }
+
     @Test func eventsAreSkippedByTheirNameOnlyWhenItCarriesNoUsage() {
         let stream = """
             event: usage

@@ -1,8 +1,24 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
 
-// The module's one use of raw memory: a message head's pieces copied into a buffer's writable
-// bytes. `ByteBuffer.writeString` checks the buffer's capacity, uniqueness and indices at every
-// call (~300 instructions for two bytes); a head of 14 fields is 60 such writes.
+// The module's uses of raw memory: a message head's pieces copied into a buffer's writable bytes
+// (`ByteBuffer.writeString` checks the buffer's capacity, uniqueness and indices at every call,
+// ~300 instructions for two bytes; a head of 14 fields is 60 such writes), and a byte looked for
+// in a stream's read by the C library.
+
+extension UnsafeRawBufferPointer {
+    /// The offset of the first `byte` at or after `start`, found by `memchr` (which reads a word
+    /// or a vector at a time); nil when there is none.
+    func firstOffset(of byte: UInt8, from start: Int) -> Int? {
+        guard start < count, let base = baseAddress else { return nil }
+        guard let found = memchr(base + start, Int32(byte), count - start) else { return nil }
+        return base.distance(to: UnsafeRawPointer(found))
+    }
+}
 
 extension ByteBuffer {
     /// Writes `count` bytes, which `fill` appends to the writer it is given: one capacity check for

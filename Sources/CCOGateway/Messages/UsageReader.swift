@@ -215,20 +215,27 @@ struct StreamUsageScanner: Sendable {
         var usage: UsageFields?
     }
 
-    mutating func feed<Bytes: BidirectionalCollection<UInt8>>(_ bytes: Bytes) {
-        var rest = bytes[...]
-        while let newline = rest.firstIndex(of: UInt8(ascii: "\n")) {
+    mutating func feed<Bytes: Collection<UInt8>>(_ bytes: Bytes) {
+        let fed: Void? = bytes.withContiguousStorageIfAvailable { feed(contiguous: UnsafeRawBufferPointer($0)) }
+        if fed == nil { Array(bytes).withUnsafeBytes { feed(contiguous: $0) } }
+    }
+
+    /// A chunk as it lies in memory (a stream's read, in its buffer): its lines are found by
+    /// `memchr`, many bytes at a time, not byte by byte through a collection's indices.
+    mutating func feed(contiguous bytes: UnsafeRawBufferPointer) {
+        var start = 0
+        while let newline = bytes.firstOffset(of: UInt8(ascii: "\n"), from: start) {
             if line.isEmpty, !skippingLine {
-                endLine(rest[..<newline])
+                endLine(bytes[start ..< newline])
             } else {
-                take(rest[..<newline])
+                take(bytes[start ..< newline])
                 if !skippingLine { endLine(line[...]) }
                 line = []
             }
             skippingLine = false
-            rest = rest[rest.index(after: newline)...]
+            start = newline + 1
         }
-        take(rest)
+        take(bytes[start...])
     }
 
     /// Part of a line that goes on in the next chunk.
@@ -256,7 +263,7 @@ struct StreamUsageScanner: Sendable {
         }
         if line.starts(with: Self.eventField) {
             let name = line.dropFirst(Self.eventField.count).trimmingLeadingSpace()
-            skippingEvent = Self.eventsWithoutUsage.contains { name.elementsEqual($0) }
+            skippingEvent = Self.eventsWithoutUsage.contains { name.count == $0.count && name.elementsEqual($0) }
             return
         }
         guard !skippingEvent, line.starts(with: Self.dataField) else { return }

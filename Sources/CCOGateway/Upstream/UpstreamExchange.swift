@@ -207,7 +207,9 @@ final class UpstreamExchange: UpstreamCallReceiver, Sendable {
         if state.value.streaming {
             // In the client's socket first: the usage is read after, off the event's way.
             let written = forward(buffer)
-            state.value.scanner.feed(buffer.readableBytesView)
+            // Read where the bytes lie: through the buffer's view, each byte read was a checked
+            // access to the buffer's storage (~35 instructions a byte of the stream).
+            buffer.withUnsafeReadableBytes { state.value.scanner.feed(contiguous: $0) }
             return written
         }
         guard state.value.body != nil else {
