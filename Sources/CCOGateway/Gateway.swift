@@ -478,7 +478,7 @@ public final class Gateway: Sendable {
         var requestID: String?
         var contentType: String?
         /// Claude Code's unified rate-limit headers, as they came.
-        var rateLimits: [RateLimitHeader] = []
+        var rateLimits: [RateLimitHeader]
     }
 
     static let requestIDName = HeaderNames(["request-id"])
@@ -523,14 +523,14 @@ public final class Gateway: Sendable {
         return RateLimitHeader(name: name, value: value)
     }
 
-    static let attributionNames = ["user-agent", "x-claude-code-session-id", "x-claude-code-agent-id", "x-claude-code-parent-agent-id",
-                                   "x-cco-project"].map { HeaderNames([$0]) }
+    static let attributionNames = HeaderNames(["user-agent", "x-claude-code-session-id", "x-claude-code-agent-id",
+                                               "x-claude-code-parent-agent-id", "x-cco-project"])
 
     /// The client (its `User-Agent`), and the call's attribution: Claude Code's session and agent
     /// headers, the client's product, and `x-cco-project` (set with `ANTHROPIC_CUSTOM_HEADERS`).
     static func attribution(of headers: HTTPHeaders) -> (client: String?, attribution: Attribution) {
         var userAgent: String?, session: String?, agent: String?, parentAgent: String?, project: String?
-        HeaderNames.firstValues(of: attributionNames, in: headers) { index, value in
+        attributionNames.firstValues(in: headers) { index, value in
             // Kept short: they go into every row. (Counted in bytes first: one of 200 bytes or
             // fewer has no more characters, and counting characters costs more than the pass.)
             let kept = value.isEmpty ? nil : value.utf8.count <= 200 ? value : String(value.prefix(200))

@@ -57,7 +57,7 @@ public struct SameOriginGuard: Sendable {
     @inline(never)
     public func refusal(of head: HTTPRequestHead) -> GatewayResponse? {
         var host: String?, origin: String?, secFetchSite: String?
-        HeaderNames.firstValues(of: Self.checkedNames, in: head.headers) { index, value in
+        Self.checkedNames.firstValues(in: head.headers) { index, value in
             switch index {
             case 0: host = value
             case 1: origin = value
@@ -67,7 +67,7 @@ public struct SameOriginGuard: Sendable {
         return refusal(host: host, origin: origin, secFetchSite: secFetchSite)?.answer
     }
 
-    private static let checkedNames = ["host", "origin", "sec-fetch-site"].map { HeaderNames([$0]) }
+    private static let checkedNames = HeaderNames(["host", "origin", "sec-fetch-site"])
 
     private func refusal(host: String?, origin: String?, secFetchSite: String?) -> GatewayError? {
         // Most requests carry a loopback Host and no Origin: settled without building a string.

@@ -23,22 +23,28 @@ struct HeaderNames: Sendable {
 
     /// Whether `name` is one of the names, in any case.
     func contains(_ name: String) -> Bool {
-        guard lengths & Self.bit(forLength: name.utf8.count) != 0 else { return false }
-        return matches(name) { bytes, candidate in bytes.count == candidate.count && Self.same(bytes, candidate) }
+        index(of: name) != nil
+    }
+
+    /// Which of the names `name` is (its place in the list given), in any case; nil for none.
+    func index(of name: String) -> Int? {
+        guard lengths & Self.bit(forLength: name.utf8.count) != 0 else { return nil }
+        return firstMatch(name) { bytes, candidate in bytes.count == candidate.count && Self.same(bytes, candidate) }
     }
 
     /// Whether `name` begins with one of the names, in any case.
     func isPrefix(of name: String) -> Bool {
-        matches(name) { bytes, candidate in
+        firstMatch(name) { bytes, candidate in
             bytes.count >= candidate.count && Self.same(UnsafeBufferPointer(rebasing: bytes[..<candidate.count]), candidate)
-        }
+        } != nil
     }
 
-    private func matches(_ name: String, _ match: (UnsafeBufferPointer<UInt8>, [UInt8]) -> Bool) -> Bool {
-        let found = name.utf8.withContiguousStorageIfAvailable { bytes in names.contains { match(bytes, $0) } }
+    /// The index of the first of the names that `match` takes `name` for.
+    private func firstMatch(_ name: String, _ match: (UnsafeBufferPointer<UInt8>, [UInt8]) -> Bool) -> Int? {
+        let found = name.utf8.withContiguousStorageIfAvailable { bytes in names.firstIndex { match(bytes, $0) } }
         if let found { return found }
         // A name not stored as UTF-8 (bridged): copied once.
-        return Array(name.utf8).withUnsafeBufferPointer { bytes in names.contains { match(bytes, $0) } }
+        return Array(name.utf8).withUnsafeBufferPointer { bytes in names.firstIndex { match(bytes, $0) } }
     }
 
     /// `bytes` is `lowercase` with none or some of its letters in upper case.
@@ -52,21 +58,17 @@ struct HeaderNames: Sendable {
 }
 
 extension HeaderNames {
-    /// Hands `found` the first value of each of `names` (each of one name; at most 64) in
-    /// `headers`, with that name's index, in one pass over the fields that ends once every name has
-    /// been found: a request read field by field for each name costs a pass a name, and Claude
-    /// Code's carry two dozen fields.
-    static func firstValues(of names: [HeaderNames], in headers: HTTPHeaders, _ found: (_ index: Int, _ value: String) -> Void) {
+    /// Hands `found` the first value of each of the names (at most 64) in `headers`, with that
+    /// name's index, in one pass over the fields that ends once every name has been found: a
+    /// request read field by field for each name costs a pass a name, and Claude Code's carry two
+    /// dozen fields.
+    func firstValues(in headers: HTTPHeaders, _ found: (_ index: Int, _ value: String) -> Void) {
         precondition(names.count <= 64, "at most 64 names at once")
         var missing: UInt64 = names.count == 64 ? .max : (1 << UInt64(names.count)) - 1
-        let lengths = names.reduce(0) { $0 | $1.lengths }
         for (name, value) in headers {
-            let length = name.utf8.count
-            guard lengths & bit(forLength: length) != 0 else { continue }
-            for index in names.indices where missing & (1 << UInt64(index)) != 0 && names[index].longest == length && names[index].contains(name) {
-                found(index, value)
-                missing &= ~(1 << UInt64(index))
-            }
+            guard let index = index(of: name), missing & (1 << UInt64(index)) != 0 else { continue }
+            found(index, value)
+            missing &= ~(1 << UInt64(index))
             if missing == 0 { return }
         }
     }
