@@ -481,8 +481,8 @@ public final class Gateway: Sendable {
         var rateLimits: [RateLimitHeader]
     }
 
-    static let requestIDName = HeaderNames(["request-id"])
-    static let contentTypeName = HeaderNames(["content-type"])
+    /// The answer's fields the call keeps besides its rate limits: the request id, the content type.
+    static let answerFieldsRead = HeaderNames(["request-id", "content-type"])
 
     static func relayed(_ headers: HTTPHeaders) -> RelayedHead {
         var fields: [(String, String)] = []
@@ -493,10 +493,12 @@ public final class Gateway: Sendable {
             fields.append((name, value))
             if let limit = rateLimitHeader(name, value) {
                 rateLimits.append(limit)
-            } else if requestID == nil, requestIDName.contains(name) {
-                requestID = value
-            } else if contentType == nil, contentTypeName.contains(name) {
-                contentType = value
+                continue
+            }
+            switch answerFieldsRead.index(of: name) {
+            case 0 where requestID == nil: requestID = value
+            case 1 where contentType == nil: contentType = value
+            default: break
             }
         }
         return RelayedHead(headers: HTTPHeaders(fields), requestID: requestID, contentType: contentType, rateLimits: rateLimits)
