@@ -32,6 +32,7 @@ final class ConnectionDrain {
     private var uncounted = false
     private var idleClose: Scheduled<Void>?
     private static let endsAtDrain = AdminRoutes.endsAtDrain.canonicalName
+    private static let namesRead = HeaderNames([endsAtDrain, "content-type"])
 
     init(idleGrace: TimeAmount, coordinator: DrainCoordinator) {
         self.idleGrace = idleGrace
@@ -56,14 +57,14 @@ final class ConnectionDrain {
     /// draining, and loses the mark of a stream that ends at the drain.
     func writing(_ head: inout HTTPResponseHead) {
         guard head.status.code >= 200 else { return }
-        // One pass over the fields, names compared without regard to case.
+        // One pass over the fields, names matched in any case.
         var endsAtDrain = false
         var eventStream = false
         for (name, value) in head.headers {
-            if name.utf8.count == Self.endsAtDrain.utf8.count, name.lowercased() == Self.endsAtDrain {
-                endsAtDrain = true
-            } else if name.utf8.count == 12, name.lowercased() == "content-type" {
-                eventStream = value.hasPrefix("text/event-stream")
+            switch Self.namesRead.index(of: name) {
+            case 0: endsAtDrain = true
+            case 1: eventStream = value.hasPrefix("text/event-stream")
+            default: break
             }
         }
         if endsAtDrain {

@@ -2,7 +2,7 @@ import NIOHTTP1
 
 /// Header names matched in any case, byte by byte on a name's own storage, with no string made:
 /// every field of every call is matched against these, in the case its sender wrote it.
-struct HeaderNames: Sendable {
+public struct HeaderNames: Sendable {
     /// Lowercase, as HTTP's field names are written: letters, digits and `-`.
     private let names: [[UInt8]]
     /// The longest name's length in bytes.
@@ -11,7 +11,7 @@ struct HeaderNames: Sendable {
     /// fields are told apart from every name by their length alone, before any name is looked at.
     let lengths: UInt64
 
-    init(_ names: [String]) {
+    public init(_ names: [String]) {
         self.names = names.map { Array($0.utf8) }
         longest = self.names.map(\.count).max() ?? 0
         lengths = self.names.reduce(0) { $0 | Self.bit(forLength: $1.count) }
@@ -22,12 +22,12 @@ struct HeaderNames: Sendable {
     }
 
     /// Whether `name` is one of the names, in any case.
-    func contains(_ name: String) -> Bool {
+    public func contains(_ name: String) -> Bool {
         index(of: name) != nil
     }
 
     /// Which of the names `name` is (its place in the list given), in any case; nil for none.
-    func index(of name: String) -> Int? {
+    public func index(of name: String) -> Int? {
         guard lengths & Self.bit(forLength: name.utf8.count) != 0 else { return nil }
         return firstMatch(name) { bytes, candidate in bytes.count == candidate.count && Self.same(bytes, candidate) }
     }
