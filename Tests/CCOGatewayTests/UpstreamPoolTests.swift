@@ -9,7 +9,8 @@ import Testing
 @testable import CCOGateway
 
 /// The gateway's own upstream connections, against a scripted upstream on a real socket: TLS and
-/// its checks, refusals, answers that end as their connection closes, and idle connections.
+/// its checks, refusals, answers that end as their connection closes, idle connections, and an
+/// upstream that goes silent.
 @Suite struct UpstreamPoolTests {
     @Test func anHTTPSUpstreamIsReachedOverTLSAndItsAnswerReadWhole() async throws {
         let upstream = try await ScriptedUpstream.start(tls: .localhost, answer: ScriptedUpstream.ok("over TLS"))
@@ -112,6 +113,76 @@ import Testing
         try await upstream.stop()
     }
 
+    @Test func aCallTheUpstreamLeavesUnansweredFailsAsSilentOnceItsLimitHasPassed() async throws {
+        let upstream = try await ScriptedUpstream.start(tls: nil, answers: [[]])
+        let pool = UpstreamPool(loop: upstream.loop, connectTimeout: .seconds(5))
+        let started = ContinuousClock.now
+        #expect(try await call(pool, "http://127.0.0.1:\(upstream.port)", silenceLimit: .milliseconds(300)) == .failed(.silent))
+        let waited = ContinuousClock.now - started
+        #expect(waited >= .milliseconds(300) && waited < .seconds(10), "failed after \(waited)")
+        #expect(await pool.openCount() == 0, "a connection whose call went silent is closed, not pooled")
+        await pool.shutdown()
+        try await upstream.stop()
+    }
+
+    @Test func anAnswerWhosePartsKeepComingIsNotCutHoweverLongItTakes() async throws {
+        // Eight parts 150 ms apart: 1.2 s in all, three times the limit, never 400 ms silent.
+        let parts = (1 ... 8).map { (after: TimeAmount.milliseconds(150), bytes: ScriptedUpstream.chunk("part \($0);")) }
+        let upstream = try await ScriptedUpstream.start(
+            tls: nil, answers: [[(.zero, ScriptedUpstream.chunkedHead)] + parts + [(.zero, ScriptedUpstream.lastChunk)]])
+        let pool = UpstreamPool(loop: upstream.loop, connectTimeout: .seconds(5))
+        let outcome = try await call(pool, "http://127.0.0.1:\(upstream.port)", silenceLimit: .milliseconds(400))
+        #expect(outcome == .answered(status: 200, body: (1 ... 8).map { "part \($0);" }.joined()))
+        await pool.shutdown()
+        try await upstream.stop()
+    }
+
+    /// The check is the connection's and outlives a call: the first call arms it for its own
+    /// request, the second, on the same connection, must still be given its whole limit.
+    @Test func aSilentCallOnAConnectionThatCarriedOneBeforeIsGivenItsWholeLimit() async throws {
+        let upstream = try await ScriptedUpstream.start(tls: nil, answers: [[(.zero, ScriptedUpstream.ok("first"))], []])
+        let pool = UpstreamPool(loop: upstream.loop, connectTimeout: .seconds(5))
+        let url = "http://127.0.0.1:\(upstream.port)"
+        #expect(try await call(pool, url, silenceLimit: .milliseconds(800)) == .answered(status: 200, body: "first"))
+        try await Task.sleep(for: .milliseconds(500))
+        let started = ContinuousClock.now
+        #expect(try await call(pool, url, silenceLimit: .milliseconds(800)) == .failed(.silent))
+        let waited = ContinuousClock.now - started
+        #expect(waited >= .milliseconds(800), "failed \(waited) after its request: timed from the first call's")
+        #expect(upstream.connections == 1, "both calls went on the one connection")
+        await pool.shutdown()
+        try await upstream.stop()
+    }
+
+    @Test func aConnectionIdleInItsPoolOutlastsTheSilenceLimitOfItsLastCall() async throws {
+        let upstream = try await ScriptedUpstream.start(tls: nil, answer: ScriptedUpstream.ok("again"))
+        let pool = UpstreamPool(loop: upstream.loop, connectTimeout: .seconds(5))
+        let url = "http://127.0.0.1:\(upstream.port)"
+        #expect(try await call(pool, url, silenceLimit: .milliseconds(200)) == .answered(status: 200, body: "again"))
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(await pool.openCount() == 1, "idle is not silent: the pool's idle timeout decides")
+        #expect(try await call(pool, url, silenceLimit: .milliseconds(200)) == .answered(status: 200, body: "again"))
+        #expect(upstream.connections == 1)
+        await pool.shutdown()
+        try await upstream.stop()
+    }
+
+    /// A reload lowers `upstream_timeout`: the next call on a connection whose check was armed for
+    /// the old limit is held to the new one.
+    @Test func aLowerLimitHoldsOnAConnectionWhoseCheckWasArmedForAHigherOne() async throws {
+        let upstream = try await ScriptedUpstream.start(tls: nil, answers: [[(.zero, ScriptedUpstream.ok("first"))], []])
+        let pool = UpstreamPool(loop: upstream.loop, connectTimeout: .seconds(5))
+        let url = "http://127.0.0.1:\(upstream.port)"
+        #expect(try await call(pool, url, silenceLimit: .seconds(12)) == .answered(status: 200, body: "first"))
+        let started = ContinuousClock.now
+        #expect(try await call(pool, url, silenceLimit: .milliseconds(300)) == .failed(.silent))
+        let waited = ContinuousClock.now - started
+        #expect(waited >= .milliseconds(300) && waited < .seconds(6), "failed after \(waited), as the old limit's check came")
+        #expect(upstream.connections == 1)
+        await pool.shutdown()
+        try await upstream.stop()
+    }
+
     static func trusting(_ pem: String) -> TLSConfiguration {
         var configuration = UpstreamPool.defaultTLS
         configuration.trustRoots = .certificates([try! NIOSSLCertificate(bytes: Array(pem.utf8), format: .pem)])
@@ -129,7 +200,8 @@ extension UpstreamError {
 }
 
 /// `GET /` on `url` through `pool`, as the gateway's exchange makes it.
-func call(_ pool: UpstreamPool, _ url: String, holdingTheHeadFor hold: TimeAmount? = nil) async throws -> CallOutcome {
+func call(_ pool: UpstreamPool, _ url: String, holdingTheHeadFor hold: TimeAmount? = nil,
+          silenceLimit: TimeAmount = .seconds(60)) async throws -> CallOutcome {
     let upstream = try #require(UpstreamURL(url))
     let promise = pool.loop.makePromise(of: CallOutcome.self)
     pool.loop.execute {
@@ -139,7 +211,7 @@ func call(_ pool: UpstreamPool, _ url: String, holdingTheHeadFor hold: TimeAmoun
             case .failure(let error): promise.succeed(.failed(error))
             case .success(let connection):
                 let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: ["Host": upstream.authority])
-                connection.send(UpstreamRequest(head: head, body: nil), to: recorder)
+                connection.send(UpstreamRequest(head: head, body: nil), to: recorder, silenceLimit: silenceLimit)
             }
         }
     }
@@ -157,8 +229,6 @@ private final class Recorder: UpstreamCallReceiver, @unchecked Sendable {
         self.promise = promise
         self.hold = hold
     }
-
-    func requestSent() {}
 
     func received(_ head: HTTPResponseHead) -> EventLoopFuture<Void>? {
         status = Int(head.status.code)
@@ -186,7 +256,7 @@ extension CallOutcome {
     }
 }
 
-/// A one-thread upstream that answers every request with the same bytes, over TLS or not.
+/// A one-thread upstream that answers requests with scripted bytes, over TLS or not.
 final class ScriptedUpstream: Sendable {
     enum Identity {
         case localhost, elsewhere
@@ -206,11 +276,25 @@ final class ScriptedUpstream: Sendable {
         (self.group, self.channel, self.counter) = (group, channel, counter)
     }
 
+    /// Bytes to write once `after` has passed since the part before (or since the request).
+    typealias Part = (after: TimeAmount, bytes: String)
+
     static func ok(_ body: String, close: Bool = false) -> String {
         "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: \(body.utf8.count)\r\n\(close ? "connection: close\r\n" : "")\r\n\(body)"
     }
 
+    static let chunkedHead = "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n"
+    static let lastChunk = "0\r\n\r\n"
+    static func chunk(_ text: String) -> String { "\(String(text.utf8.count, radix: 16))\r\n\(text)\r\n" }
+
+    /// Every request answered at once with `answer`.
     static func start(tls identity: Identity?, answer: String) async throws -> ScriptedUpstream {
+        try await start(tls: identity, answers: [[(.zero, answer)]])
+    }
+
+    /// The nth request on a connection answered by the nth script (the last one for any after it);
+    /// an empty script leaves its request unanswered.
+    static func start(tls identity: Identity?, answers: [[Part]]) async throws -> ScriptedUpstream {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let context = try identity.map { identity in
             let configuration = TLSConfiguration.makeServerConfiguration(
@@ -219,13 +303,13 @@ final class ScriptedUpstream: Sendable {
             return try NIOSSLContext(configuration: configuration)
         }
         let counter = Counter()
-        let closesAfterAnswer = answer.contains("connection: close")
+
         let channel = try await ServerBootstrap(group: group)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     counter.opened(channel)
                     if let context { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context)) }
-                    try channel.pipeline.syncOperations.addHandler(Answering(answer: answer, closes: closesAfterAnswer))
+                    try channel.pipeline.syncOperations.addHandler(Answering(answers: answers))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -251,22 +335,37 @@ final class ScriptedUpstream: Sendable {
         }
     }
 
-    /// Answers each request head (`\r\n\r\n`) with `answer`, and closes after it if told to.
+    /// Answers each request head (`\r\n\r\n`) with its script, part by part, and closes after a
+    /// part that says `connection: close`.
     private final class Answering: ChannelInboundHandler {
         typealias InboundIn = ByteBuffer
         typealias OutboundOut = ByteBuffer
-        let answer: String
-        let closes: Bool
+        let answers: [[Part]]
         var received = ""
+        var requests = 0
 
-        init(answer: String, closes: Bool) { (self.answer, self.closes) = (answer, closes) }
+        init(answers: [[Part]]) { self.answers = answers }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             received += String(buffer: unwrapInboundIn(data))
             while let end = received.range(of: "\r\n\r\n") {
                 received.removeSubrange(..<end.upperBound)
-                context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: answer)), promise: nil)
-                if closes { context.close(promise: nil) }
+                write(answers[min(requests, answers.count - 1)][...], context: context)
+                requests += 1
+            }
+        }
+
+        private func write(_ parts: ArraySlice<Part>, context: ChannelHandlerContext) {
+            guard let part = parts.first else { return }
+            let send = {
+                context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(string: part.bytes)), promise: nil)
+                if part.bytes.contains("connection: close") { context.close(promise: nil) }
+                self.write(parts.dropFirst(), context: context)
+            }
+            if part.after == .zero {
+                send()
+            } else {
+                context.eventLoop.assumeIsolated().scheduleTask(in: part.after, send)
             }
         }
     }

@@ -12,12 +12,11 @@ struct UpstreamRequest: Sendable {
 /// connection's event loop. Returning a future from `received` holds the connection's reads back
 /// until it completes (a stream whose client is slower than its upstream); `nil` reads on.
 protocol UpstreamCallReceiver: AnyObject {
-    func requestSent()
     func received(_ head: HTTPResponseHead) -> EventLoopFuture<Void>?
     func received(_ part: ByteBuffer) -> EventLoopFuture<Void>?
     /// The answer has arrived whole; the connection has gone back to its pool, or closed.
     func ended()
-    /// The call failed; the connection is closing.
+    /// The call failed (`.silent`: nothing came for its silence limit); the connection is closing.
     func failed(_ error: UpstreamError)
 }
 
@@ -35,9 +34,11 @@ final class UpstreamConnection: Sendable {
         self.handler = NIOLoopBound(handler, eventLoop: channel.eventLoop)
     }
 
-    /// Sends `request` and reports to `receiver` until the call ends.
-    func send(_ request: UpstreamRequest, to receiver: any UpstreamCallReceiver) {
-        handler.value.send(request, to: receiver)
+    /// Sends `request` and reports to `receiver` until the call ends; the call fails as `.silent`
+    /// once the upstream has sent nothing for `silenceLimit` since the request went out or since
+    /// the last part of its answer (`upstream_timeout`).
+    func send(_ request: UpstreamRequest, to receiver: any UpstreamCallReceiver, silenceLimit: TimeAmount) {
+        handler.value.send(request, to: receiver, silenceLimit: silenceLimit)
     }
 
     /// Whether a call has been sent on it before: it has idled in its pool since, and the upstream
@@ -94,8 +95,8 @@ final class UpstreamConnection: Sendable {
         }
     }
 
-    /// The end of the pipeline: hands the answer's parts to the call's receiver, and holds reads
-    /// back while the receiver asks it to.
+    /// The end of the pipeline: hands the answer's parts to the call's receiver, holds reads back
+    /// while the receiver asks it to, and fails a call the upstream has gone silent on.
     fileprivate final class Handler: ChannelDuplexHandler {
         typealias InboundIn = HTTPClientResponsePart
         typealias OutboundIn = HTTPClientRequestPart
@@ -123,6 +124,14 @@ final class UpstreamConnection: Sendable {
         /// Told when the TLS handshake ends, and its time limit.
         private var handshake: ((Result<Void, UpstreamError>) -> Void)?
         private var handshakeTimer: Scheduled<Void>?
+        /// The call's `upstream_timeout`, and when the upstream last sent something for it (or its
+        /// request went out).
+        private var silenceLimit = TimeAmount.zero
+        private var lastHeard = NIODeadline.uptimeNanoseconds(0)
+        /// One check per connection, not one per call: armed when a request goes out and none is,
+        /// it fails the call once nothing has come for `silenceLimit`, otherwise comes back when
+        /// that could next be true, and lapses while the connection idles in its pool.
+        private var silenceCheck: (deadline: NIODeadline, scheduled: Scheduled<Void>)?
 
         init(pool: UpstreamPool) {
             self.pool = pool
@@ -135,6 +144,8 @@ final class UpstreamConnection: Sendable {
 
         func handlerRemoved(context: ChannelHandlerContext) {
             self.context = nil
+            silenceCheck?.scheduled.cancel()
+            silenceCheck = nil
         }
 
         func awaitHandshake(within timeout: TimeAmount, _ body: @escaping (Result<Void, UpstreamError>) -> Void) {
@@ -159,12 +170,13 @@ final class UpstreamConnection: Sendable {
             context.fireUserInboundEventTriggered(event)
         }
 
-        func send(_ request: UpstreamRequest, to receiver: any UpstreamCallReceiver) {
+        func send(_ request: UpstreamRequest, to receiver: any UpstreamCallReceiver, silenceLimit: TimeAmount) {
             guard let context else {
                 receiver.failed(.closedBeforeAnswer)
                 return
             }
             self.receiver = receiver
+            self.silenceLimit = silenceLimit
             callsSent += 1
             headArrived = false
             held.removeAll()
@@ -176,17 +188,39 @@ final class UpstreamConnection: Sendable {
             let sent = context.eventLoop.makePromise(of: Void.self)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: sent)
             sent.futureResult.assumeIsolated().whenComplete { result in
-                guard let receiver = self.receiver else { return }
+                guard self.receiver != nil else { return }
                 switch result {
                 case .success:
                     self.requestWritten = true
-                    receiver.requestSent()
+                    self.lastHeard = .now()
+                    self.checkForSilence(context, at: self.lastHeard + self.silenceLimit)
                 case .failure(let error):
                     // An upstream may answer before it has read the whole request (a refusal) and
                     // close: once its answer has begun, the reads decide how the call ends.
                     if !self.headArrived { self.fail(UpstreamError.onConnection(error, afterHead: false)) }
                 }
             }
+        }
+
+        /// Arms the check for `deadline`, unless one is armed for then or earlier (a call after one
+        /// with a longer limit, a reload having lowered it, moves it nearer).
+        private func checkForSilence(_ context: ChannelHandlerContext, at deadline: NIODeadline) {
+            if let armed = silenceCheck {
+                guard deadline < armed.deadline else { return }
+                armed.scheduled.cancel()
+            }
+            let scheduled = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+                silenceCheck = nil
+                // Idle in the pool, or its request not yet out (the check is armed as it goes).
+                guard receiver != nil, requestWritten else { return }
+                let due = lastHeard + silenceLimit
+                if NIODeadline.now() >= due {
+                    fail(.silent)
+                } else {
+                    checkForSilence(context, at: due)
+                }
+            }
+            silenceCheck = (deadline, scheduled)
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -205,10 +239,12 @@ final class UpstreamConnection: Sendable {
             }
             switch part {
             case .head(let head):
+                lastHeard = .now()
                 headArrived = true
                 reusable = reusable && head.isKeepAlive
                 hold(until: receiver.received(head))
             case .body(let buffer):
+                lastHeard = .now()
                 hold(until: receiver.received(buffer))
             case .end:
                 self.receiver = nil

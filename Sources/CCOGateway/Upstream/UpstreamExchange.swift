@@ -12,8 +12,8 @@ import Synchronization
 /// client's socket has taken the last one. The gateway's task sleeps until the stream ends; passing
 /// each event through it instead costs two thread hops per event.
 ///
-/// `upstream_timeout` is kept here too: the call fails once the upstream has sent nothing for that
-/// long since the request went out. One timer per call, moved on only when it fires.
+/// `upstream_timeout` is kept by the connection the call goes out on (``UpstreamConnection``): the
+/// call fails as `.silent` once the upstream has sent nothing for that long.
 ///
 /// A call sent on a connection that had idled in the pool, which closes (or is reset) before any of
 /// the answer has come, is sent once more, on a new connection: the upstream, or a router between,
@@ -51,9 +51,6 @@ final class UpstreamExchange: UpstreamCallReceiver, Sendable {
         var attached: EventLoopPromise<Void>?
         var body: ByteBuffer?
         var scanner = StreamUsageScanner()
-        /// When the upstream last sent something (or the request was sent).
-        var lastRead = NIODeadline.uptimeNanoseconds(0)
-        var silenceTimer: Scheduled<Void>?
         /// The connection carrying the call, from when the pool gives it until the call ends.
         var connection: UpstreamConnection?
         /// What sending the call again takes, while it may be: it went out on a connection that had
@@ -155,7 +152,7 @@ final class UpstreamExchange: UpstreamCallReceiver, Sendable {
                 if !onNewConnection, connection.hasCarriedACall {
                     self.state.value.resend = Resend(request: request, upstream: upstream, pool: pool)
                 }
-                connection.send(request, to: self)
+                connection.send(request, to: self, silenceLimit: self.silenceLimit)
             }
         }
     }
@@ -168,27 +165,7 @@ final class UpstreamExchange: UpstreamCallReceiver, Sendable {
 
     // MARK: - UpstreamCallReceiver, on the client's event loop
 
-    func requestSent() {
-        state.value.lastRead = .now()
-        // A call sent again keeps its timer, which moves on from the new `lastRead`.
-        if state.value.silenceTimer == nil { watchForSilence(until: state.value.lastRead + silenceLimit) }
-    }
-
-    /// Fails the call if nothing has come from the upstream by `deadline`, else looks again
-    /// `silenceLimit` after the last thing that came.
-    private func watchForSilence(until deadline: NIODeadline) {
-        state.value.silenceTimer = client.eventLoop.scheduleTask(deadline: deadline) { [self] in
-            let next = state.value.lastRead + silenceLimit
-            if next <= .now() {
-                fail(.silent)
-            } else {
-                watchForSilence(until: next)
-            }
-        }
-    }
-
     func received(_ head: HTTPResponseHead) -> EventLoopFuture<Void>? {
-        state.value.lastRead = .now()
         state.value.resend = nil
         guard head.headers.first(name: "content-type")?.hasPrefix("text/event-stream") == true else {
             state.value.head = head
@@ -203,7 +180,6 @@ final class UpstreamExchange: UpstreamCallReceiver, Sendable {
     }
 
     func received(_ buffer: ByteBuffer) -> EventLoopFuture<Void>? {
-        state.value.lastRead = .now()
         if state.value.streaming {
             // In the client's socket first: the usage is read after, off the event's way.
             let written = forward(buffer)
@@ -273,8 +249,6 @@ final class UpstreamExchange: UpstreamCallReceiver, Sendable {
         guard !state.value.ended else { return }
         state.value.ended = true
         state.value.resend = nil
-        state.value.silenceTimer?.cancel()
-        state.value.silenceTimer = nil
         attach()
         let state = self.state.value
         let end = state.streaming ? self.end.withLock { $0 } : nil
