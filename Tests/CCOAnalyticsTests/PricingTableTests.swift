@@ -30,9 +30,17 @@ import CCOCore
         #expect(added.match(for: "my-model-20260101")?.price.input == 7)
     }
 
-    @Test(arguments: ["", "claude", "claude-x-2026010", "claude-x-2026010a"])
+    @Test(arguments: ["", "claude", "claude-x-2026010", "claude-x-2026010a", "claude-x_20260101", "claude-x-٢٠٢٦٠١٠١",
+                      "claude-x-20260101\u{301}", "claude-x-20260101 "])
     func namesWithoutATrailingDateHaveNoAlias(name: String) {
         #expect(PricingTable.undatedAlias(of: name) == nil)
+    }
+
+    @Test func aTrailingDateIsDroppedWhateverComesBeforeIt() {
+        #expect(PricingTable.undatedAlias(of: "claude-sonnet-4-5-20250929") == "claude-sonnet-4-5")
+        #expect(PricingTable.undatedAlias(of: "modèle-é-20260101") == "modèle-é")
+        #expect(PricingTable.undatedAlias(of: "-20260101") == "")
+        #expect(PricingTable.undatedAlias(of: "x-2026-20260101") == "x-2026")
     }
 
     @Test func aConfigOverrideWithoutCachePricesGetsTheAPIsMultipliers() {

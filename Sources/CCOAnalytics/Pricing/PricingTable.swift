@@ -29,20 +29,24 @@ public struct PricingTable: Sendable, Hashable {
     public func price(for model: String) -> ModelPrice? { match(for: model)?.price }
 
     public func match(for model: String) -> Match? {
-        let names = [model, Self.undatedAlias(of: model)].compactMap { $0 }
-        for name in names {
-            if let price = overrides[name] { return Match(name: name, price: price, isOverride: true) }
+        // Every recorded call is priced: no list of the two names made, the alias found by bytes.
+        let alias = Self.undatedAlias(of: model)
+        if !overrides.isEmpty {
+            if let price = overrides[model] { return Match(name: model, price: price, isOverride: true) }
+            if let alias, let price = overrides[alias] { return Match(name: alias, price: price, isOverride: true) }
         }
-        for name in names {
-            if let price = data.models[name] { return Match(name: name, price: price, isOverride: false) }
-        }
+        if let price = data.models[model] { return Match(name: model, price: price, isOverride: false) }
+        if let alias, let price = data.models[alias] { return Match(name: alias, price: price, isOverride: false) }
         return nil
     }
 
-    /// `claude-x-y-20260416` → `claude-x-y`: the name without a trailing `-YYYYMMDD` date.
+    /// `claude-x-y-20260416` → `claude-x-y`: the name without a trailing `-YYYYMMDD` date (ASCII
+    /// digits).
     public static func undatedAlias(of model: String) -> String? {
-        let date = model.suffix(9)
-        guard date.count == 9, date.first == "-", date.dropFirst().allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-        return String(model.dropLast(9))
+        let utf8 = model.utf8
+        guard utf8.count >= 9 else { return nil }
+        let date = utf8.suffix(9)
+        guard date.first == UInt8(ascii: "-"), date.dropFirst().allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        return String(Substring(utf8.dropLast(9)))
     }
 }
