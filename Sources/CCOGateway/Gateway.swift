@@ -301,16 +301,18 @@ public final class Gateway: Sendable {
         case .whole(let answerHead, _), .stream(let answerHead): head = answerHead
         }
         let relayed = Self.relayed(head.headers)
-        var headers = relayed.headers
-        if upstream.checked.call.route.isCacheable { headers.add(name: Self.cacheHeader, value: upstream.checked.cacheState) }
         call.status = Int(head.status.code)
         call.requestID = relayed.requestID
         call.rateLimits.append(contentsOf: relayed.rateLimits)
+        let contentType = relayed.contentType ?? ""
+        // The fields taken last, so that they are this function's alone: added to in place (they
+        // have room), where fields still shared with `relayed` were copied for each field added.
+        var headers = relayed.headers
+        if upstream.checked.call.route.isCacheable { headers.add(name: Self.cacheHeader, value: upstream.checked.cacheState) }
 
         guard case .whole(_, let bytes) = answer else {
-            return GatewayResponse(status: head.status, headers: headers, stream: relay(exchange, call: call, holding: upstream.slot))
+            return GatewayResponse(status: head.status, headers: consume headers, stream: relay(exchange, call: call, holding: upstream.slot))
         }
-        let contentType = relayed.contentType ?? ""
         let cacheKey = head.status == .ok ? upstream.checked.cacheKey : nil
         return GatewayResponse(status: head.status, headers: consume headers, bytes: bytes) { [call] in
             self.answered(call, with: bytes, contentType: contentType, cacheKey: cacheKey)
@@ -492,6 +494,8 @@ public final class Gateway: Sendable {
         for (name, value) in headers where !notRelayed.contains(name) {
             fields.append((name, value))
             if let limit = rateLimitHeader(name, value) {
+                // A subscription's answer has a dozen: room for them at once, not grown four times.
+                if rateLimits.isEmpty { rateLimits.reserveCapacity(headers.count) }
                 rateLimits.append(limit)
                 continue
             }

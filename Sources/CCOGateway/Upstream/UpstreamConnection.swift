@@ -179,7 +179,8 @@ final class UpstreamConnection: Sendable {
             self.silenceLimit = silenceLimit
             callsSent += 1
             headArrived = false
-            held.removeAll()
+            // Empty after a call that ended well: `removeAll` would make it a new buffer.
+            if !held.isEmpty { held.removeAll() }
             failureAfterHeld = nil
             requestWritten = false
             reusable = request.head.isKeepAlive
