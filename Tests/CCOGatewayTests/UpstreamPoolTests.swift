@@ -125,6 +125,21 @@ import Testing
         try await upstream.stop()
     }
 
+    /// An upstream that stops reading: a body larger than the sockets' buffers is never written
+    /// whole, and the silence counts from when the request was handed to the connection.
+    @Test func aCallWhoseRequestTheUpstreamStopsReadingFailsAsSilentOnceItsLimitHasPassed() async throws {
+        let upstream = try await ScriptedUpstream.start(tls: nil, answers: [[]], reading: false)
+        let pool = UpstreamPool(loop: upstream.loop, connectTimeout: .seconds(5))
+        let started = ContinuousClock.now
+        let outcome = try await call(pool, "http://127.0.0.1:\(upstream.port)", body: ByteBuffer(repeating: UInt8(ascii: "x"), count: 64 << 20),
+                                     silenceLimit: .milliseconds(500))
+        #expect(outcome == .failed(.silent))
+        let waited = ContinuousClock.now - started
+        #expect(waited >= .milliseconds(500) && waited < .seconds(10), "failed after \(waited)")
+        await pool.shutdown()
+        try await upstream.stop()
+    }
+
     @Test func anAnswerWhosePartsKeepComingIsNotCutHoweverLongItTakes() async throws {
         // Eight parts 150 ms apart: 1.2 s in all, three times the limit, never 400 ms silent.
         let parts = (1 ... 8).map { (after: TimeAmount.milliseconds(150), bytes: ScriptedUpstream.chunk("part \($0);")) }
@@ -199,8 +214,8 @@ extension UpstreamError {
     static var tls: UpstreamError { .tls("") }
 }
 
-/// `GET /` on `url` through `pool`, as the gateway's exchange makes it.
-func call(_ pool: UpstreamPool, _ url: String, holdingTheHeadFor hold: TimeAmount? = nil,
+/// `GET /` on `url` through `pool` (a `POST` of `body` when there is one), as the gateway's exchange makes it.
+func call(_ pool: UpstreamPool, _ url: String, holdingTheHeadFor hold: TimeAmount? = nil, body: ByteBuffer? = nil,
           silenceLimit: TimeAmount = .seconds(60)) async throws -> CallOutcome {
     let upstream = try #require(UpstreamURL(url))
     let promise = pool.loop.makePromise(of: CallOutcome.self)
@@ -210,8 +225,9 @@ func call(_ pool: UpstreamPool, _ url: String, holdingTheHeadFor hold: TimeAmoun
             switch result {
             case .failure(let error): promise.succeed(.failed(error))
             case .success(let connection):
-                let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: ["Host": upstream.authority])
-                connection.send(UpstreamRequest(head: head, body: nil), to: recorder, silenceLimit: silenceLimit)
+                var head = HTTPRequestHead(version: .http1_1, method: body == nil ? .GET : .POST, uri: "/", headers: ["Host": upstream.authority])
+                if let body { head.headers.add(name: "content-length", value: String(body.readableBytes)) }
+                connection.send(UpstreamRequest(head: head, body: body), to: recorder, silenceLimit: silenceLimit)
             }
         }
     }
@@ -293,8 +309,8 @@ final class ScriptedUpstream: Sendable {
     }
 
     /// The nth request on a connection answered by the nth script (the last one for any after it);
-    /// an empty script leaves its request unanswered.
-    static func start(tls identity: Identity?, answers: [[Part]]) async throws -> ScriptedUpstream {
+    /// an empty script leaves its request unanswered. Not `reading`, it reads nothing it is sent.
+    static func start(tls identity: Identity?, answers: [[Part]], reading: Bool = true) async throws -> ScriptedUpstream {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let context = try identity.map { identity in
             let configuration = TLSConfiguration.makeServerConfiguration(
@@ -305,6 +321,7 @@ final class ScriptedUpstream: Sendable {
         let counter = Counter()
 
         let channel = try await ServerBootstrap(group: group)
+            .childChannelOption(.autoRead, value: reading)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     counter.opened(channel)

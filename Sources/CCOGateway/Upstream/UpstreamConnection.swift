@@ -35,8 +35,8 @@ final class UpstreamConnection: Sendable {
     }
 
     /// Sends `request` and reports to `receiver` until the call ends; the call fails as `.silent`
-    /// once the upstream has sent nothing for `silenceLimit` since the request went out or since
-    /// the last part of its answer (`upstream_timeout`).
+    /// once the upstream has sent nothing for `silenceLimit` since the request was handed over or
+    /// since the last part of its answer (`upstream_timeout`).
     func send(_ request: UpstreamRequest, to receiver: any UpstreamCallReceiver, silenceLimit: TimeAmount) {
         handler.value.send(request, to: receiver, silenceLimit: silenceLimit)
     }
@@ -125,10 +125,10 @@ final class UpstreamConnection: Sendable {
         private var handshake: ((Result<Void, UpstreamError>) -> Void)?
         private var handshakeTimer: Scheduled<Void>?
         /// The call's `upstream_timeout`, and when the upstream last sent something for it (or its
-        /// request went out).
+        /// request was handed to the connection).
         private var silenceLimit = TimeAmount.zero
         private var lastHeard = NIODeadline.uptimeNanoseconds(0)
-        /// One check per connection, not one per call: armed when a request goes out and none is,
+        /// One check per connection, not one per call: armed when a request is sent and none is,
         /// it fails the call once nothing has come for `silenceLimit`, otherwise comes back when
         /// that could next be true, and lapses while the connection idles in its pool.
         private var silenceCheck: (deadline: NIODeadline, scheduled: Scheduled<Void>)?
@@ -188,13 +188,15 @@ final class UpstreamConnection: Sendable {
             if let body = request.body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
             let sent = context.eventLoop.makePromise(of: Void.self)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: sent)
+            // From the request's hand-over, not from its last byte's write: an upstream that stops
+            // reading a body larger than the sockets hold is silent too.
+            lastHeard = .now()
+            checkForSilence(context, at: lastHeard + silenceLimit)
             sent.futureResult.assumeIsolated().whenComplete { result in
                 guard self.receiver != nil else { return }
                 switch result {
                 case .success:
                     self.requestWritten = true
-                    self.lastHeard = .now()
-                    self.checkForSilence(context, at: self.lastHeard + self.silenceLimit)
                 case .failure(let error):
                     // An upstream may answer before it has read the whole request (a refusal) and
                     // close: once its answer has begun, the reads decide how the call ends.
@@ -212,8 +214,8 @@ final class UpstreamConnection: Sendable {
             }
             let scheduled = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
                 silenceCheck = nil
-                // Idle in the pool, or its request not yet out (the check is armed as it goes).
-                guard receiver != nil, requestWritten else { return }
+                // Idle in the pool: nothing is owed.
+                guard receiver != nil else { return }
                 let due = lastHeard + silenceLimit
                 if NIODeadline.now() >= due {
                     fail(.silent)
