@@ -23,10 +23,16 @@ import CCOTestSupport
         }
     }
 
-    @Test(arguments: ["../../etc/passwd", "a/b", "", String(repeating: "a", count: 129), "a b", "sess.ion"])
+    @Test(arguments: ["../../etc/passwd", "a/b", "", String(repeating: "a", count: 129), "a b", "sess.ion", "séance", "a\u{0}b",
+                      "7c1f2a9e-55d3-4b8e-9f2a-0123456789ab\n"])
     func aSessionIDThatCouldNameAnotherFileIsNeverLookedUp(id: String) {
         #expect(!ProjectResolver.isSessionID(id))
         #expect(ProjectResolver(projectsDirectory: "/tmp", retryInterval: .zero).project(ofSession: id) == nil)
+    }
+
+    @Test(arguments: ["7c1f2a9e-55d3-4b8e-9f2a-0123456789ab", "A_z-09", String(repeating: "a", count: 128)])
+    func aSessionIDOfLettersDigitsDashesAndUnderscoresIsLookedUp(id: String) {
+        #expect(ProjectResolver.isSessionID(id))
     }
 
     @Test func aDirectoryNameIsDecodedByTheDirectoriesThatExist() throws {
