@@ -141,13 +141,14 @@ import Testing
     }
 
     @Test func anAnswerWhosePartsKeepComingIsNotCutHoweverLongItTakes() async throws {
-        // Eight parts 150 ms apart: 1.2 s in all, three times the limit, never 400 ms silent.
-        let parts = (1 ... 8).map { (after: TimeAmount.milliseconds(150), bytes: ScriptedUpstream.chunk("part \($0);")) }
+        // Twelve parts 100 ms apart: 1.2 s in all, more than twice the limit, never 500 ms silent
+        // (400 ms of slack for a busy host's timers).
+        let parts = (1 ... 12).map { (after: TimeAmount.milliseconds(100), bytes: ScriptedUpstream.chunk("part \($0);")) }
         let upstream = try await ScriptedUpstream.start(
             tls: nil, answers: [[(.zero, ScriptedUpstream.chunkedHead)] + parts + [(.zero, ScriptedUpstream.lastChunk)]])
         let pool = UpstreamPool(loop: upstream.loop, connectTimeout: .seconds(5))
-        let outcome = try await call(pool, "http://127.0.0.1:\(upstream.port)", silenceLimit: .milliseconds(400))
-        #expect(outcome == .answered(status: 200, body: (1 ... 8).map { "part \($0);" }.joined()))
+        let outcome = try await call(pool, "http://127.0.0.1:\(upstream.port)", silenceLimit: .milliseconds(500))
+        #expect(outcome == .answered(status: 200, body: (1 ... 12).map { "part \($0);" }.joined()))
         await pool.shutdown()
         try await upstream.stop()
     }
