@@ -156,18 +156,10 @@ import Testing
     /// The check is the connection's and outlives a call: the first call arms it for its own
     /// request, the second, on the same connection, must still be given its whole limit.
     @Test func aSilentCallOnAConnectionThatCarriedOneBeforeIsGivenItsWholeLimit() async throws {
-        let upstream = try await ScriptedUpstream.start(tls: nil, answers: [[(.zero, ScriptedUpstream.ok("first"))], []])
-        let pool = UpstreamPool(loop: upstream.loop, connectTimeout: .seconds(5))
-        let url = "http://127.0.0.1:\(upstream.port)"
-        #expect(try await call(pool, url, silenceLimit: .milliseconds(800)) == .answered(status: 200, body: "first"))
-        try await Task.sleep(for: .milliseconds(500))
-        let started = ContinuousClock.now
-        #expect(try await call(pool, url, silenceLimit: .milliseconds(800)) == .failed(.silent))
-        let waited = ContinuousClock.now - started
-        #expect(waited >= .milliseconds(800), "failed \(waited) after its request: timed from the first call's")
-        #expect(upstream.connections == 1, "both calls went on the one connection")
-        await pool.shutdown()
-        try await upstream.stop()
+        let second = try await silentSecondCall(firstLimit: .milliseconds(800), pause: .milliseconds(500), secondLimit: .milliseconds(800))
+        #expect(second.outcome == .failed(.silent))
+        #expect(second.waited >= .milliseconds(800), "failed \(second.waited) after its request: timed from the first call's")
+        #expect(second.connections == 1, "both calls went on the one connection")
     }
 
     @Test func aConnectionIdleInItsPoolOutlastsTheSilenceLimitOfItsLastCall() async throws {
@@ -186,17 +178,29 @@ import Testing
     /// A reload lowers `upstream_timeout`: the next call on a connection whose check was armed for
     /// the old limit is held to the new one.
     @Test func aLowerLimitHoldsOnAConnectionWhoseCheckWasArmedForAHigherOne() async throws {
+        let second = try await silentSecondCall(firstLimit: .seconds(12), pause: .zero, secondLimit: .milliseconds(300))
+        #expect(second.outcome == .failed(.silent))
+        #expect(second.waited >= .milliseconds(300) && second.waited < .seconds(6), "failed after \(second.waited), as the old limit's check came")
+        #expect(second.connections == 1)
+    }
+
+    /// A first call answered, then (after `pause`) a second on the same connection that the
+    /// upstream leaves unanswered: how the second ended, how long after it was sent, and the
+    /// connections the upstream saw.
+    private func silentSecondCall(firstLimit: TimeAmount, pause: Duration, secondLimit: TimeAmount) async throws
+        -> (outcome: CallOutcome, waited: Duration, connections: Int) {
         let upstream = try await ScriptedUpstream.start(tls: nil, answers: [[(.zero, ScriptedUpstream.ok("first"))], []])
         let pool = UpstreamPool(loop: upstream.loop, connectTimeout: .seconds(5))
         let url = "http://127.0.0.1:\(upstream.port)"
-        #expect(try await call(pool, url, silenceLimit: .seconds(12)) == .answered(status: 200, body: "first"))
+        #expect(try await call(pool, url, silenceLimit: firstLimit) == .answered(status: 200, body: "first"))
+        try await Task.sleep(for: pause)
         let started = ContinuousClock.now
-        #expect(try await call(pool, url, silenceLimit: .milliseconds(300)) == .failed(.silent))
+        let outcome = try await call(pool, url, silenceLimit: secondLimit)
         let waited = ContinuousClock.now - started
-        #expect(waited >= .milliseconds(300) && waited < .seconds(6), "failed after \(waited), as the old limit's check came")
-        #expect(upstream.connections == 1)
+        let connections = upstream.connections
         await pool.shutdown()
         try await upstream.stop()
+        return (outcome, waited, connections)
     }
 
     static func trusting(_ pem: String) -> TLSConfiguration {
