@@ -111,7 +111,7 @@ public struct Attribution: Sendable, Hashable {
             return bytes[first ..< (bytes[first...].firstIndex(of: space) ?? bytes.endIndex)]
         }
         func startsWithDigit(_ text: Substring.UTF8View) -> Bool {
-            text.first.map { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") } ?? false
+            text.first.map(ASCII.isDigit) ?? false
         }
         guard let first = word(from: bytes.startIndex) else { return nil }
         if let at = first.firstIndex(of: slash), at != first.startIndex {

@@ -70,13 +70,8 @@ public final class ProjectResolver: Sendable {
     /// Claude Code row the writer stores: read where the bytes lie (through the string's view,
     /// ~44 instructions a byte).
     static func isSessionID(_ text: String) -> Bool {
-        func allowed(_ bytes: some Sequence<UInt8>) -> Bool {
-            bytes.allSatisfy { byte in
-                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D || byte == 0x5F
-            }
-        }
         guard !text.isEmpty, text.utf8.count <= 128 else { return false }
-        return text.utf8.withContiguousStorageIfAvailable { allowed($0) } ?? allowed(text.utf8)
+        return text.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(ASCII.isWordByte) } ?? text.utf8.allSatisfy(ASCII.isWordByte)
     }
 
     private func look(for session: String) -> String? {

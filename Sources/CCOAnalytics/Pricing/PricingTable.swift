@@ -46,7 +46,7 @@ public struct PricingTable: Sendable, Hashable {
         let utf8 = model.utf8
         guard utf8.count >= 9 else { return nil }
         let date = utf8.suffix(9)
-        guard date.first == UInt8(ascii: "-"), date.dropFirst().allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        guard date.first == UInt8(ascii: "-"), date.dropFirst().allSatisfy(ASCII.isDigit) else { return nil }
         return String(Substring(utf8.dropLast(9)))
     }
 }

@@ -102,7 +102,7 @@ public struct ConfigFile: Sendable {
     }
 
     static func isBareKey(_ name: String) -> Bool {
-        !name.isEmpty && name.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F }
+        !name.isEmpty && name.utf8.allSatisfy(ASCII.isWordByte)
     }
 
     /// The text with `key = value` replacing the key's line, or added before the first table.

@@ -99,7 +99,7 @@ public struct SameOriginGuard: Sendable {
         for name in plainLoopbackNames where bytes.starts(with: name.utf8) {
             let port = bytes.dropFirst(name.utf8.count)
             return port.isEmpty || (port.count > 1 && port.first == UInt8(ascii: ":")
-                && port.dropFirst().allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+                && port.dropFirst().allSatisfy(ASCII.isDigit))
         }
         return false
     }
