@@ -67,8 +67,9 @@ public final class ProjectResolver: Sendable {
     }
 
     /// A session id from a header names a file: letters, digits, `-` and `_` only. Asked of every
-    /// Claude Code row the writer stores: read where the bytes lie (through the string's view,
-    /// ~44 instructions a byte).
+    /// Claude Code row the writer stores, so its bytes are read where they lie: a byte at a time
+    /// through the string's view costs ~44 instructions. The view is the way for a string whose
+    /// bytes are not contiguous (a bridged one on macOS).
     static func isSessionID(_ text: String) -> Bool {
         guard !text.isEmpty, text.utf8.count <= 128 else { return false }
         return text.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(ASCII.isWordByte) } ?? text.utf8.allSatisfy(ASCII.isWordByte)
