@@ -81,6 +81,30 @@ func sampleRow(_ ts: Int64) -> RequestRecord {
         #expect(writer.wakeups.load(ordering: .relaxed) >= 1)
     }
 
+    /// Calls one after another keep rows coming for hours: the writer's thread writes them a flush
+    /// interval apart by itself, waking neither the writer's task nor a thread of Swift's pool for
+    /// each batch (they woke ~8 threads at normal priority a batch, on the cores the calls were
+    /// using), and a stop in the middle still writes every row.
+    @Test(.timeLimit(.minutes(1))) func rowsThatKeepComingAreWrittenBatchAfterBatchWithoutWakingTheWritersTask() async throws {
+        try await withWriterDatabase { path in
+            let writer = try AnalyticsWriter(path: path, retentionDays: 0, flushInterval: .milliseconds(25), logger: Logger(label: "test"))
+            let running = Task { try await writer.run() }
+            let start = ContinuousClock.now
+            var recorded = 0
+            while ContinuousClock.now - start < .milliseconds(600) {
+                writer.record(sampleRow(WallClock.nowMilliseconds()))
+                recorded += 1
+                try await Task.sleep(for: .milliseconds(1))
+            }
+            let (written, wakeups) = (writer.counters.written, writer.wakeups.load(ordering: .relaxed))
+            #expect(written >= recorded / 2, "written as they came, not at the end: \(written) of \(recorded)")
+            #expect(wakeups <= 3, "the writer's task woke \(wakeups) times in 24 flush intervals")
+            running.cancel()
+            try await running.value
+            #expect(writer.counters.written == recorded, "the rows queued at the stop are written too")
+        }
+    }
+
     /// A checkpoint syncs the write-ahead log and the database file to disk: the writer folds a log
     /// of `quietCheckpointPages` or more once rows stop coming for a second, between calls rather
     /// than in the commit of one, and leaves a smaller log to grow (no disk sync for a few rows).

@@ -143,12 +143,8 @@ public final class AnalyticsWriter: Service, Sendable {
     ///
     /// - Throws: the database's error; the rows stay queued for the next attempt.
     public func flush() async throws {
-        try await flush(on: nil)
-    }
-
-    private func flush(on background: BackgroundThread?) async throws {
         guard queue.withLock({ !$0.rows.isEmpty }) else { return }
-        try await writeQueued(on: background)
+        try await writeQueued()
     }
 
     /// Runs `body` on `background` when given, else on the thread pool.
@@ -166,25 +162,29 @@ public final class AnalyticsWriter: Service, Sendable {
     /// for a core, and a query (or a call's budget check) waits for it at normal priority.
     func writeQueued(on background: BackgroundThread? = nil) async throws {
         let limit = background == nil ? Int.max : Self.backgroundBatch
-        try await perform(on: background) { [self] in
-            try self.withStore { store in
-                let batch = Array(self.take(atMost: limit))
-                guard !batch.isEmpty else { return }
-                do {
-                    try self.write(batch, to: store, givingWay: background != nil)
-                    self.queue.withLock { $0.counters.written += batch.count }
-                } catch {
-                    self.queue.withLock { queue in
-                        queue.rows.insert(contentsOf: batch, at: 0)
-                        queue.counters.failedWrites += 1
-                        if queue.rows.count > self.queueLimit {
-                            let excess = queue.rows.count - self.queueLimit
-                            queue.rows.removeLast(excess)
-                            queue.counters.dropped += excess
-                        }
+        try await perform(on: background) { [self] in try self.writeQueuedNow(atMost: limit, givingWay: background != nil) }
+    }
+
+    /// ``writeQueued(on:)``'s work, on the calling thread: at most `limit` of the oldest rows, in one
+    /// transaction; `givingWay` on the background thread.
+    private func writeQueuedNow(atMost limit: Int, givingWay: Bool) throws {
+        try withStore { store in
+            let batch = Array(take(atMost: limit))
+            guard !batch.isEmpty else { return }
+            do {
+                try write(batch, to: store, givingWay: givingWay)
+                queue.withLock { $0.counters.written += batch.count }
+            } catch {
+                queue.withLock { queue in
+                    queue.rows.insert(contentsOf: batch, at: 0)
+                    queue.counters.failedWrites += 1
+                    if queue.rows.count > queueLimit {
+                        let excess = queue.rows.count - queueLimit
+                        queue.rows.removeLast(excess)
+                        queue.counters.dropped += excess
                     }
-                    throw error
                 }
+                throw error
             }
         }
     }
@@ -418,12 +418,7 @@ public final class AnalyticsWriter: Service, Sendable {
             }
             wakeups.add(1, ordering: .relaxed)
             if queueDepth > 0 {
-                // Gather what comes within flushInterval of the first row, and write it in one
-                // transaction; a queue of a whole batch or more is written at once, a batch a turn.
-                if queueDepth < Self.backgroundBatch {
-                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.flushInterval) }
-                }
-                await writeQueued(clock: clock, on: background)
+                await writeWhileRowsCome(until: wakeAt, clock: clock, on: background)
                 if logPages.load(ordering: .relaxed) >= quietCheckpointPages { logWrittenAt = clock.now }
             }
             let now = clock.now
@@ -483,11 +478,36 @@ public final class AnalyticsWriter: Service, Sendable {
         }
     }
 
-    /// Writes the queue; a failure (a full disk, say) keeps the rows queued and is logged at most
-    /// every 30 s so that it does not flood the log.
-    private func writeQueued(clock: ContinuousClock, on background: BackgroundThread) async {
+    /// Writes the rows as they come, on the background thread: what comes within `flushInterval` of
+    /// the first row in one transaction (a queue of a whole batch or more at once, a batch a turn),
+    /// and so on for as long as rows keep coming. It returns once a whole interval brings no row, at
+    /// `deadline` (the next housekeeping), when the first subscriber to calls comes or the last one
+    /// goes, and at a stop (leaving the rows queued for the last write).
+    ///
+    /// Between batches the thread sleeps by itself, so that a batch wakes no thread but that one,
+    /// at its low priority. (With a `Task.sleep` and a hop to the thread and back for each batch,
+    /// Swift's timer and pool threads woke ~8 times a batch at normal priority, on the cores the
+    /// calls were using: docs/benchmarks.md.)
+    /// A failure (a full disk, say) keeps the rows queued and is logged at most every 30 s so that
+    /// it does not flood the log; the next turn of ``run()`` tries again.
+    private func writeWhileRowsCome(until deadline: ContinuousClock.Instant, clock: ContinuousClock, on background: BackgroundThread) async {
+        let subscribed = events.hasSubscribers
+        let stop = StopSignal()
         do {
-            try await flush(on: background)
+            try await cancelWhenGracefulShutdown {
+                try await withTaskCancellationHandler {
+                    try await background.run { [self] in
+                        repeat {
+                            if queueDepth < Self.backgroundBatch { BackgroundThread.pause(for: flushInterval) }
+                            // No row in a whole interval: the alarm wakes the task for the next one.
+                            guard !stop.isSet, queueDepth > 0 else { return }
+                            try writeQueuedNow(atMost: Self.backgroundBatch, givingWay: true)
+                        } while clock.now < deadline && events.hasSubscribers == subscribed && !stop.isSet
+                    }
+                } onCancel: {
+                    stop.set()
+                }
+            }
         } catch is CancellationError {
             // Stopping: the rows stay queued for the last write.
         } catch {
@@ -498,6 +518,13 @@ public final class AnalyticsWriter: Service, Sendable {
             }
             if shouldLog { logger.error("analytics: cannot write \(queueDepth) queued rows, will retry: \(error)") }
         }
+    }
+
+    /// Tells the background thread's batches to end: set by a task's cancellation, read between batches.
+    private final class StopSignal: Sendable {
+        private let flag = Atomic<Bool>(false)
+        var isSet: Bool { flag.load(ordering: .acquiring) }
+        func set() { flag.store(true, ordering: .releasing) }
     }
 
     private func applyRetention(on background: BackgroundThread) async {
