@@ -498,10 +498,15 @@ public final class AnalyticsWriter: Service, Sendable {
                 try await withTaskCancellationHandler {
                     try await background.run { [self] in
                         repeat {
-                            if queueDepth < Self.backgroundBatch { BackgroundThread.pause(for: flushInterval) }
+                            // A backlog (the database could not be written for a while) goes a batch
+                            // a turn of the task, as it did: a query waiting for the store gets it
+                            // between two batches, not once the whole backlog is written.
+                            let backlog = queueDepth >= Self.backgroundBatch
+                            if !backlog { BackgroundThread.pause(for: flushInterval) }
                             // No row in a whole interval: the alarm wakes the task for the next one.
                             guard !stop.isSet, queueDepth > 0 else { return }
                             try writeQueuedNow(atMost: Self.backgroundBatch, givingWay: true)
+                            if backlog { return }
                         } while clock.now < deadline && events.hasSubscribers == subscribed && !stop.isSet
                     }
                 } onCancel: {
