@@ -87,7 +87,8 @@ public final class FileLock {
 @available(*, unavailable)
 extension FileLock: Sendable {}
 
-/// Sleeps the calling thread (for the synchronous CLI paths).
+/// Sleeps the calling thread (for the synchronous CLI paths, and the analytics writer's own thread
+/// between its batches).
 public func sleepFor(_ duration: Duration) {
     let (seconds, attoseconds) = duration.components
     var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))

@@ -502,7 +502,7 @@ public final class AnalyticsWriter: Service, Sendable {
                             // a turn of the task, as it did: a query waiting for the store gets it
                             // between two batches, not once the whole backlog is written.
                             let backlog = queueDepth >= Self.backgroundBatch
-                            if !backlog { BackgroundThread.pause(for: flushInterval) }
+                            if !backlog { sleepFor(flushInterval) }
                             // No row in a whole interval: the alarm wakes the task for the next one.
                             guard !stop.isSet, queueDepth > 0 else { return }
                             try writeQueuedNow(atMost: Self.backgroundBatch, givingWay: true)

@@ -65,21 +65,6 @@ final class BackgroundThread: Sendable {
         }
     }
 
-    /// Blocks the calling thread for `duration` (call it from work running on this thread): a pause
-    /// that needs no other thread to end it, where a `Task.sleep` has Swift's timer thread wake a
-    /// thread of its pool to resume the task.
-    static func pause(for duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        var request = timespec(tv_sec: time_t(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
-        var remaining = timespec()
-        _ = SystemCall.check {
-            let result = system_nanosleep(&request, &remaining)
-            // Interrupted by a signal: the rest of the pause, when it is tried again.
-            if result == -1 { request = remaining }
-            return result
-        }
-    }
-
     /// Waits for the work in progress, then ends the thread.
     func stop() async {
         try? await pool.shutdownGracefully()

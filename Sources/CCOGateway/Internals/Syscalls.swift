@@ -12,9 +12,6 @@ import Darwin
 @discardableResult internal func system_chmod(_ path: UnsafePointer<CChar>, _ mode: mode_t) -> CInt { chmod(path, mode) }
 @discardableResult internal func system_unlink(_ path: UnsafePointer<CChar>) -> CInt { unlink(path) }
 @discardableResult internal func system_sched_yield() -> CInt { sched_yield() }
-@discardableResult internal func system_nanosleep(_ request: UnsafePointer<timespec>, _ remaining: UnsafeMutablePointer<timespec>?) -> CInt {
-    nanosleep(request, remaining)
-}
 
 #if os(Linux)
 @discardableResult internal func system_setpriority(_ which: __priority_which_t, _ who: id_t, _ priority: CInt) -> CInt { setpriority(which, who, priority) }
