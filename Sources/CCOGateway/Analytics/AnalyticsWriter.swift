@@ -494,27 +494,25 @@ public final class AnalyticsWriter: Service, Sendable {
         let subscribed = events.hasSubscribers
         let stop = StopSignal()
         do {
-            try await cancelWhenGracefulShutdown {
-                try await withTaskCancellationHandler {
-                    try await background.run { [self] in
-                        repeat {
-                            // A backlog (the database could not be written for a while) goes a batch
-                            // a turn of the task, as it did: a query waiting for the store gets it
-                            // between two batches, not once the whole backlog is written.
-                            let backlog = queueDepth >= Self.backgroundBatch
-                            if !backlog { sleepFor(flushInterval) }
-                            // No row in a whole interval: the alarm wakes the task for the next one.
-                            guard !stop.isSet, queueDepth > 0 else { return }
-                            try writeQueuedNow(atMost: Self.backgroundBatch, givingWay: true)
-                            if backlog { return }
-                        } while clock.now < deadline && events.hasSubscribers == subscribed && !stop.isSet
-                    }
-                } onCancel: {
-                    stop.set()
+            try await withTaskCancellationOrGracefulShutdownHandler {
+                try await background.run { [self] in
+                    repeat {
+                        // A backlog (the database could not be written for a while) goes a batch a
+                        // turn of the task, as it did: a query waiting for the store gets it between
+                        // two batches, not once the whole backlog is written.
+                        let backlog = queueDepth >= Self.backgroundBatch
+                        if !backlog { sleepFor(flushInterval) }
+                        // No row in a whole interval: the alarm wakes the task for the next one.
+                        guard !stop.isSet, queueDepth > 0 else { return }
+                        try writeQueuedNow(atMost: Self.backgroundBatch, givingWay: true)
+                        if backlog { return }
+                    } while clock.now < deadline && events.hasSubscribers == subscribed && !stop.isSet
                 }
+            } onCancelOrGracefulShutdown: {
+                stop.set()
             }
         } catch is CancellationError {
-            // Stopping: the rows stay queued for the last write.
+            // Stopped before the thread took the work (`runIfActive`): the rows stay queued for the last write.
         } catch {
             let shouldLog = queue.withLock { queue in
                 guard queue.lastWriteErrorLog.map({ clock.now - $0 > .seconds(30) }) ?? true else { return false }
@@ -525,7 +523,8 @@ public final class AnalyticsWriter: Service, Sendable {
         }
     }
 
-    /// Tells the background thread's batches to end: set by a task's cancellation, read between batches.
+    /// Tells the background thread's batches to end: set at a stop (the task's cancellation or the
+    /// service group's graceful shutdown), read between batches.
     private final class StopSignal: Sendable {
         private let flag = Atomic<Bool>(false)
         var isSet: Bool { flag.load(ordering: .acquiring) }
