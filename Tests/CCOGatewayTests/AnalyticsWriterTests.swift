@@ -39,7 +39,7 @@ func sampleRow(_ ts: Int64) -> RequestRecord {
         }
     }
 
-    /// The writer's own thread runs at idle priority, so a query waiting for its transaction must
+    /// The writer's own thread runs at nice 19, so a query waiting for its transaction must
     /// not wait for a whole backlog: it takes the oldest batch and leaves the rest queued, in order.
     @Test func aBackgroundWriteTakesTheOldestBatchAndLeavesTheRestQueued() async throws {
         let writer = try AnalyticsWriter(path: ":memory:", retentionDays: 0, logger: Logger(label: "test"))
@@ -47,7 +47,7 @@ func sampleRow(_ ts: Int64) -> RequestRecord {
         let first = WallClock.nowMilliseconds() - 10_000
         let rows = AnalyticsWriter.backgroundBatch * 2 + 100
         for i in 0 ..< rows { writer.record(sampleRow(first + Int64(i))) }
-        try await writer.writeQueued(on: background)
+        try await background.run { try writer.writeBackgroundBatch() }
         #expect(writer.counters.written == AnalyticsWriter.backgroundBatch)
         #expect(writer.queueDepth == rows - AnalyticsWriter.backgroundBatch)
         await background.stop()

@@ -147,26 +147,23 @@ public final class AnalyticsWriter: Service, Sendable {
         try await writeQueued()
     }
 
-    /// Runs `body` on `background` when given, else on the thread pool.
-    private func perform<T: Sendable>(on background: BackgroundThread?, _ body: @escaping @Sendable () throws -> T) async throws -> T {
-        if let background { return try await background.run(body) }
-        return try await threadPool.runIfActive(body)
+    /// Writes what is queued once any write in progress is done, on NIO's thread pool: a query made
+    /// after this returns sees every row queued before it was called. (Taking the queue outside the
+    /// store's lock let a query run between another flush taking its rows and writing them.)
+    private func writeQueued() async throws {
+        try await threadPool.runIfActive { [self] in try self.writeQueuedNow(atMost: .max, givingWay: false) }
     }
 
-    /// Writes what is queued once any write in progress is done: a query made after this returns
-    /// sees every row queued before it was called. (Taking the queue outside the store's lock let a
-    /// query run between another flush taking its rows and writing them.)
-    ///
-    /// On the background thread it writes at most ``backgroundBatch`` rows, the oldest: a
-    /// transaction there holds the store for as long as a busy machine leaves that thread waiting
-    /// for a core, and a query (or a call's budget check) waits for it at normal priority.
-    func writeQueued(on background: BackgroundThread? = nil) async throws {
-        let limit = background == nil ? Int.max : Self.backgroundBatch
-        try await perform(on: background) { [self] in try self.writeQueuedNow(atMost: limit, givingWay: background != nil) }
+    /// What the background thread writes at a time, on the calling thread: at most
+    /// ``backgroundBatch`` rows, the oldest, giving way between its statements. A transaction there
+    /// holds the store for as long as a busy machine leaves that thread waiting for a core, and a
+    /// query (or a call's budget check) waits for it at normal priority.
+    func writeBackgroundBatch() throws {
+        try writeQueuedNow(atMost: Self.backgroundBatch, givingWay: true)
     }
 
-    /// ``writeQueued(on:)``'s work, on the calling thread: at most `limit` of the oldest rows, in one
-    /// transaction; `givingWay` on the background thread.
+    /// At most `limit` of the oldest rows, in one transaction, on the calling thread; `givingWay` on
+    /// the background thread.
     private func writeQueuedNow(atMost limit: Int, givingWay: Bool) throws {
         try withStore { store in
             let batch = Array(take(atMost: limit))
@@ -504,7 +501,7 @@ public final class AnalyticsWriter: Service, Sendable {
                         if !backlog { sleepFor(flushInterval) }
                         // No row in a whole interval: the alarm wakes the task for the next one.
                         guard !stop.isSet, queueDepth > 0 else { return }
-                        try writeQueuedNow(atMost: Self.backgroundBatch, givingWay: true)
+                        try writeBackgroundBatch()
                         if backlog { return }
                     } while clock.now < deadline && events.hasSubscribers == subscribed && !stop.isSet
                 }
