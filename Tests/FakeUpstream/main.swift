@@ -102,8 +102,12 @@ func error(_ type: String, _ message: String, status: HTTPResponse.Status) -> Re
 }
 
 func remember(_ request: Request) {
+    remember(request.headers)
+}
+
+func remember(_ fields: HTTPFields) {
     var headers: [String: String] = [:]
-    for field in request.headers { headers[field.name.canonicalName] = field.value }
+    for field in fields { headers[field.name.canonicalName] = field.value }
     counts.withLock { $0.lastHeaders = headers }
 }
 
@@ -115,8 +119,22 @@ func parameter(_ name: String, _ request: Request, text: String) -> Int? {
     return Int(text[range.upperBound...].prefix { $0.isNumber })
 }
 
-func authorized(_ request: Request) -> Bool {
-    request.headers[.init("x-api-key")!] != nil || request.headers[.authorization]?.hasPrefix("Bearer ") == true
+func authorized(_ fields: HTTPFields) -> Bool {
+    fields[.init("x-api-key")!] != nil || fields[.authorization]?.hasPrefix("Bearer ") == true
+}
+
+/// The answer to a call that is not a stream: its echo of the body's size, and the usage.
+func message(model: String, bodySize: Int, usage: [String: Any]) -> [String: Any] {
+    [
+        "id": "msg_fake", "type": "message", "role": "assistant", "model": model,
+        "content": [["type": "text", "text": "echo of \(bodySize) bytes"]],
+        "stop_reason": "end_turn", "usage": usage,
+    ]
+}
+
+/// The usage the fake reports when a test gives none.
+func defaultUsage(messages: Int, maxTokens: Int?) -> [String: Any] {
+    ["input_tokens": 100 + messages, "output_tokens": maxTokens ?? 16, "cache_read_input_tokens": 5, "cache_creation_input_tokens": 3]
 }
 
 /// Waits until the test releases `id`, or 20 s; records which.
@@ -147,21 +165,20 @@ router.post("/v1/messages") { request, context -> Response in
         try await context.channel.close()
         throw Dropped()
     }
-    guard authorized(request) else { return error("authentication_error", "x-api-key header is required", status: .unauthorized) }
+    guard authorized(request.headers) else { return error("authentication_error", "x-api-key header is required", status: .unauthorized) }
     let body = try await request.body.collect(upTo: 64 << 20)
     guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else {
         return error("invalid_request_error", "body is not JSON", status: .badRequest)
     }
     let model = object["model"] as? String ?? "claude-sonnet-4-5-20250929"
     if model == "fail-529" { return error("overloaded_error", "Overloaded", status: .init(code: 529)) }
-    let input = 100 + ((object["messages"] as? [Any])?.count ?? 0)
     let output = object["max_tokens"] as? Int ?? 16
     let text = ((object["messages"] as? [[String: Any]])?.last?["content"] as? String) ?? ""
     let pause = Duration.milliseconds(parameter("fake-delay-ms", request, text: text) ?? 0)
     // A pause of zero is none: `Task.sleep` would still wait for a timer on another thread.
     if pause > .zero { try await Task.sleep(for: pause) }
     let given = request.headers[.init("x-fake-usage")!].flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-    let usage: [String: Any] = given ?? ["input_tokens": input, "output_tokens": output, "cache_read_input_tokens": 5, "cache_creation_input_tokens": 3]
+    let usage = given ?? defaultUsage(messages: (object["messages"] as? [Any])?.count ?? 0, maxTokens: output)
     let inputSide = usage.filter { ["input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "service_tier"].contains($0.key) }
     if object["stream"] as? Bool == true {
         let events = parameter("fake-events", request, text: text).map { min(max($0, 1), 100_000) } ?? 5
@@ -208,11 +225,7 @@ router.post("/v1/messages") { request, context -> Response in
             try await writer.finish(nil)
         })
     }
-    return json([
-        "id": "msg_fake", "type": "message", "role": "assistant", "model": model,
-        "content": [["type": "text", "text": "echo of \(body.readableBytes) bytes"]],
-        "stop_reason": "end_turn", "usage": usage,
-    ])
+    return json(message(model: model, bodySize: body.readableBytes, usage: usage))
 }
 router.post("/v1/messages/count_tokens") { request, _ -> Response in
     remember(request)
@@ -242,6 +255,7 @@ router.get("/_holds") { _, _ -> Response in
 
 let app = Application(
     router: router,
+    server: .http1(configuration: .init(additionalChannelHandlers: [PlainMessages()])),
     configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "fake-upstream"),
     onServerRunning: { channel in
         FileHandle.standardOutput.write(Data("listening on \(channel.localAddress?.port ?? 0)\n".utf8))
