@@ -72,7 +72,9 @@ final class PlainMessages: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { withRouter -= 1 }
+        // Hummingbird's own answer to a request that never reached the router (a parse error's
+        // 400) ends too: the count does not go below none.
+        if case .end = unwrapOutboundIn(data) { withRouter = max(0, withRouter - 1) }
         context.write(data, promise: promise)
     }
 
