@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif
+import CCOCore
 import Foundation
 import HTTPTypes
 import NIOCore
@@ -37,7 +33,7 @@ final class PlainMessages: ChannelDuplexHandler, RemovableChannelHandler {
     /// Requests handed to the router and not yet answered: until they are, every request goes
     /// there too, so that answers leave in the order their requests came.
     private var withRouter = 0
-    private var date = (second: 0, text: "")
+    private let date = HTTPDate()
     /// The last plain call's body and the answer's text, which depends on nothing else: a
     /// benchmark sends one body over and over, and Foundation's JSON coders took most of the
     /// fake's time on it.
@@ -105,7 +101,7 @@ final class PlainMessages: ChannelDuplexHandler, RemovableChannelHandler {
         }
         var fields = answerHeaders("application/json")
         fields[.contentLength] = String(text.utf8.count)
-        fields[.date] = httpDate()
+        fields[.date] = date.now
         fields[.server] = "fake-upstream"
         return (HTTPResponse(status: .ok, headerFields: fields), ByteBuffer(string: text))
     }
@@ -114,18 +110,5 @@ final class PlainMessages: ChannelDuplexHandler, RemovableChannelHandler {
         let wanted = UnsafeRawBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)
         guard bytes.count >= wanted.count else { return false }
         return (0 ... bytes.count - wanted.count).contains { bytes[$0 ..< $0 + wanted.count].elementsEqual(wanted) }
-    }
-
-    /// Now as an HTTP date, made once a second.
-    private func httpDate() -> String {
-        var now = time(nil)
-        if Int(now) != date.second {
-            var parts = tm()
-            gmtime_r(&now, &parts)
-            var buffer = [CChar](repeating: 0, count: 40)
-            let count = strftime(&buffer, buffer.count, "%a, %d %b %Y %H:%M:%S GMT", &parts)
-            date = (Int(now), String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self))
-        }
-        return date.text
     }
 }

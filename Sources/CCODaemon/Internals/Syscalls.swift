@@ -26,7 +26,6 @@ typealias RlimitResource = CInt
 @discardableResult internal func system_getrlimit(_ resource: RlimitResource, _ limit: UnsafeMutablePointer<rlimit>) -> CInt { getrlimit(resource, limit) }
 @discardableResult internal func system_getsockname(_ fd: CInt, _ address: UnsafeMutablePointer<sockaddr>, _ length: UnsafeMutablePointer<socklen_t>) -> CInt { getsockname(fd, address, length) }
 @discardableResult internal func system_getsockopt(_ fd: CInt, _ level: CInt, _ name: CInt, _ value: UnsafeMutableRawPointer?, _ length: UnsafeMutablePointer<socklen_t>) -> CInt { getsockopt(fd, level, name, value, length) }
-@discardableResult internal func system_gmtime_r(_ time: UnsafePointer<time_t>, _ result: UnsafeMutablePointer<tm>) -> UnsafeMutablePointer<tm>? { gmtime_r(time, result) }
 @discardableResult internal func system_isatty(_ fd: CInt) -> CInt { isatty(fd) }
 @discardableResult internal func system_listen(_ fd: CInt, _ backlog: CInt) -> CInt { listen(fd, backlog) }
 @discardableResult internal func system_poll(_ fds: UnsafeMutablePointer<pollfd>, _ count: nfds_t, _ timeout: CInt) -> CInt { poll(fds, count, timeout) }

@@ -5,11 +5,14 @@ import Darwin
 #endif
 import Synchronization
 
-/// The `Date` response header (RFC 9110 IMF-fixdate), formatted once per second and shared.
-final class HTTPDate: Sendable {
+/// The `Date` response header (RFC 9110 IMF-fixdate), formatted once per second and shared: the
+/// daemon's answers and the fake upstream's carry it.
+public final class HTTPDate: Sendable {
     private let cached = Mutex<(second: Int, text: String)>((-1, ""))
 
-    var now: String {
+    public init() {}
+
+    public var now: String {
         let second = time(nil)
         return cached.withLock { cache in
             if cache.second != second {
@@ -19,7 +22,7 @@ final class HTTPDate: Sendable {
         }
     }
 
-    static func format(_ second: Int) -> String {
+    public static func format(_ second: Int) -> String {
         var seconds = time_t(second)
         var parts = tm()
         system_gmtime_r(&seconds, &parts)
