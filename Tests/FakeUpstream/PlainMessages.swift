@@ -86,11 +86,11 @@ final class PlainMessages: ChannelDuplexHandler, RemovableChannelHandler {
         if let last, last.body == body {
             text = last.text
         } else {
+            let data = Data(buffer: body, byteTransferStrategy: .noCopy)
             // A parameter in the text (`fake-delay-ms=N`): the router reads it.
-            guard !body.withUnsafeReadableBytes({ Self.contains("fake-", in: $0) }),
-                  let call = try? JSONDecoder().decode(Call.self, from: Data(buffer: body, byteTransferStrategy: .noCopy)),
+            guard data.range(of: Data("fake-".utf8)) == nil, let call = try? JSONDecoder().decode(Call.self, from: data),
                   call.stream != true, call.model != "fail-529" else { return nil }
-            text = jsonText(message(model: call.model ?? "claude-sonnet-4-5-20250929", bodySize: body.readableBytes,
+            text = jsonText(message(model: call.model ?? defaultModel, bodySize: body.readableBytes,
                                     usage: defaultUsage(messages: call.messages?.count ?? 0, maxTokens: call.max_tokens)))
             last = (body, text)
         }
@@ -104,11 +104,5 @@ final class PlainMessages: ChannelDuplexHandler, RemovableChannelHandler {
         fields[.date] = date.now
         fields[.server] = "fake-upstream"
         return (HTTPResponse(status: .ok, headerFields: fields), ByteBuffer(string: text))
-    }
-
-    private static func contains(_ needle: StaticString, in bytes: UnsafeRawBufferPointer) -> Bool {
-        let wanted = UnsafeRawBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)
-        guard bytes.count >= wanted.count else { return false }
-        return (0 ... bytes.count - wanted.count).contains { bytes[$0 ..< $0 + wanted.count].elementsEqual(wanted) }
     }
 }

@@ -56,6 +56,8 @@ struct FakeContext: RequestContext {
 }
 
 let counts = Mutex(Counts())
+/// The model a call that names none is answered as, and the one `/v1/models` lists.
+let defaultModel = "claude-sonnet-4-5-20250929"
 let port = CommandLine.arguments.firstIndex(of: "--port").flatMap { Int(CommandLine.arguments[$0 + 1]) } ?? 0
 
 /// Headers every answer carries: its own request-id and the unified rate-limit headers.
@@ -170,7 +172,7 @@ router.post("/v1/messages") { request, context -> Response in
     guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else {
         return error("invalid_request_error", "body is not JSON", status: .badRequest)
     }
-    let model = object["model"] as? String ?? "claude-sonnet-4-5-20250929"
+    let model = object["model"] as? String ?? defaultModel
     if model == "fail-529" { return error("overloaded_error", "Overloaded", status: .init(code: 529)) }
     let output = object["max_tokens"] as? Int ?? 16
     let text = ((object["messages"] as? [[String: Any]])?.last?["content"] as? String) ?? ""
@@ -236,7 +238,7 @@ router.post("/v1/messages/count_tokens") { request, _ -> Response in
 router.get("/v1/models") { request, _ -> Response in
     remember(request)
     counts.withLock { $0.models += 1 }
-    return json(["data": [["id": "claude-sonnet-4-5-20250929", "type": "model", "display_name": "Claude Sonnet 4.5"]], "has_more": false])
+    return json(["data": [["id": defaultModel, "type": "model", "display_name": "Claude Sonnet 4.5"]], "has_more": false])
 }
 router.get("/_counts") { _, _ -> Response in
     let c = counts.withLock { $0 }
